@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { serve } from '@hono/node-server';
+import type { Schema } from '@concord/shared';
+import { createSyncServer } from './create-sync-server';
+import { createSqliteStore } from './storage/sqlite-store';
+
+const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data]
+
+  --schema    a module whose export "schema" (or default export) is the replicated schema
+  --port      port to listen on (env PORT; default 8787)
+  --host      address to listen on (env HOST; default 127.0.0.1)
+  --data-dir  where the SQLite file lives, created if missing (env CONCORD_DATA_DIR; default ./data)`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      schema: { type: 'string' },
+      port: { type: 'string', default: process.env.PORT ?? '8787' },
+      host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
+      'data-dir': { type: 'string', default: process.env.CONCORD_DATA_DIR ?? 'data' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return void console.log(USAGE);
+  if (!values.schema) throw new Error(`--schema is required\n${USAGE}`);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${values.port}"`);
+
+  const module = (await import(pathToFileURL(resolve(values.schema)).href)) as { schema?: Schema; default?: Schema };
+  const schema = module.schema ?? module.default;
+  if (!schema) throw new Error(`${values.schema} exports no "schema"`);
+  const dataDir = resolve(values['data-dir']);
+  mkdirSync(dataDir, { recursive: true });
+  const filename = resolve(dataDir, 'concord.db');
+  const store = createSqliteStore({ filename });
+  const app = createSyncServer({ schema, store });
+
+  const server = serve({ fetch: app.fetch, port, hostname: values.host }, (info) => {
+    console.log(`concord: sync server listening on http://${values.host}:${info.port}/v1`);
+    console.log(`concord: data in ${filename} (SQLite), schema version ${schema.version}`);
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`concord: ${signal} received, shutting down`);
+    server.close(() => void store.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(1), 5_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`concord: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

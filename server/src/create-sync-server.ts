@@ -1,0 +1,64 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { v7 as uuidv7 } from 'uuid';
+import type { z } from 'zod';
+import { ConcordError, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
+import { errorResponse } from './http/error-response';
+import { readBody } from './http/read-body';
+import { replicationRoutes } from './http/routes';
+import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
+import type { Store } from './storage/store';
+
+export interface SyncServerOptions {
+  schema: Schema;
+  store: Store;
+  resolvers?: ResolverConfig;
+  /** The priority (0–100) given to a newly registered replica. Default 0: the first to reach the server wins. */
+  replicaPriority?: () => number;
+  limits?: {
+    /** Bodies larger than this are refused before they are parsed. Default 8 MiB. */
+    maxBodyBytes?: number;
+    /** Most changes accepted in one push. Default 5,000. */
+    maxPushChanges?: number;
+    /** Most changes returned by one pull. Default 5,000; a pull without `limit` gets 1,000. */
+    maxPullChanges?: number;
+  };
+  now?: () => Date;
+  newId?: () => string;
+  /** Where unexpected server errors are reported. Default `console.error`. */
+  log?: (error: unknown) => void;
+}
+
+/** The sync server as a Hono app: mount it, serve it, or drive it with `app.request()` in tests. */
+export function createSyncServer(options: SyncServerOptions): Hono {
+  const { schema, store, limits = {} } = options;
+  const maxBodyBytes = limits.maxBodyBytes ?? 8 * 1024 * 1024;
+  const env = {
+    schema,
+    store,
+    resolvers: createResolverSet(schema, options.resolvers),
+    now: options.now ?? (() => new Date()),
+    newId: options.newId ?? (() => uuidv7()),
+    priorityOf: options.replicaPriority ?? (() => 0),
+    maxPushChanges: Math.min(limits.maxPushChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPush),
+    maxPullChanges: Math.min(limits.maxPullChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPull),
+    defaultPullChanges: 1_000,
+  };
+  const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
+  const read = <T extends z.ZodType>(c: Context, message: T) => readBody(c, message, schema);
+
+  const app = new Hono();
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new ConcordError('payload_too_large', `the request body exceeds ${maxBodyBytes} bytes`, { maxBodyBytes });
+      },
+    }),
+  );
+  app.route('/v1', replicationRoutes(env, read));
+  app.notFound((c) => c.json(new ConcordError('not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
+  app.onError((error, c) => errorResponse(error, c, log));
+  return app;
+}

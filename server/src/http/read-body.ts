@@ -1,0 +1,34 @@
+import type { Context } from 'hono';
+import type { z } from 'zod';
+import { ConcordError, PROTOCOL_VERSION, type Schema } from '@concord/shared';
+
+/**
+ * Parses and validates a JSON request body against a protocol message schema, refusing a
+ * foreign protocol version first so that an old or new client is told exactly why.
+ */
+export async function readBody<T extends z.ZodType>(c: Context, message: T, schema: Schema): Promise<z.output<T>> {
+  let body: unknown;
+  try {
+    body = JSON.parse(await c.req.text());
+  } catch {
+    throw new ConcordError('invalid_json', 'the request body is not valid JSON');
+  }
+  const protocol = typeof body === 'object' && body !== null ? (body as { protocol?: unknown }).protocol : undefined;
+  if (protocol !== undefined && protocol !== PROTOCOL_VERSION) {
+    throw new ConcordError('unsupported_protocol', `protocol ${JSON.stringify(protocol)} is not supported; this server speaks ${PROTOCOL_VERSION}`, {
+      supported: [PROTOCOL_VERSION],
+    });
+  }
+  const parsed = message.safeParse(body);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+    throw new ConcordError('bad_request', `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`, { issues });
+  }
+  const data = parsed.data as { schemaVersion?: number };
+  if (data.schemaVersion !== undefined && data.schemaVersion !== schema.version) {
+    throw new ConcordError('schema_mismatch', `schema version ${data.schemaVersion} does not match the server's ${schema.version}`, {
+      server: schema.version,
+    });
+  }
+  return parsed.data;
+}

@@ -1,0 +1,91 @@
+import { Hono } from 'hono';
+import { z } from 'zod';
+import {
+  ConcordError,
+  PROTOCOL_VERSION,
+  conflictStatuses,
+  fromReplicaPull,
+  fromReplicaPush,
+  fromReplicaRegister,
+  type FromServerConflicts,
+  type FromServerPull,
+  type FromServerPush,
+  type FromServerRegister,
+} from '@concord/shared';
+import { applyPush, type PushEnvironment } from '../merge/apply-push';
+import { checkChanges } from '../merge/check-changes';
+import type { Store } from '../storage/store';
+
+export interface RouteEnvironment extends PushEnvironment {
+  store: Store;
+  priorityOf: () => number;
+  maxPushChanges: number;
+  maxPullChanges: number;
+  defaultPullChanges: number;
+}
+
+const conflictQuery = z.strictObject({
+  status: z.enum(conflictStatuses).optional(),
+  table: z.string().optional(),
+  replicaId: z.string().optional(),
+  after: z.string().optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+/** The replication routes, mounted under `/v1`. Every body is validated before the store is touched. */
+export function replicationRoutes(env: RouteEnvironment, readBody: <T extends z.ZodType>(c: import('hono').Context, message: T) => Promise<z.output<T>>) {
+  const { store, schema } = env;
+  return new Hono()
+    .get('/health', async (c) => {
+      const { generation, epoch } = await store.meta();
+      return c.json({ ok: true, protocol: PROTOCOL_VERSION, schemaVersion: schema.version, epoch, generation });
+    })
+    .post('/replicas', async (c) => {
+      await readBody(c, fromReplicaRegister);
+      const replicaId = env.newId();
+      const priority = env.priorityOf();
+      const createdAt = env.now().toISOString();
+      await store.transaction((tx) =>
+        tx.putReplica({ replicaId, priority, createdAt, lastSyncAt: null, lastAppliedLocalGeneration: 0, lastPulledGeneration: 0 }),
+      );
+      const { epoch, generation } = await store.meta();
+      return c.json({ protocol: PROTOCOL_VERSION, replicaId, priority, epoch, generation } satisfies FromServerRegister, 201);
+    })
+    .post('/push', async (c) => {
+      const push = await readBody(c, fromReplicaPush);
+      if (push.changes.length > env.maxPushChanges) {
+        throw new ConcordError('payload_too_large', `a push carries at most ${env.maxPushChanges} changes, got ${push.changes.length}`, {
+          maxPushChanges: env.maxPushChanges,
+        });
+      }
+      checkChanges(schema, push.changes);
+      const results = await store.transaction((tx) => applyPush(tx, env, push));
+      const { epoch } = await store.meta();
+      return c.json({ protocol: PROTOCOL_VERSION, epoch, acknowledged: push.toLocalGeneration, results } satisfies FromServerPush);
+    })
+    .post('/pull', async (c) => {
+      const pull = await readBody(c, fromReplicaPull);
+      const replica = await store.getReplica(pull.replicaId);
+      if (!replica) throw new ConcordError('unknown_replica', `replica "${pull.replicaId}" is not registered`);
+      const limit = Math.min(pull.limit ?? env.defaultPullChanges, env.maxPullChanges);
+      const page = await store.changesSince(pull.after, limit, pull.replicaId);
+      await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
+      const { epoch } = await store.meta();
+      const changes = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
+        table,
+        rowguid,
+        generation,
+        deleted,
+        values: deleted ? null : values,
+      }));
+      return c.json({ protocol: PROTOCOL_VERSION, epoch, changes, cursor: page.cursor, more: page.more } satisfies FromServerPull);
+    })
+    .get('/conflicts', async (c) => {
+      const parsed = conflictQuery.safeParse(c.req.query());
+      if (!parsed.success) {
+        throw new ConcordError('bad_request', `invalid query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
+      const conflicts = await store.listConflicts(parsed.data);
+      return c.json({ protocol: PROTOCOL_VERSION, conflicts } satisfies FromServerConflicts);
+    });
+}

@@ -1,0 +1,102 @@
+import type { ConflictEntry, FromReplicaPush, FromServerChangeResult, Schema } from '@concord/shared';
+import { ConcordError } from '@concord/shared';
+import type { ResolverSet } from '../resolvers/resolver-set';
+import { rowKeyString, type ReplicaRecord, type StoredRow, type StoreTransaction } from '../storage/store';
+import { mergeChange, type MergeOutcome } from './merge-change';
+
+export interface PushEnvironment {
+  schema: Schema;
+  resolvers: ResolverSet;
+  now: () => Date;
+  newId: () => string;
+}
+
+/**
+ * Applies one push inside one store transaction, together with the replica's
+ * `lastAppliedLocalGeneration`. Idempotent: changes at or below that watermark were applied
+ * before and are answered with the row as it stands, never applied twice.
+ */
+export async function applyPush(tx: StoreTransaction, env: PushEnvironment, push: FromReplicaPush): Promise<FromServerChangeResult[]> {
+  const replica = await tx.getReplica(push.replicaId);
+  if (!replica) throw new ConcordError('unknown_replica', `replica "${push.replicaId}" is not registered`);
+  const stored = await tx.getRows(push.changes);
+  const fresh = push.changes.filter((change) => change.localGeneration > replica.lastAppliedLocalGeneration);
+
+  const current = new Map(stored);
+  const writes = new Map<string, StoredRow>();
+  const outcomes = new Map<string, MergeOutcome>();
+  for (const change of fresh) {
+    const key = rowKeyString(change.table, change.rowguid);
+    const table = env.schema.tables[change.table]!;
+    const before = current.get(key);
+    const outcome = mergeChange({ table, resolvers: env.resolvers, replica: { id: replica.replicaId, priority: replica.priority } }, before, change);
+    outcomes.set(key, outcome);
+    if (!outcome.write) continue;
+    const row: StoredRow = {
+      table: change.table,
+      rowguid: change.rowguid,
+      values: outcome.write.values,
+      deleted: outcome.write.deleted,
+      generation: 0,
+      writer: replica.replicaId,
+      priority: outcome.write.priority,
+    };
+    if (table.tracking === 'column') row.columns = { ...before?.columns };
+    current.set(key, row);
+    writes.set(key, row);
+  }
+
+  // Generations are assigned in commit order, so a download in generation order replays history.
+  let generation = writes.size > 0 ? await tx.allocateGenerations(writes.size) : 0;
+  for (const [key, row] of writes) {
+    row.generation = generation++;
+    const touched = outcomes.get(key)!.write!.touched;
+    if (row.columns) {
+      for (const [column, priority] of touched) row.columns[column] = { generation: row.generation, writer: row.writer, priority };
+    }
+  }
+  await tx.writeRows([...writes.values()]);
+
+  const createdAt = env.now().toISOString();
+  const conflicts: ConflictEntry[] = [];
+  const results = push.changes.map((change): FromServerChangeResult => {
+    const key = rowKeyString(change.table, change.rowguid);
+    const row = current.get(key);
+    const outcome = outcomes.get(key);
+    const result: FromServerChangeResult = {
+      table: change.table,
+      rowguid: change.rowguid,
+      outcome: outcome?.outcome ?? 'duplicate',
+      generation: row?.generation ?? 0,
+      deleted: row?.deleted ?? true,
+    };
+    if (result.outcome !== 'applied') result.values = row && !row.deleted ? row.values : null;
+    if (outcome?.reason) result.reason = outcome.reason;
+    for (const draft of outcome?.conflicts ?? []) {
+      const entry: ConflictEntry = {
+        ...draft,
+        id: env.newId(),
+        table: change.table,
+        rowguid: change.rowguid,
+        replicaId: replica.replicaId,
+        localGeneration: change.localGeneration,
+        generation: row?.generation ?? 0,
+        createdAt,
+      };
+      conflicts.push(entry);
+      result.conflictId ??= entry.id;
+    }
+    return result;
+  });
+  await tx.addConflicts(conflicts);
+  await tx.putReplica(acknowledge(replica, push.toLocalGeneration, createdAt));
+  return results;
+}
+
+function acknowledge(replica: ReplicaRecord, toLocalGeneration: number, at: string): ReplicaRecord {
+  return {
+    ...replica,
+    lastAppliedLocalGeneration: Math.max(replica.lastAppliedLocalGeneration, toLocalGeneration),
+    lastSyncAt: at,
+  };
+}

@@ -1,0 +1,103 @@
+import type { ConflictEntry, ConflictStatus, RowValues } from '@concord/shared';
+
+/** The generation and writer of one column of a column-tracked row. */
+export interface ColumnVersion {
+  generation: number;
+  writer: string;
+  priority: number;
+}
+
+/**
+ * A row as the server keeps it. A tombstone keeps its last values (`deleted: true`) so that
+ * a conflicting update can bring the row back whole.
+ */
+export interface StoredRow {
+  table: string;
+  rowguid: string;
+  values: RowValues;
+  deleted: boolean;
+  /** The server generation of the row's last change; unique across the store. */
+  generation: number;
+  /** The replica that made the last change. */
+  writer: string;
+  /** The priority of the replica that made the last change. */
+  priority: number;
+  /** Per-column versions, kept only for column-tracked tables. */
+  columns?: Record<string, ColumnVersion>;
+}
+
+export interface ReplicaRecord {
+  replicaId: string;
+  priority: number;
+  createdAt: string;
+  lastSyncAt: string | null;
+  /** The highest local generation of this replica already applied; pushes at or below it are replays. */
+  lastAppliedLocalGeneration: number;
+  /** The last download cursor this replica asked from. */
+  lastPulledGeneration: number;
+}
+
+export interface StoreMeta {
+  /** Random id made when the store was created; a replaced or restored store has another. */
+  epoch: string;
+  /** The highest server generation committed. */
+  generation: number;
+}
+
+export interface RowKey {
+  table: string;
+  rowguid: string;
+}
+
+export interface ChangePage {
+  rows: StoredRow[];
+  /** Every change up to this generation has been considered. */
+  cursor: number;
+  more: boolean;
+}
+
+export interface ConflictQuery {
+  status?: ConflictStatus;
+  table?: string;
+  replicaId?: string;
+  /** Entries with an id greater than this (ids sort by creation). */
+  after?: string;
+  limit: number;
+}
+
+/**
+ * Everything a push does happens through one StoreTransaction. It must commit as a whole or
+ * leave nothing behind: rows, generations, conflict entries and replica watermarks alike.
+ */
+export interface StoreTransaction {
+  getReplica(replicaId: string): Promise<ReplicaRecord | undefined>;
+  putReplica(replica: ReplicaRecord): Promise<void>;
+  getRows(keys: readonly RowKey[]): Promise<Map<string, StoredRow>>;
+  /** Reserves `count` consecutive generations and returns the first. */
+  allocateGenerations(count: number): Promise<number>;
+  writeRows(rows: readonly StoredRow[]): Promise<void>;
+  addConflicts(entries: readonly ConflictEntry[]): Promise<void>;
+}
+
+/**
+ * The server's storage contract. Invariants every implementation keeps:
+ * - a transaction's writes and the replica's watermark commit together or not at all;
+ * - a reader never sees generation N+1 while N may still commit (no download skips a generation);
+ * - change pages include tombstones and are in generation order;
+ * - after `close()`, every call rejects.
+ */
+export interface Store {
+  meta(): Promise<StoreMeta>;
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
+  /** Rows changed after `after`, oldest first, leaving out rows last written by `exceptWriter`. */
+  changesSince(after: number, limit: number, exceptWriter?: string): Promise<ChangePage>;
+  getReplica(replicaId: string): Promise<ReplicaRecord | undefined>;
+  /** Records a download: the replica's cursor and last sync time. */
+  notePull(replicaId: string, cursor: number, at: string): Promise<void>;
+  listConflicts(query: ConflictQuery): Promise<ConflictEntry[]>;
+  close(): Promise<void>;
+}
+
+export function rowKeyString(table: string, rowguid: string): string {
+  return `${table}\u0000${rowguid}`;
+}

@@ -1,0 +1,167 @@
+import { z } from 'zod';
+
+/** The wire protocol version. A request carrying any other version is refused with `unsupported_protocol`. */
+export const PROTOCOL_VERSION = 1;
+
+/** Hard ceilings of the protocol; servers may configure lower ones. */
+export const PROTOCOL_LIMITS = {
+  maxChangesPerPush: 10_000,
+  maxChangesPerPull: 10_000,
+  maxIdLength: 128,
+} as const;
+
+const generation = z.int().nonnegative();
+const id = z.string().min(1).max(PROTOCOL_LIMITS.maxIdLength);
+const protocol = z.literal(PROTOCOL_VERSION);
+const schemaVersion = z.int().positive();
+
+/** A row's app data: column name → JSON value. Never contains sync metadata. */
+export const rowValues = z.record(z.string(), z.json());
+export type RowValues = z.infer<typeof rowValues>;
+
+// ---- from the replica
+
+/**
+ * One outbox entry on the wire. For `upsert`, `values` holds only the changed columns and
+ * `base` their values before the first unsent edit. `baseGeneration` is the server generation
+ * of the row the replica last saw (0 if never).
+ */
+export const fromReplicaChange = z.strictObject({
+  table: id,
+  rowguid: id,
+  op: z.enum(['upsert', 'delete']),
+  localGeneration: generation.min(1),
+  baseGeneration: generation,
+  values: rowValues.optional(),
+  base: rowValues.optional(),
+});
+export type FromReplicaChange = z.infer<typeof fromReplicaChange>;
+
+export const fromReplicaRegister = z.strictObject({
+  protocol,
+  schemaVersion,
+});
+export type FromReplicaRegister = z.infer<typeof fromReplicaRegister>;
+
+/** A batch of changes covering local generations `fromLocalGeneration..toLocalGeneration`. */
+export const fromReplicaPush = z
+  .strictObject({
+    protocol,
+    schemaVersion,
+    replicaId: id,
+    fromLocalGeneration: generation.min(1),
+    toLocalGeneration: generation.min(1),
+    changes: z.array(fromReplicaChange).max(PROTOCOL_LIMITS.maxChangesPerPush),
+  })
+  .refine((push) => push.fromLocalGeneration <= push.toLocalGeneration, {
+    message: 'fromLocalGeneration must not exceed toLocalGeneration',
+    path: ['fromLocalGeneration'],
+  })
+  .refine(
+    (push) =>
+      push.changes.every(
+        (change) =>
+          change.localGeneration >= push.fromLocalGeneration && change.localGeneration <= push.toLocalGeneration,
+      ),
+    { message: 'every change must lie within fromLocalGeneration..toLocalGeneration', path: ['changes'] },
+  );
+export type FromReplicaPush = z.infer<typeof fromReplicaPush>;
+
+export const fromReplicaPull = z.strictObject({
+  protocol,
+  schemaVersion,
+  replicaId: id,
+  /** The replica's receivedGeneration: changes with a greater generation are returned. */
+  after: generation,
+  limit: z.int().min(1).max(PROTOCOL_LIMITS.maxChangesPerPull).optional(),
+});
+export type FromReplicaPull = z.infer<typeof fromReplicaPull>;
+
+// ---- from the server
+
+export const conflictTypes = ['update-update', 'update-delete', 'delete-update', 'insert-insert', 'failed-change'] as const;
+export type ConflictType = (typeof conflictTypes)[number];
+
+export const conflictStatuses = ['resolved', 'open', 'overridden'] as const;
+export type ConflictStatus = (typeof conflictStatuses)[number];
+
+export const fromServerRegister = z.object({
+  protocol,
+  replicaId: id,
+  priority: z.number(),
+  epoch: z.string(),
+  generation,
+});
+export type FromServerRegister = z.infer<typeof fromServerRegister>;
+
+/**
+ * What the server did with one uploaded change. `values` is the authoritative row
+ * (null when the row is a tombstone); it is omitted for `applied`, where it equals what the replica holds.
+ */
+export const fromServerChangeResult = z.object({
+  table: z.string(),
+  rowguid: z.string(),
+  outcome: z.enum(['applied', 'merged', 'conflict', 'rejected', 'duplicate']),
+  generation,
+  deleted: z.boolean(),
+  values: rowValues.nullable().optional(),
+  conflictId: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type FromServerChangeResult = z.infer<typeof fromServerChangeResult>;
+
+export const fromServerPush = z.object({
+  protocol,
+  epoch: z.string(),
+  /** The highest local generation of this replica the server has applied. */
+  acknowledged: generation,
+  results: z.array(fromServerChangeResult),
+});
+export type FromServerPush = z.infer<typeof fromServerPush>;
+
+/** A row as it stands at the server after a change; tombstones carry `values: null`. */
+export const fromServerChange = z.object({
+  table: z.string(),
+  rowguid: z.string(),
+  generation,
+  deleted: z.boolean(),
+  values: rowValues.nullable(),
+});
+export type FromServerChange = z.infer<typeof fromServerChange>;
+
+export const fromServerPull = z.object({
+  protocol,
+  epoch: z.string(),
+  changes: z.array(fromServerChange),
+  /** The replica's next `after`: every change up to it has been delivered. */
+  cursor: generation,
+  more: z.boolean(),
+});
+export type FromServerPull = z.infer<typeof fromServerPull>;
+
+export const conflictEntry = z.object({
+  id: z.string(),
+  table: z.string(),
+  rowguid: z.string(),
+  columns: z.array(z.string()),
+  type: z.enum(conflictTypes),
+  resolver: z.string(),
+  status: z.enum(conflictStatuses),
+  winner: z.string().nullable(),
+  loser: z.string().nullable(),
+  winningValues: rowValues.nullable(),
+  losingValues: rowValues.nullable(),
+  reason: z.string(),
+  replicaId: z.string(),
+  localGeneration: generation,
+  generation,
+  createdAt: z.string(),
+});
+/** One entry of the conflict log: who won, who lost, with which values, and why. */
+export type ConflictEntry = z.infer<typeof conflictEntry>;
+
+export const fromServerConflicts = z.object({
+  protocol,
+  conflicts: z.array(conflictEntry),
+});
+export type FromServerConflicts = z.infer<typeof fromServerConflicts>;

@@ -1,0 +1,89 @@
+/** The value types a replicated column may hold. Every column may also hold `null`. */
+export const COLUMN_TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'json'] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+export type Tracking = 'row' | 'column';
+
+/** How a table is declared by the application. */
+export interface TableInput {
+  /** The field holding the rowguid; defaults to `id`. It is not listed in `columns`. */
+  key?: string;
+  /** Every replicated column and its type. Unknown columns are refused at the server edge. */
+  columns: Record<string, ColumnType>;
+  /** Extra Dexie indexes for the client (column names or Dexie index expressions). */
+  indexes?: string[];
+  /** `row` (default): any two changes to one row conflict. `column`: only changes to the same column do. */
+  tracking?: Tracking;
+  /** Columns holding Yjs documents, merged without conflicts. */
+  crdt?: string[];
+}
+
+export interface SchemaInput {
+  /** Bumped whenever tables or columns change; replicas and server must agree on it. */
+  version: number;
+  tables: Record<string, TableInput>;
+}
+
+export interface TableDef {
+  name: string;
+  key: string;
+  columns: Readonly<Record<string, ColumnType>>;
+  columnNames: readonly string[];
+  indexes: readonly string[];
+  tracking: Tracking;
+  crdt: readonly string[];
+}
+
+export interface Schema {
+  version: number;
+  tables: Readonly<Record<string, TableDef>>;
+  tableNames: readonly string[];
+}
+
+const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/**
+ * Validates and normalizes a schema. Throws a descriptive error for anything a
+ * server or replica could not honour, so mistakes surface at startup, never mid-sync.
+ */
+export function defineSchema(input: SchemaInput): Schema {
+  if (!Number.isInteger(input.version) || input.version < 1) {
+    throw new Error(`schema version must be a positive integer, got ${String(input.version)}`);
+  }
+  const tables: Record<string, TableDef> = {};
+  for (const [name, table] of Object.entries(input.tables)) {
+    tables[name] = defineTable(name, table);
+  }
+  if (Object.keys(tables).length === 0) throw new Error('schema must declare at least one table');
+  return Object.freeze({ version: input.version, tables, tableNames: Object.keys(tables) });
+}
+
+function defineTable(name: string, input: TableInput): TableDef {
+  if (!NAME.test(name)) throw new Error(`table name "${name}" must match ${NAME}`);
+  const key = input.key ?? 'id';
+  const columns = input.columns ?? {};
+  for (const [column, type] of Object.entries(columns)) {
+    if (!NAME.test(column)) throw new Error(`column "${name}.${column}" must match ${NAME}`);
+    if (!COLUMN_TYPES.includes(type)) {
+      throw new Error(`column "${name}.${column}" has unknown type "${String(type)}"; use one of ${COLUMN_TYPES.join(', ')}`);
+    }
+  }
+  if (key in columns) throw new Error(`table "${name}": key "${key}" must not be listed in columns`);
+  const crdt = input.crdt ?? [];
+  for (const column of crdt) {
+    if (!(column in columns)) throw new Error(`table "${name}": crdt column "${column}" is not in columns`);
+  }
+  const tracking = input.tracking ?? 'row';
+  if (tracking !== 'row' && tracking !== 'column') {
+    throw new Error(`table "${name}": tracking must be 'row' or 'column'`);
+  }
+  return Object.freeze({
+    name,
+    key,
+    columns: Object.freeze({ ...columns }),
+    columnNames: Object.freeze(Object.keys(columns)),
+    indexes: Object.freeze([...(input.indexes ?? [])]),
+    tracking,
+    crdt: Object.freeze([...crdt]),
+  });
+}
