@@ -1,10 +1,9 @@
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { v7 as uuidv7 } from 'uuid';
-import type { z } from 'zod';
 import { ConcordError, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
 import { errorResponse } from './http/error-response';
-import { readBody } from './http/read-body';
+import { readBody, type BodyReader } from './http/read-body';
 import { replicationRoutes } from './http/routes';
 import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
 import type { Store } from './storage/store';
@@ -45,7 +44,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     defaultPullChanges: 1_000,
   };
   const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
-  const read = <T extends z.ZodType>(c: Context, message: T) => readBody(c, message, schema);
+  const read: BodyReader = (c, message) => readBody(c, message, schema);
 
   const app = new Hono();
   app.use(

@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   unknown_replica: 404,
   not_found: 404,
   schema_mismatch: 409,
+  cursor_ahead: 409,
   expired_replica: 410,
   payload_too_large: 413,
   internal: 500,

@@ -2,6 +2,9 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { ConcordError, PROTOCOL_VERSION, type Schema } from '@concord/shared';
 
+/** Reads a request body as one protocol message; bound to the server's schema. */
+export type BodyReader = <T extends z.ZodType>(c: Context, message: T) => Promise<z.output<T>>;
+
 /**
  * Parses and validates a JSON request body against a protocol message schema, refusing a
  * foreign protocol version first so that an old or new client is told exactly why.

@@ -14,6 +14,7 @@ import {
 } from '@concord/shared';
 import { applyPush, type PushEnvironment } from '../merge/apply-push';
 import { checkChanges } from '../merge/check-changes';
+import type { BodyReader } from './read-body';
 import type { Store } from '../storage/store';
 
 export interface RouteEnvironment extends PushEnvironment {
@@ -33,7 +34,7 @@ const conflictQuery = z.strictObject({
 });
 
 /** The replication routes, mounted under `/v1`. Every body is validated before the store is touched. */
-export function replicationRoutes(env: RouteEnvironment, readBody: <T extends z.ZodType>(c: import('hono').Context, message: T) => Promise<z.output<T>>) {
+export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
   const { store, schema } = env;
   return new Hono()
     .get('/health', async (c) => {
@@ -67,10 +68,17 @@ export function replicationRoutes(env: RouteEnvironment, readBody: <T extends z.
       const pull = await readBody(c, fromReplicaPull);
       const replica = await store.getReplica(pull.replicaId);
       if (!replica) throw new ConcordError('unknown_replica', `replica "${pull.replicaId}" is not registered`);
+      const { epoch, generation } = await store.meta();
+      if (pull.after > generation) {
+        // The store is older than what the replica has seen: it was restored or replaced.
+        throw new ConcordError('cursor_ahead', `cursor ${pull.after} is ahead of the server's generation ${generation}`, {
+          generation,
+          epoch,
+        });
+      }
       const limit = Math.min(pull.limit ?? env.defaultPullChanges, env.maxPullChanges);
       const page = await store.changesSince(pull.after, limit, pull.replicaId);
       await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
-      const { epoch } = await store.meta();
       const changes = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
         table,
         rowguid,

@@ -89,7 +89,10 @@ export async function applyPush(tx: StoreTransaction, env: PushEnvironment, push
     return result;
   });
   await tx.addConflicts(conflicts);
-  await tx.putReplica(acknowledge(replica, push.toLocalGeneration, createdAt));
+  // A pure replay is a read: it leaves the store exactly as it was.
+  if (fresh.length > 0 || push.toLocalGeneration > replica.lastAppliedLocalGeneration) {
+    await tx.putReplica(acknowledge(replica, push.toLocalGeneration, createdAt));
+  }
   return results;
 }
 

@@ -45,6 +45,14 @@ interface RowRecord {
   columns: string | null;
 }
 
+interface ConflictFilter {
+  after: string;
+  status: string | null;
+  tbl: string | null;
+  replica: string | null;
+  limit: number;
+}
+
 interface ReplicaRow {
   replica_id: string;
   priority: number;
@@ -94,9 +102,9 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     addConflict: db.prepare<[string, string, string, string, string]>(
       'INSERT INTO conflicts (id, entry, status, tbl, replica_id) VALUES (?, ?, ?, ?, ?)',
     ),
-    conflicts: db.prepare<[string, string | null, string | null, string | null, number], { entry: string }>(
-      `SELECT entry FROM conflicts WHERE id > ? AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR tbl = ?3)
-         AND (?4 IS NULL OR replica_id = ?4) ORDER BY id LIMIT ?5`,
+    conflicts: db.prepare<[ConflictFilter], { entry: string }>(
+      `SELECT entry FROM conflicts WHERE id > @after AND (@status IS NULL OR status = @status)
+         AND (@tbl IS NULL OR tbl = @tbl) AND (@replica IS NULL OR replica_id = @replica) ORDER BY id LIMIT @limit`,
     ),
   };
 
@@ -177,7 +185,13 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     listConflicts: (query: ConflictQuery) =>
       run(() =>
         sql.conflicts
-          .all(query.after ?? '', query.status ?? null, query.table ?? null, query.replicaId ?? null, query.limit)
+          .all({
+            after: query.after ?? '',
+            status: query.status ?? null,
+            tbl: query.table ?? null,
+            replica: query.replicaId ?? null,
+            limit: query.limit,
+          })
           .map((record) => JSON.parse(record.entry) as ConflictEntry),
       ),
     close: () =>

@@ -1,0 +1,152 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTestServer, remove, upsert, type TestServer } from './support/test-server';
+
+let server: TestServer;
+afterEach(async () => server?.close());
+
+describe('push and pull over HTTP', () => {
+  it('a pushed change reaches another replica through pull, and the pusher is not sent its own write', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    const b = await server.register();
+    const pushed = await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'hello', pinned: true }, { gen: 1 })]);
+    expect(pushed.acknowledged).toBe(1);
+    expect(pushed.results).toEqual([{ table: 'notes', rowguid: 'n1', outcome: 'applied', generation: 1, deleted: false }]);
+
+    const pulledByB = await server.pull(b.replicaId, 0);
+    expect(pulledByB.changes).toEqual([{ table: 'notes', rowguid: 'n1', generation: 1, deleted: false, values: { title: 'hello', pinned: true } }]);
+    expect(pulledByB).toMatchObject({ cursor: 1, more: false, epoch: a.epoch });
+
+    const pulledByA = await server.pull(a.replicaId, 0);
+    expect(pulledByA.changes).toEqual([]);
+    expect(pulledByA.cursor).toBe(1);
+  });
+
+  it('tombstones are downloaded', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    const b = await server.register();
+    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'x' }, { gen: 1 })]);
+    await server.push(a.replicaId, [remove('notes', 'n1', { gen: 2, base: 1 })]);
+    const pulled = await server.pull(b.replicaId, 0);
+    expect(pulled.changes).toEqual([{ table: 'notes', rowguid: 'n1', generation: 2, deleted: true, values: null }]);
+  });
+
+  it('a replayed push is acknowledged and changes nothing', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    const b = await server.register();
+    await server.push(b.replicaId, [upsert('notes', 'n2', { title: 'from b' }, { gen: 1 })]);
+    const changes = [
+      upsert('notes', 'n1', { title: 'one' }, { gen: 3 }),
+      upsert('notes', 'n2', { title: 'conflicting' }, { gen: 4 }),
+    ];
+    const first = await server.push(a.replicaId, changes);
+    expect(first.results.map((r) => r.outcome)).toEqual(['applied', 'conflict']);
+    const before = server.snapshot();
+
+    const replay = await server.push(a.replicaId, changes);
+    expect(replay.acknowledged).toBe(4);
+    expect(replay.results.map((r) => r.outcome)).toEqual(['duplicate', 'duplicate']);
+    expect(replay.results[0]).toMatchObject({ generation: first.results[0]!.generation, values: { title: 'one' } });
+    expect(replay.results[1]).toMatchObject({ values: { title: 'from b' } });
+    expect(server.snapshot()).toEqual(before);
+  });
+
+  it('a retry that carries already-applied and new changes applies only the new ones', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'one' }, { gen: 1 })]);
+    const retry = await server.push(a.replicaId, [
+      upsert('notes', 'n1', { title: 'one' }, { gen: 1 }),
+      upsert('notes', 'n2', { title: 'two' }, { gen: 2 }),
+    ]);
+    expect(retry.results.map((r) => r.outcome)).toEqual(['duplicate', 'applied']);
+    const { changes } = await server.pull((await server.register()).replicaId, 0);
+    expect(changes.map((c) => [c.rowguid, c.generation])).toEqual([['n1', 1], ['n2', 2]]);
+  });
+
+  it('pull paging returns every change exactly once across pages', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    const b = await server.register();
+    const rows = Array.from({ length: 95 }, (_, i) => upsert('notes', `n${String(i).padStart(3, '0')}`, { rank: i }, { gen: i + 1 }));
+    for (let i = 0; i < rows.length; i += 20) await server.push(a.replicaId, rows.slice(i, i + 20));
+    await server.push(a.replicaId, [upsert('notes', 'n000', { rank: 1000 }, { gen: 200, base: 1 })]);
+
+    const seen: string[] = [];
+    let cursor = 0;
+    let pages = 0;
+    for (let more = true; more; pages++) {
+      const page = await server.pull(b.replicaId, cursor, 10);
+      seen.push(...page.changes.map((c) => c.rowguid));
+      expect(page.changes.every((c) => c.generation > cursor && c.generation <= page.cursor)).toBe(true);
+      cursor = page.cursor;
+      more = page.more;
+    }
+    expect(pages).toBe(10);
+    expect(seen).toHaveLength(95);
+    expect(new Set(seen).size).toBe(95);
+    expect(seen.at(-1)).toBe('n000');
+    expect((await server.pull(b.replicaId, cursor)).changes).toEqual([]);
+  });
+
+  it('column-tracked rows merge edits to different columns from two replicas', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    const b = await server.register();
+    const [created] = (await server.push(a.replicaId, [upsert('stock', 's1', { sku: 'S1', qty: 1, price: 2 }, { gen: 1 })])).results;
+    await server.push(a.replicaId, [upsert('stock', 's1', { qty: 5 }, { gen: 2, base: created!.generation })]);
+    const fromB = await server.push(b.replicaId, [upsert('stock', 's1', { price: 3.5 }, { gen: 1, base: created!.generation })]);
+    expect(fromB.results[0]).toMatchObject({ outcome: 'merged', values: { sku: 'S1', qty: 5, price: 3.5 } });
+    expect((await server.conflicts()).conflicts).toEqual([]);
+  });
+
+  it('the conflict list route returns the logged conflicts, filterable by status and table', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    const b = await server.register();
+    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 }), upsert('stock', 's1', { qty: 1 }, { gen: 1 })]);
+    const pushed = await server.push(b.replicaId, [upsert('notes', 'n1', { title: 'b' }, { gen: 1 }), upsert('stock', 's1', { qty: 2 }, { gen: 1 })]);
+    expect(pushed.results.map((r) => r.outcome)).toEqual(['conflict', 'conflict']);
+
+    const { conflicts } = await server.conflicts();
+    expect(conflicts).toHaveLength(2);
+    expect(conflicts[0]).toMatchObject({
+      id: pushed.results[0]!.conflictId,
+      table: 'notes',
+      rowguid: 'n1',
+      type: 'insert-insert',
+      resolver: 'priority',
+      status: 'resolved',
+      winner: a.replicaId,
+      loser: b.replicaId,
+      winningValues: { title: 'a' },
+      losingValues: { title: 'b' },
+      replicaId: b.replicaId,
+      localGeneration: 1,
+    });
+    expect((await server.conflicts('?table=stock')).conflicts.map((c) => c.rowguid)).toEqual(['s1']);
+    expect((await server.conflicts('?status=open')).conflicts).toEqual([]);
+    expect((await server.conflicts(`?after=${conflicts[0]!.id}`)).conflicts.map((c) => c.id)).toEqual([conflicts[1]!.id]);
+  });
+
+  it('health reports the protocol, schema version, epoch and generation', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
+    const health = await (await server.request('/v1/health')).json();
+    expect(health).toEqual({ ok: true, protocol: 1, schemaVersion: 1, epoch: a.epoch, generation: 1 });
+  });
+});
+
+describe('watermarks', () => {
+  it('a pull whose cursor is ahead of the server (a restored store) is refused with cursor_ahead', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
+    const response = await server.post('/v1/pull', { protocol: 1, schemaVersion: 1, replicaId: a.replicaId, after: 7 });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ code: 'cursor_ahead', details: { generation: 1, epoch: a.epoch } });
+  });
+});
