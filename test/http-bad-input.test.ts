@@ -1,0 +1,489 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, type FromReplicaChange } from '@concord/shared';
+import { createTestServer, remove, upsert, type TestServer, type TestServerOptions } from './support/test-server';
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+interface Seeded {
+  server: TestServer;
+  /** The replica that wrote the seeded rows and won the logged conflict. */
+  a: string;
+  /** The replica whose edit lost the logged conflict. */
+  b: string;
+}
+
+/**
+ * A fresh server whose store already holds something worth protecting: two registered replicas,
+ * rows written by pushes, a pull watermark, and one logged update-update conflict on `notes`.
+ */
+async function seededServer(options: TestServerOptions = {}): Promise<Seeded> {
+  server = createTestServer(options);
+  const a = (await server.register()).replicaId;
+  const b = (await server.register()).replicaId;
+  await server.push(a, [
+    upsert('notes', 'n1', { title: 'first' }, { gen: 1 }),
+    upsert('notes', 'n2', { title: 'second', rank: 2 }, { gen: 2 }),
+  ]);
+  await server.push(a, [
+    upsert('notes', 'n1', { title: 'edited by a' }, { gen: 3, base: 1, baseValues: { title: 'first' } }),
+  ]);
+  // b last saw n1 at generation 1, but a has changed it since: equal priority keeps the server's version.
+  const fromB = await server.push(b, [
+    upsert('notes', 'n1', { title: 'edited by b' }, { gen: 1, base: 1, baseValues: { title: 'first' } }),
+  ]);
+  expect(fromB.results[0]).toMatchObject({ outcome: 'conflict', values: { title: 'edited by a' } });
+  await server.pull(b, 0);
+  const { conflicts } = await server.conflicts();
+  expect(conflicts).toHaveLength(1);
+  expect(conflicts[0]).toMatchObject({
+    type: 'update-update',
+    winner: a,
+    loser: b,
+    winningValues: { title: 'edited by a' },
+  });
+  return { server, a, b };
+}
+
+/** A push body that the server would accept. */
+function pushBody(replicaId: string, changes: unknown[] = [upsert('notes', 'n3', { title: 'third' }, { gen: 4 })]) {
+  return {
+    protocol: PROTOCOL_VERSION,
+    schemaVersion: 1,
+    replicaId,
+    fromLocalGeneration: 4,
+    toLocalGeneration: 4,
+    changes,
+  };
+}
+
+function pullBody(replicaId: string) {
+  return { protocol: PROTOCOL_VERSION, schemaVersion: 1, replicaId, after: 0 };
+}
+
+function postRaw(s: TestServer, path: string, body: string, headers: Record<string, string> = {}) {
+  return s.request(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+}
+
+interface ErrorJson {
+  code: string;
+  message: unknown;
+  details?: Record<string, unknown>;
+}
+
+/** Asserts the response is the JSON error shape with exactly this status and code. */
+async function expectError(response: Response, status: number, code: string): Promise<ErrorJson> {
+  const body = (await response.json()) as ErrorJson;
+  expect({ status: response.status, code: body.code }).toEqual({ status, code });
+  expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+  expect(typeof body.message).toBe('string');
+  expect(body.message).not.toBe('');
+  return body;
+}
+
+/** Sends a bad request against a seeded store and checks that it is refused and changes nothing. */
+async function expectRefusedWithoutChange(
+  seeded: Seeded,
+  send: () => Promise<Response>,
+  status: number,
+  code: string,
+): Promise<ErrorJson> {
+  const before = seeded.server.snapshot();
+  const body = await expectError(await send(), status, code);
+  expect(seeded.server.snapshot()).toEqual(before);
+  return body;
+}
+
+describe('a request the server cannot parse is refused and leaves the store untouched', () => {
+  it.each([
+    ['truncated JSON', '{"protocol":1,"schemaVersion":1,'],
+    ['plain text', 'hello'],
+    ['an empty body', ''],
+    ['JSON with a trailing comma', '{"protocol":1,}'],
+  ])('push with %s → 400 invalid_json', async (_name, raw) => {
+    const seeded = await seededServer();
+    await expectRefusedWithoutChange(seeded, () => postRaw(seeded.server, '/v1/push', raw), 400, 'invalid_json');
+  });
+
+  it.each(['/v1/pull', '/v1/replicas'])('%s with malformed JSON → 400 invalid_json', async (path) => {
+    const seeded = await seededServer();
+    await expectRefusedWithoutChange(seeded, () => postRaw(seeded.server, path, '{"protocol":'), 400, 'invalid_json');
+  });
+});
+
+describe('a body that fails the message schema is refused with the zod issues and changes nothing', () => {
+  const cases: [string, (replicaId: string) => unknown][] = [
+    ['missing changes', (r) => ({ ...pushBody(r), changes: undefined })],
+    ['missing protocol', (r) => ({ ...pushBody(r), protocol: undefined })],
+    ['missing replicaId', (r) => ({ ...pushBody(r), replicaId: undefined })],
+    ['an empty replicaId', (r) => ({ ...pushBody(r), replicaId: '' })],
+    [
+      'a negative baseGeneration',
+      (r) => pushBody(r, [{ ...upsert('notes', 'n3', { title: 'x' }, { gen: 4 }), baseGeneration: -1 }]),
+    ],
+    [
+      'a fractional localGeneration',
+      (r) => ({ ...pushBody(r, [upsert('notes', 'n3', { title: 'x' }, { gen: 4.5 })]) }),
+    ],
+    [
+      'a localGeneration of 0',
+      (r) => ({ ...pushBody(r, [upsert('notes', 'n3', { title: 'x' }, { gen: 0 })]), fromLocalGeneration: 0 }),
+    ],
+    ['an unknown top-level field', (r) => ({ ...pushBody(r), sneaky: true })],
+    [
+      'an unknown field inside a change',
+      (r) => pushBody(r, [{ ...upsert('notes', 'n3', { title: 'x' }, { gen: 4 }), extra: 1 }]),
+    ],
+    ['an unknown op', (r) => pushBody(r, [{ ...upsert('notes', 'n3', { title: 'x' }, { gen: 4 }), op: 'patch' }])],
+    ['fromLocalGeneration above toLocalGeneration', (r) => ({ ...pushBody(r), fromLocalGeneration: 5 })],
+    [
+      'a change outside the announced local range',
+      (r) => pushBody(r, [upsert('notes', 'n3', { title: 'x' }, { gen: 7 })]),
+    ],
+    ['changes that is not an array', (r) => ({ ...pushBody(r), changes: {} })],
+    ['a JSON array body', () => []],
+    ['a JSON null body', () => null],
+    ['a JSON string body', () => 'push'],
+  ];
+
+  it.each(cases)('push with %s → 400 bad_request', async (_name, build) => {
+    const seeded = await seededServer();
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', build(seeded.a)),
+      400,
+      'bad_request',
+    );
+    const issues = body.details?.issues;
+    expect(Array.isArray(issues)).toBe(true);
+    expect((issues as unknown[]).length).toBeGreaterThan(0);
+    for (const issue of issues as unknown[]) {
+      expect(issue).toEqual({ path: expect.any(String), message: expect.any(String) });
+    }
+  });
+
+  it.each<[string, (replicaId: string) => unknown]>([
+    ['a negative after', (r) => ({ ...pullBody(r), after: -1 })],
+    ['a limit of 0', (r) => ({ ...pullBody(r), limit: 0 })],
+    ['missing after', (r) => ({ ...pullBody(r), after: undefined })],
+    ['an unknown field', (r) => ({ ...pullBody(r), since: 0 })],
+  ])('pull with %s → 400 bad_request, and the pull watermark is not moved', async (_name, build) => {
+    const seeded = await seededServer();
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/pull', build(seeded.b)),
+      400,
+      'bad_request',
+    );
+    expect(Array.isArray(body.details?.issues)).toBe(true);
+  });
+
+  it('register with an unknown field → 400 bad_request and no replica is created', async () => {
+    const seeded = await seededServer();
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/replicas', { protocol: PROTOCOL_VERSION, schemaVersion: 1, priority: 100 }),
+      400,
+      'bad_request',
+    );
+    expect(body.details?.issues).toEqual([expect.objectContaining({ path: '' })]);
+  });
+});
+
+describe('changes that do not fit the schema are refused before anything is written', () => {
+  it.each<[string, FromReplicaChange]>([
+    ['an upsert', upsert('tasks', 't1', { title: 'x' }, { gen: 4 })],
+    ['a delete', remove('tasks', 't1', { gen: 4, base: 0 })],
+  ])('%s to an unknown table → 400 unknown_table', async (_name, change) => {
+    const seeded = await seededServer();
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', pushBody(seeded.a, [change])),
+      400,
+      'unknown_table',
+    );
+    expect(body.details).toEqual({ index: 0, table: 'tasks' });
+  });
+
+  it.each<[string, FromReplicaChange]>([
+    ['in values', upsert('notes', 'n1', { title: 'x', colour: 'red' }, { gen: 4, base: 2 })],
+    ['in base', upsert('notes', 'n1', { title: 'x' }, { gen: 4, base: 2, baseValues: { colour: 'red' } })],
+    ['that is a sync metadata name', upsert('notes', 'n1', { generation: 99 }, { gen: 4, base: 2 })],
+  ])('an unknown column %s → 400 unknown_column', async (_name, change) => {
+    const seeded = await seededServer();
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', pushBody(seeded.a, [change])),
+      400,
+      'unknown_column',
+    );
+    expect(body.details).toMatchObject({ index: 0 });
+  });
+
+  it.each<[string, string, string, unknown, string]>([
+    ['a number in a string column', 'notes', 'title', 42, 'string'],
+    ['a boolean in a string column', 'notes', 'title', true, 'string'],
+    ['a fraction in an integer column', 'notes', 'rank', 1.5, 'integer'],
+    ['a numeric string in an integer column', 'notes', 'rank', '3', 'integer'],
+    ['an unsafe integer in an integer column', 'notes', 'rank', 2 ** 53, 'integer'],
+    ['a string in a boolean column', 'notes', 'pinned', 'yes', 'boolean'],
+    ['a number in a boolean column', 'notes', 'pinned', 1, 'boolean'],
+    ['a non-date string in a date column', 'stock', 'seen', 'yesterday', 'date'],
+    ['an impossible date in a date column', 'stock', 'seen', '2024-13-45', 'date'],
+    ['a timestamp number in a date column', 'stock', 'seen', 1_700_000_000_000, 'date'],
+    ['an object in a string column', 'notes', 'title', { text: 'x' }, 'string'],
+  ])('%s → 400 invalid_value', async (_name, table, column, value, expected) => {
+    const seeded = await seededServer();
+    const change = upsert(table, 'row-x', { [column]: value }, { gen: 4 });
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', pushBody(seeded.a, [change])),
+      400,
+      'invalid_value',
+    );
+    expect(body.details).toEqual({ index: 0, column, expected });
+  });
+
+  it('a wrongly typed value in base → 400 invalid_value', async () => {
+    const seeded = await seededServer();
+    const change = upsert('notes', 'n1', { title: 'x' }, { gen: 4, base: 2, baseValues: { rank: 'high' } });
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', pushBody(seeded.a, [change])),
+      400,
+      'invalid_value',
+    );
+    expect(body.details).toEqual({ index: 0, column: 'rank', expected: 'integer' });
+  });
+
+  it.each<[string, FromReplicaChange, string]>([
+    ['a wrongly typed value', upsert('notes', 'n2', { rank: 'two' }, { gen: 5, base: 2 }), 'invalid_value'],
+    ['an unknown table', upsert('tasks', 't1', { title: 'x' }, { gen: 5 }), 'unknown_table'],
+    ['an unknown column', upsert('notes', 'n2', { colour: 'red' }, { gen: 5, base: 2 }), 'unknown_column'],
+    [
+      'a delete carrying values',
+      { ...remove('notes', 'n2', { gen: 5, base: 2 }), values: { title: 'x' } },
+      'bad_request',
+    ],
+  ])(
+    'a push whose middle change has %s is refused whole: the valid changes around it are not applied',
+    async (_name, bad, code) => {
+      const seeded = await seededServer();
+      const changes = [
+        upsert('notes', 'n3', { title: 'new before' }, { gen: 4 }),
+        bad,
+        upsert('notes', 'n1', { title: 'edit after' }, { gen: 6, base: 3 }),
+      ];
+      const body = await expectRefusedWithoutChange(
+        seeded,
+        () => seeded.server.post('/v1/push', { ...pushBody(seeded.a, changes), toLocalGeneration: 6 }),
+        400,
+        code,
+      );
+      expect(body.details).toMatchObject({ index: 1 });
+      // The refused local generations were not acknowledged: the same valid changes apply afterwards.
+      const retry = await seeded.server.push(seeded.a, [changes[0]!, changes[2]!], { from: 4, to: 6 });
+      expect(retry.results.map((r) => r.outcome)).toEqual(['applied', 'applied']);
+    },
+  );
+
+  it('a delete carrying values → 400 bad_request', async () => {
+    const seeded = await seededServer();
+    const change: FromReplicaChange = {
+      ...remove('notes', 'n2', { gen: 4, base: 2 }),
+      values: { title: 'still here' },
+    };
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', pushBody(seeded.a, [change])),
+      400,
+      'bad_request',
+    );
+    expect(body.details).toEqual({ index: 0 });
+  });
+
+  it('the same row twice in one push → 400 bad_request naming the second occurrence', async () => {
+    const seeded = await seededServer();
+    const changes = [
+      upsert('notes', 'n3', { title: 'one' }, { gen: 4 }),
+      upsert('notes', 'n4', { title: 'other' }, { gen: 5 }),
+      upsert('notes', 'n3', { title: 'two' }, { gen: 6 }),
+    ];
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', { ...pushBody(seeded.a, changes), toLocalGeneration: 6 }),
+      400,
+      'bad_request',
+    );
+    expect(body.details).toEqual({ index: 2 });
+  });
+
+  it('the same rowguid in two different tables is not a duplicate', async () => {
+    server = createTestServer();
+    const a = (await server.register()).replicaId;
+    const pushed = await server.push(a, [
+      upsert('notes', 'same', { title: 'n' }, { gen: 1 }),
+      upsert('stock', 'same', { qty: 1 }, { gen: 2 }),
+    ]);
+    expect(pushed.results.map((r) => r.outcome)).toEqual(['applied', 'applied']);
+  });
+});
+
+describe('protocol and schema version checks', () => {
+  it.each<[string, string, (s: Seeded) => unknown]>([
+    ['push', '/v1/push', (s) => ({ ...pushBody(s.a), protocol: 2 })],
+    ['pull', '/v1/pull', (s) => ({ ...pullBody(s.b), protocol: 2 })],
+    ['register', '/v1/replicas', () => ({ protocol: 2, schemaVersion: 1 })],
+    ['push with protocol 0', '/v1/push', (s) => ({ ...pushBody(s.a), protocol: 0 })],
+    ['push with protocol "1" as a string', '/v1/push', (s) => ({ ...pushBody(s.a), protocol: '1' })],
+  ])('%s with a foreign protocol version → 400 unsupported_protocol', async (_name, path, build) => {
+    const seeded = await seededServer();
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post(path, build(seeded)),
+      400,
+      'unsupported_protocol',
+    );
+    expect(body.details).toEqual({ supported: [PROTOCOL_VERSION] });
+  });
+
+  it('a foreign protocol is reported even when the rest of the body would not parse', async () => {
+    const seeded = await seededServer();
+    await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', { protocol: 2, whatever: true }),
+      400,
+      'unsupported_protocol',
+    );
+  });
+
+  it.each<[string, string, (s: Seeded) => unknown]>([
+    ['push', '/v1/push', (s) => ({ ...pushBody(s.a), schemaVersion: 2 })],
+    ['pull', '/v1/pull', (s) => ({ ...pullBody(s.b), schemaVersion: 2 })],
+    ['register', '/v1/replicas', () => ({ protocol: PROTOCOL_VERSION, schemaVersion: 2 })],
+  ])('%s with another schema version → 409 schema_mismatch', async (_name, path, build) => {
+    const seeded = await seededServer();
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post(path, build(seeded)),
+      409,
+      'schema_mismatch',
+    );
+    expect(body.details).toEqual({ server: 1 });
+  });
+});
+
+describe('requests naming an unregistered replica', () => {
+  it('push from an unknown replicaId → 404 unknown_replica, nothing written', async () => {
+    const seeded = await seededServer();
+    await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', pushBody('no-such-replica')),
+      404,
+      'unknown_replica',
+    );
+  });
+
+  it('an empty push from an unknown replicaId → 404 unknown_replica', async () => {
+    const seeded = await seededServer();
+    await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', pushBody('no-such-replica', [])),
+      404,
+      'unknown_replica',
+    );
+  });
+
+  it('pull by an unknown replicaId → 404 unknown_replica, no watermark recorded', async () => {
+    const seeded = await seededServer();
+    await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/pull', pullBody('no-such-replica')),
+      404,
+      'unknown_replica',
+    );
+  });
+});
+
+describe('size limits', () => {
+  const oversized = (s: Seeded) =>
+    JSON.stringify(pushBody(s.a, [upsert('notes', 'big', { title: 'x'.repeat(5 * 1024) }, { gen: 4 })]));
+
+  it('a body over limits.maxBodyBytes → 413 payload_too_large (no content-length header)', async () => {
+    const seeded = await seededServer({ limits: { maxBodyBytes: 1024 } });
+    const raw = oversized(seeded);
+    expect(raw.length).toBeGreaterThan(5 * 1024);
+    await expectRefusedWithoutChange(seeded, () => postRaw(seeded.server, '/v1/push', raw), 413, 'payload_too_large');
+  });
+
+  it('a body over limits.maxBodyBytes → 413 payload_too_large (declared by content-length)', async () => {
+    const seeded = await seededServer({ limits: { maxBodyBytes: 1024 } });
+    const raw = oversized(seeded);
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => postRaw(seeded.server, '/v1/push', raw, { 'content-length': String(Buffer.byteLength(raw)) }),
+      413,
+      'payload_too_large',
+    );
+    expect(body.details).toEqual({ maxBodyBytes: 1024 });
+  });
+
+  it('an oversized body that is not even JSON is refused for its size, not its syntax', async () => {
+    const seeded = await seededServer({ limits: { maxBodyBytes: 1024 } });
+    await expectRefusedWithoutChange(
+      seeded,
+      () => postRaw(seeded.server, '/v1/pull', '{'.repeat(5 * 1024)),
+      413,
+      'payload_too_large',
+    );
+  });
+
+  it('a body under limits.maxBodyBytes is accepted', async () => {
+    const seeded = await seededServer({ limits: { maxBodyBytes: 1024 } });
+    const pushed = await seeded.server.push(seeded.a, [upsert('notes', 'n3', { title: 'small' }, { gen: 4 })]);
+    expect(pushed.results[0]!.outcome).toBe('applied');
+  });
+
+  it('a valid push with more changes than limits.maxPushChanges → 413 payload_too_large, nothing applied', async () => {
+    const seeded = await seededServer({ limits: { maxPushChanges: 3 } });
+    const changes = [4, 5, 6, 7].map((gen) => upsert('notes', `m${gen}`, { title: `t${gen}` }, { gen }));
+    const body = await expectRefusedWithoutChange(
+      seeded,
+      () => seeded.server.post('/v1/push', { ...pushBody(seeded.a, changes), toLocalGeneration: 7 }),
+      413,
+      'payload_too_large',
+    );
+    expect(body.details).toEqual({ maxPushChanges: 3 });
+    // Exactly at the limit is fine.
+    const atLimit = await seeded.server.push(seeded.a, changes.slice(0, 3));
+    expect(atLimit.results).toHaveLength(3);
+  });
+});
+
+describe('routes and queries', () => {
+  it.each<[string, string, RequestInit | undefined]>([
+    ['an unknown path under /v1', '/v1/nope', undefined],
+    ['a path outside /v1', '/push', { method: 'POST', body: '{}' }],
+    ['the wrong method on a known path', '/v1/push', undefined],
+    ['POST to a GET-only route', '/v1/conflicts', { method: 'POST', body: '{}' }],
+  ])('%s → 404 not_found as JSON', async (_name, path, init) => {
+    const seeded = await seededServer();
+    await expectRefusedWithoutChange(seeded, () => seeded.server.request(path, init), 404, 'not_found');
+  });
+
+  it.each(['?status=nope', '?limit=0', '?limit=1001', '?limit=abc', '?unknown=1'])(
+    'GET /v1/conflicts%s → 400 bad_request',
+    async (query) => {
+      const seeded = await seededServer();
+      await expectRefusedWithoutChange(
+        seeded,
+        () => seeded.server.request(`/v1/conflicts${query}`),
+        400,
+        'bad_request',
+      );
+    },
+  );
+});
