@@ -11,7 +11,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/client/src/**', '@concord/client'], message: 'the server never imports client code' }] },
+        {
+          patterns: [
+            { group: ['**/client/src/**', '@concord/client'], message: 'the server never imports client code' },
+          ],
+        },
       ],
     },
   },
@@ -20,7 +24,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@concord/*', 'dexie', 'hono', 'node:*'], message: 'shared depends on nothing but zod' }] },
+        {
+          patterns: [
+            { group: ['@concord/*', 'dexie', 'hono', 'node:*'], message: 'shared depends on nothing but zod' },
+          ],
+        },
       ],
     },
   },
@@ -29,7 +37,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['@concord/server', '**/server/src/**', 'node:*'], message: 'the client never imports server or Node code' }] },
+        {
+          patterns: [
+            {
+              group: ['@concord/server', '**/server/src/**', 'node:*'],
+              message: 'the client never imports server or Node code',
+            },
+          ],
+        },
       ],
     },
   },

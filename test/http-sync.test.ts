@@ -9,12 +9,18 @@ describe('push and pull over HTTP', () => {
     server = createTestServer();
     const a = await server.register();
     const b = await server.register();
-    const pushed = await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'hello', pinned: true }, { gen: 1 })]);
+    const pushed = await server.push(a.replicaId, [
+      upsert('notes', 'n1', { title: 'hello', pinned: true }, { gen: 1 }),
+    ]);
     expect(pushed.acknowledged).toBe(1);
-    expect(pushed.results).toEqual([{ table: 'notes', rowguid: 'n1', outcome: 'applied', generation: 1, deleted: false }]);
+    expect(pushed.results).toEqual([
+      { table: 'notes', rowguid: 'n1', outcome: 'applied', generation: 1, deleted: false },
+    ]);
 
     const pulledByB = await server.pull(b.replicaId, 0);
-    expect(pulledByB.changes).toEqual([{ table: 'notes', rowguid: 'n1', generation: 1, deleted: false, values: { title: 'hello', pinned: true } }]);
+    expect(pulledByB.changes).toEqual([
+      { table: 'notes', rowguid: 'n1', generation: 1, deleted: false, values: { title: 'hello', pinned: true } },
+    ]);
     expect(pulledByB).toMatchObject({ cursor: 1, more: false, epoch: a.epoch });
 
     const pulledByA = await server.pull(a.replicaId, 0);
@@ -63,14 +69,19 @@ describe('push and pull over HTTP', () => {
     ]);
     expect(retry.results.map((r) => r.outcome)).toEqual(['duplicate', 'applied']);
     const { changes } = await server.pull((await server.register()).replicaId, 0);
-    expect(changes.map((c) => [c.rowguid, c.generation])).toEqual([['n1', 1], ['n2', 2]]);
+    expect(changes.map((c) => [c.rowguid, c.generation])).toEqual([
+      ['n1', 1],
+      ['n2', 2],
+    ]);
   });
 
   it('pull paging returns every change exactly once across pages', async () => {
     server = createTestServer();
     const a = await server.register();
     const b = await server.register();
-    const rows = Array.from({ length: 95 }, (_, i) => upsert('notes', `n${String(i).padStart(3, '0')}`, { rank: i }, { gen: i + 1 }));
+    const rows = Array.from({ length: 95 }, (_, i) =>
+      upsert('notes', `n${String(i).padStart(3, '0')}`, { rank: i }, { gen: i + 1 }),
+    );
     for (let i = 0; i < rows.length; i += 20) await server.push(a.replicaId, rows.slice(i, i + 20));
     await server.push(a.replicaId, [upsert('notes', 'n000', { rank: 1000 }, { gen: 200, base: 1 })]);
 
@@ -95,9 +106,13 @@ describe('push and pull over HTTP', () => {
     server = createTestServer();
     const a = await server.register();
     const b = await server.register();
-    const [created] = (await server.push(a.replicaId, [upsert('stock', 's1', { sku: 'S1', qty: 1, price: 2 }, { gen: 1 })])).results;
+    const [created] = (
+      await server.push(a.replicaId, [upsert('stock', 's1', { sku: 'S1', qty: 1, price: 2 }, { gen: 1 })])
+    ).results;
     await server.push(a.replicaId, [upsert('stock', 's1', { qty: 5 }, { gen: 2, base: created!.generation })]);
-    const fromB = await server.push(b.replicaId, [upsert('stock', 's1', { price: 3.5 }, { gen: 1, base: created!.generation })]);
+    const fromB = await server.push(b.replicaId, [
+      upsert('stock', 's1', { price: 3.5 }, { gen: 1, base: created!.generation }),
+    ]);
     expect(fromB.results[0]).toMatchObject({ outcome: 'merged', values: { sku: 'S1', qty: 5, price: 3.5 } });
     expect((await server.conflicts()).conflicts).toEqual([]);
   });
@@ -106,8 +121,14 @@ describe('push and pull over HTTP', () => {
     server = createTestServer();
     const a = await server.register();
     const b = await server.register();
-    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 }), upsert('stock', 's1', { qty: 1 }, { gen: 1 })]);
-    const pushed = await server.push(b.replicaId, [upsert('notes', 'n1', { title: 'b' }, { gen: 1 }), upsert('stock', 's1', { qty: 2 }, { gen: 1 })]);
+    await server.push(a.replicaId, [
+      upsert('notes', 'n1', { title: 'a' }, { gen: 1 }),
+      upsert('stock', 's1', { qty: 1 }, { gen: 1 }),
+    ]);
+    const pushed = await server.push(b.replicaId, [
+      upsert('notes', 'n1', { title: 'b' }, { gen: 1 }),
+      upsert('stock', 's1', { qty: 2 }, { gen: 1 }),
+    ]);
     expect(pushed.results.map((r) => r.outcome)).toEqual(['conflict', 'conflict']);
 
     const { conflicts } = await server.conflicts();
@@ -128,7 +149,9 @@ describe('push and pull over HTTP', () => {
     });
     expect((await server.conflicts('?table=stock')).conflicts.map((c) => c.rowguid)).toEqual(['s1']);
     expect((await server.conflicts('?status=open')).conflicts).toEqual([]);
-    expect((await server.conflicts(`?after=${conflicts[0]!.id}`)).conflicts.map((c) => c.id)).toEqual([conflicts[1]!.id]);
+    expect((await server.conflicts(`?after=${conflicts[0]!.id}`)).conflicts.map((c) => c.id)).toEqual([
+      conflicts[1]!.id,
+    ]);
   });
 
   it('health reports the protocol, schema version, epoch and generation', async () => {

@@ -8,12 +8,20 @@ const A = { id: 'replica-a', priority: 0 };
 const B = { id: 'replica-b', priority: 0 };
 const HIGH = { id: 'replica-high', priority: 75 };
 
-function merge(stored: StoredRow | undefined, change: FromReplicaChange, replica = A, config?: ResolverConfig): MergeOutcome {
+function merge(
+  stored: StoredRow | undefined,
+  change: FromReplicaChange,
+  replica = A,
+  config?: ResolverConfig,
+): MergeOutcome {
   const table = testSchema.tables[change.table]!;
   return mergeChange({ table, resolvers: createResolverSet(testSchema, config), replica }, stored, change);
 }
 
-function note(values: Record<string, unknown>, opts: { gen: number; writer: string; priority?: number; deleted?: boolean }): StoredRow {
+function note(
+  values: Record<string, unknown>,
+  opts: { gen: number; writer: string; priority?: number; deleted?: boolean },
+): StoredRow {
   return {
     table: 'notes',
     rowguid: 'r1',
@@ -25,7 +33,10 @@ function note(values: Record<string, unknown>, opts: { gen: number; writer: stri
   };
 }
 
-function stockRow(values: Record<string, unknown>, columns: Record<string, { gen: number; writer: string; priority?: number }>): StoredRow {
+function stockRow(
+  values: Record<string, unknown>,
+  columns: Record<string, { gen: number; writer: string; priority?: number }>,
+): StoredRow {
   const gens = Object.values(columns).map((c) => c.gen);
   const newest = Object.values(columns).reduce((a, b) => (b.gen > a.gen ? b : a));
   return {
@@ -37,7 +48,10 @@ function stockRow(values: Record<string, unknown>, columns: Record<string, { gen
     writer: newest.writer,
     priority: 0,
     columns: Object.fromEntries(
-      Object.entries(columns).map(([name, c]) => [name, { generation: c.gen, writer: c.writer, priority: c.priority ?? 0 }]),
+      Object.entries(columns).map(([name, c]) => [
+        name,
+        { generation: c.gen, writer: c.writer, priority: c.priority ?? 0 },
+      ]),
     ),
   };
 }
@@ -77,7 +91,10 @@ describe('merge engine without conflicts', () => {
   });
 
   it('a delete of a row that is already a tombstone writes nothing and logs nothing', () => {
-    const result = merge(note({ title: 'a' }, { gen: 5, writer: 'replica-b', deleted: true }), remove('notes', 'r1', { gen: 2, base: 1 }));
+    const result = merge(
+      note({ title: 'a' }, { gen: 5, writer: 'replica-b', deleted: true }),
+      remove('notes', 'r1', { gen: 2, base: 1 }),
+    );
     expect(result).toEqual({ outcome: 'applied', conflicts: [] });
   });
 
@@ -91,7 +108,14 @@ describe('merge engine without conflicts', () => {
   });
 
   it('column tracking: edits to different columns merge without a conflict', () => {
-    const stored = stockRow({ sku: 'S', qty: 5, price: 2 }, { sku: { gen: 1, writer: 'replica-b' }, qty: { gen: 1, writer: 'replica-b' }, price: { gen: 8, writer: 'replica-b' } });
+    const stored = stockRow(
+      { sku: 'S', qty: 5, price: 2 },
+      {
+        sku: { gen: 1, writer: 'replica-b' },
+        qty: { gen: 1, writer: 'replica-b' },
+        price: { gen: 8, writer: 'replica-b' },
+      },
+    );
     const result = merge(stored, upsert('stock', 'r1', { qty: 9 }, { gen: 2, base: 1 }));
     expect(result.outcome).toBe('merged');
     expect(result.conflicts).toEqual([]);
@@ -192,7 +216,10 @@ describe('merge engine conflicts with the default priority resolver', () => {
     },
     {
       name: 'column tracking: the same column conflicts',
-      stored: stockRow({ sku: 'S', qty: 5 }, { sku: { gen: 1, writer: 'replica-b' }, qty: { gen: 8, writer: 'replica-b' } }),
+      stored: stockRow(
+        { sku: 'S', qty: 5 },
+        { sku: { gen: 1, writer: 'replica-b' }, qty: { gen: 8, writer: 'replica-b' } },
+      ),
       change: upsert('stock', 'r1', { qty: 9 }, { gen: 2, base: 1, baseValues: { qty: 4 } }),
       replica: A,
       type: 'update-update',
@@ -211,18 +238,33 @@ describe('merge engine conflicts with the default priority resolver', () => {
   });
 
   it('column tracking: a conflicting column and a free column — the free one applies, the conflict is logged for one column', () => {
-    const stored = stockRow({ sku: 'S', qty: 5, price: 1 }, { sku: { gen: 1, writer: 'replica-b' }, qty: { gen: 8, writer: 'replica-b' }, price: { gen: 1, writer: 'replica-b' } });
+    const stored = stockRow(
+      { sku: 'S', qty: 5, price: 1 },
+      {
+        sku: { gen: 1, writer: 'replica-b' },
+        qty: { gen: 8, writer: 'replica-b' },
+        price: { gen: 1, writer: 'replica-b' },
+      },
+    );
     const result = merge(stored, upsert('stock', 'r1', { qty: 9, price: 3 }, { gen: 2, base: 1 }));
     expect(result.outcome).toBe('conflict');
     expect(result.write?.values).toEqual({ sku: 'S', qty: 5, price: 3 });
     expect(result.conflicts).toHaveLength(1);
-    expect(result.conflicts[0]).toMatchObject({ columns: ['qty'], winningValues: { qty: 5 }, losingValues: { qty: 9 } });
+    expect(result.conflicts[0]).toMatchObject({
+      columns: ['qty'],
+      winningValues: { qty: 5 },
+      losingValues: { qty: 9 },
+    });
   });
 
   it('the conflict log records both versions', () => {
     const stored = note({ title: 'server' }, { gen: 8, writer: 'replica-b' });
     const [conflict] = merge(stored, upsert('notes', 'r1', { title: 'client' }, { gen: 2, base: 3 })).conflicts;
-    expect(conflict).toMatchObject({ columns: ['title'], winningValues: { title: 'server' }, losingValues: { title: 'client' } });
+    expect(conflict).toMatchObject({
+      columns: ['title'],
+      winningValues: { title: 'server' },
+      losingValues: { title: 'client' },
+    });
     expect(conflict!.reason).toMatch(/server version/);
   });
 });
@@ -233,10 +275,28 @@ describe('merge engine guards against bad resolvers', () => {
   const withResolver = (resolve: Resolver['resolve']) => ({ tables: { notes: { row: { name: 'custom', resolve } } } });
 
   it.each([
-    { name: 'a resolver that throws', resolve: () => { throw new Error('boom'); }, reason: /threw: boom/ },
-    { name: 'a resolver that returns nonsense', resolve: () => ({ kind: 'maybe' }) as never, reason: /unknown resolution/ },
-    { name: 'a merge with a value of the wrong type', resolve: () => ({ kind: 'merge' as const, values: { rank: 'x' } }), reason: /does not fit column "rank"/ },
-    { name: 'a merge with an unknown column', resolve: () => ({ kind: 'merge' as const, values: { nope: 1 } }), reason: /not one it may decide/ },
+    {
+      name: 'a resolver that throws',
+      resolve: () => {
+        throw new Error('boom');
+      },
+      reason: /threw: boom/,
+    },
+    {
+      name: 'a resolver that returns nonsense',
+      resolve: () => ({ kind: 'maybe' }) as never,
+      reason: /unknown resolution/,
+    },
+    {
+      name: 'a merge with a value of the wrong type',
+      resolve: () => ({ kind: 'merge' as const, values: { rank: 'x' } }),
+      reason: /does not fit column "rank"/,
+    },
+    {
+      name: 'a merge with an unknown column',
+      resolve: () => ({ kind: 'merge' as const, values: { nope: 1 } }),
+      reason: /not one it may decide/,
+    },
   ])('$name is a logged rejection and the server version stands', ({ resolve, reason }) => {
     const result = merge(stored, change, A, withResolver(resolve as Resolver['resolve']));
     expect(result.outcome).toBe('rejected');
@@ -246,14 +306,24 @@ describe('merge engine guards against bad resolvers', () => {
   });
 
   it('a merge resolution writes the merged values', () => {
-    const result = merge(stored, change, A, withResolver(() => ({ kind: 'merge', values: { title: 'server+client' } })));
+    const result = merge(
+      stored,
+      change,
+      A,
+      withResolver(() => ({ kind: 'merge', values: { title: 'server+client' } })),
+    );
     expect(result.outcome).toBe('conflict');
     expect(result.write?.values).toEqual({ title: 'server+client' });
     expect(result.conflicts[0]).toMatchObject({ winner: null, loser: null, winningValues: { title: 'server+client' } });
   });
 
   it('a resolver that leaves the conflict open keeps the server version and marks the entry open', () => {
-    const result = merge(stored, change, A, withResolver(() => ({ kind: 'server', open: true })));
+    const result = merge(
+      stored,
+      change,
+      A,
+      withResolver(() => ({ kind: 'server', open: true })),
+    );
     expect(result.write).toBeUndefined();
     expect(result.conflicts[0]!.status).toBe('open');
   });

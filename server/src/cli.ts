@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   if (values.help) return void console.log(USAGE);
   if (!values.schema) throw new Error(`--schema is required\n${USAGE}`);
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got "${values.port}"`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be a port number, got "${values.port}"`);
 
   const module = (await import(pathToFileURL(resolve(values.schema)).href)) as { schema?: Schema; default?: Schema };
   const schema = module.schema ?? module.default;

@@ -57,7 +57,9 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     }),
   );
   app.route('/v1', replicationRoutes(env, read));
-  app.notFound((c) => c.json(new ConcordError('not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404));
+  app.notFound((c) =>
+    c.json(new ConcordError('not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404),
+  );
   app.onError((error, c) => errorResponse(error, c, log));
   return app;
 }

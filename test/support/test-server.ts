@@ -12,14 +12,23 @@ import {
   type FromServerRegister,
   type Schema,
 } from '@concord/shared';
-import { createSqliteStore, createSyncServer, type ResolverConfig, type Store, type SyncServerOptions } from '@concord/server';
+import {
+  createSqliteStore,
+  createSyncServer,
+  type ResolverConfig,
+  type Store,
+  type SyncServerOptions,
+} from '@concord/server';
 
 /** A schema with one row-tracked and one column-tracked table, used across the suites. */
 export const testSchema = defineSchema({
   version: 1,
   tables: {
     notes: { columns: { title: 'string', body: 'string', pinned: 'boolean', rank: 'integer' } },
-    stock: { columns: { sku: 'string', qty: 'integer', price: 'number', seen: 'date', extra: 'json' }, tracking: 'column' },
+    stock: {
+      columns: { sku: 'string', qty: 'integer', price: 'number', seen: 'date', extra: 'json' },
+      tracking: 'column',
+    },
   },
 });
 
@@ -79,7 +88,15 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
       return ok(await post('/v1/push', body));
     },
     pull: async (replicaId, after, limit) =>
-      ok(await post('/v1/pull', { protocol: PROTOCOL_VERSION, schemaVersion: schema.version, replicaId, after, ...(limit ? { limit } : {}) })),
+      ok(
+        await post('/v1/pull', {
+          protocol: PROTOCOL_VERSION,
+          schemaVersion: schema.version,
+          replicaId,
+          after,
+          ...(limit ? { limit } : {}),
+        }),
+      ),
     conflicts: async (query = '') => ok(await request(`/v1/conflicts${query}`)),
     snapshot: () => {
       const db = new Database(filename, { readonly: true });

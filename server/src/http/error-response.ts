@@ -12,7 +12,8 @@ export function errorResponse(error: Error, c: Context, log: (error: unknown) =>
 function toConcordError(error: Error): ConcordError {
   if (error instanceof ConcordError) return error;
   if (error instanceof HTTPException) {
-    if (error.status === 413) return new ConcordError('payload_too_large', error.message || 'the request body is too large');
+    if (error.status === 413)
+      return new ConcordError('payload_too_large', error.message || 'the request body is too large');
     return new ConcordError(error.status === 401 ? 'unauthorized' : 'bad_request', error.message || 'bad request');
   }
   return new ConcordError('internal', 'the server failed to handle the request');

@@ -18,20 +18,32 @@ export async function readBody<T extends z.ZodType>(c: Context, message: T, sche
   }
   const protocol = typeof body === 'object' && body !== null ? (body as { protocol?: unknown }).protocol : undefined;
   if (protocol !== undefined && protocol !== PROTOCOL_VERSION) {
-    throw new ConcordError('unsupported_protocol', `protocol ${JSON.stringify(protocol)} is not supported; this server speaks ${PROTOCOL_VERSION}`, {
-      supported: [PROTOCOL_VERSION],
-    });
+    throw new ConcordError(
+      'unsupported_protocol',
+      `protocol ${JSON.stringify(protocol)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+      {
+        supported: [PROTOCOL_VERSION],
+      },
+    );
   }
   const parsed = message.safeParse(body);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-    throw new ConcordError('bad_request', `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`, { issues });
+    throw new ConcordError(
+      'bad_request',
+      `invalid request: ${issues.map((i) => `${i.path || '(body)'}: ${i.message}`).join('; ')}`,
+      { issues },
+    );
   }
   const data = parsed.data as { schemaVersion?: number };
   if (data.schemaVersion !== undefined && data.schemaVersion !== schema.version) {
-    throw new ConcordError('schema_mismatch', `schema version ${data.schemaVersion} does not match the server's ${schema.version}`, {
-      server: schema.version,
-    });
+    throw new ConcordError(
+      'schema_mismatch',
+      `schema version ${data.schemaVersion} does not match the server's ${schema.version}`,
+      {
+        server: schema.version,
+      },
+    );
   }
   return parsed.data;
 }

@@ -47,22 +47,41 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       const priority = env.priorityOf();
       const createdAt = env.now().toISOString();
       await store.transaction((tx) =>
-        tx.putReplica({ replicaId, priority, createdAt, lastSyncAt: null, lastAppliedLocalGeneration: 0, lastPulledGeneration: 0 }),
+        tx.putReplica({
+          replicaId,
+          priority,
+          createdAt,
+          lastSyncAt: null,
+          lastAppliedLocalGeneration: 0,
+          lastPulledGeneration: 0,
+        }),
       );
       const { epoch, generation } = await store.meta();
-      return c.json({ protocol: PROTOCOL_VERSION, replicaId, priority, epoch, generation } satisfies FromServerRegister, 201);
+      return c.json(
+        { protocol: PROTOCOL_VERSION, replicaId, priority, epoch, generation } satisfies FromServerRegister,
+        201,
+      );
     })
     .post('/push', async (c) => {
       const push = await readBody(c, fromReplicaPush);
       if (push.changes.length > env.maxPushChanges) {
-        throw new ConcordError('payload_too_large', `a push carries at most ${env.maxPushChanges} changes, got ${push.changes.length}`, {
-          maxPushChanges: env.maxPushChanges,
-        });
+        throw new ConcordError(
+          'payload_too_large',
+          `a push carries at most ${env.maxPushChanges} changes, got ${push.changes.length}`,
+          {
+            maxPushChanges: env.maxPushChanges,
+          },
+        );
       }
       checkChanges(schema, push.changes);
       const results = await store.transaction((tx) => applyPush(tx, env, push));
       const { epoch } = await store.meta();
-      return c.json({ protocol: PROTOCOL_VERSION, epoch, acknowledged: push.toLocalGeneration, results } satisfies FromServerPush);
+      return c.json({
+        protocol: PROTOCOL_VERSION,
+        epoch,
+        acknowledged: push.toLocalGeneration,
+        results,
+      } satisfies FromServerPush);
     })
     .post('/pull', async (c) => {
       const pull = await readBody(c, fromReplicaPull);
@@ -71,10 +90,14 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       const { epoch, generation } = await store.meta();
       if (pull.after > generation) {
         // The store is older than what the replica has seen: it was restored or replaced.
-        throw new ConcordError('cursor_ahead', `cursor ${pull.after} is ahead of the server's generation ${generation}`, {
-          generation,
-          epoch,
-        });
+        throw new ConcordError(
+          'cursor_ahead',
+          `cursor ${pull.after} is ahead of the server's generation ${generation}`,
+          {
+            generation,
+            epoch,
+          },
+        );
       }
       const limit = Math.min(pull.limit ?? env.defaultPullChanges, env.maxPullChanges);
       const page = await store.changesSince(pull.after, limit, pull.replicaId);
@@ -86,12 +109,21 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
         deleted,
         values: deleted ? null : values,
       }));
-      return c.json({ protocol: PROTOCOL_VERSION, epoch, changes, cursor: page.cursor, more: page.more } satisfies FromServerPull);
+      return c.json({
+        protocol: PROTOCOL_VERSION,
+        epoch,
+        changes,
+        cursor: page.cursor,
+        more: page.more,
+      } satisfies FromServerPull);
     })
     .get('/conflicts', async (c) => {
       const parsed = conflictQuery.safeParse(c.req.query());
       if (!parsed.success) {
-        throw new ConcordError('bad_request', `invalid query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        throw new ConcordError(
+          'bad_request',
+          `invalid query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       }
       const conflicts = await store.listConflicts(parsed.data);
       return c.json({ protocol: PROTOCOL_VERSION, conflicts } satisfies FromServerConflicts);

@@ -16,7 +16,11 @@ export interface PushEnvironment {
  * `lastAppliedLocalGeneration`. Idempotent: changes at or below that watermark were applied
  * before and are answered with the row as it stands, never applied twice.
  */
-export async function applyPush(tx: StoreTransaction, env: PushEnvironment, push: FromReplicaPush): Promise<FromServerChangeResult[]> {
+export async function applyPush(
+  tx: StoreTransaction,
+  env: PushEnvironment,
+  push: FromReplicaPush,
+): Promise<FromServerChangeResult[]> {
   const replica = await tx.getReplica(push.replicaId);
   if (!replica) throw new ConcordError('unknown_replica', `replica "${push.replicaId}" is not registered`);
   const stored = await tx.getRows(push.changes);
@@ -29,7 +33,11 @@ export async function applyPush(tx: StoreTransaction, env: PushEnvironment, push
     const key = rowKeyString(change.table, change.rowguid);
     const table = env.schema.tables[change.table]!;
     const before = current.get(key);
-    const outcome = mergeChange({ table, resolvers: env.resolvers, replica: { id: replica.replicaId, priority: replica.priority } }, before, change);
+    const outcome = mergeChange(
+      { table, resolvers: env.resolvers, replica: { id: replica.replicaId, priority: replica.priority } },
+      before,
+      change,
+    );
     outcomes.set(key, outcome);
     if (!outcome.write) continue;
     const row: StoredRow = {
@@ -52,7 +60,8 @@ export async function applyPush(tx: StoreTransaction, env: PushEnvironment, push
     row.generation = generation++;
     const touched = outcomes.get(key)!.write!.touched;
     if (row.columns) {
-      for (const [column, priority] of touched) row.columns[column] = { generation: row.generation, writer: row.writer, priority };
+      for (const [column, priority] of touched)
+        row.columns[column] = { generation: row.generation, writer: row.writer, priority };
     }
   }
   await tx.writeRows([...writes.values()]);

@@ -1,4 +1,11 @@
-import { ConcordError, fitsColumn, type FromReplicaChange, type RowValues, type Schema, type TableDef } from '@concord/shared';
+import {
+  ConcordError,
+  fitsColumn,
+  type FromReplicaChange,
+  type RowValues,
+  type Schema,
+  type TableDef,
+} from '@concord/shared';
 
 /**
  * Checks uploaded changes against the schema before anything is written. The first problem
@@ -10,7 +17,11 @@ export function checkChanges(schema: Schema, changes: readonly FromReplicaChange
   changes.forEach((change, index) => {
     const where = `changes[${index}]`;
     const table = schema.tables[change.table];
-    if (!table) throw new ConcordError('unknown_table', `${where}: unknown table "${change.table}"`, { index, table: change.table });
+    if (!table)
+      throw new ConcordError('unknown_table', `${where}: unknown table "${change.table}"`, {
+        index,
+        table: change.table,
+      });
     const key = `${change.table}\u0000${change.rowguid}`;
     if (seen.has(key)) {
       throw new ConcordError('bad_request', `${where}: row "${change.rowguid}" appears twice in one push`, { index });
@@ -31,11 +42,15 @@ function checkValues(table: TableDef, values: RowValues | undefined, where: stri
       throw new ConcordError('unknown_column', `${where}: unknown column "${table.name}.${column}"`, { index, column });
     }
     if (!fitsColumn(type, value)) {
-      throw new ConcordError('invalid_value', `${where}: ${table.name}.${column} must be ${type}, got ${JSON.stringify(value)}`, {
-        index,
-        column,
-        expected: type,
-      });
+      throw new ConcordError(
+        'invalid_value',
+        `${where}: ${table.name}.${column} must be ${type}, got ${JSON.stringify(value)}`,
+        {
+          index,
+          column,
+          expected: type,
+        },
+      );
     }
   }
 }

@@ -5,7 +5,12 @@ import { fitsColumn, type ConflictInput, type Resolution, type Resolver, type Ta
  * merges values the schema does not allow never reaches the store: its answer becomes a
  * rejection with the reason, and the server version stands.
  */
-export function decide(resolver: Resolver, input: ConflictInput, table: TableDef, allowed: readonly string[]): Resolution {
+export function decide(
+  resolver: Resolver,
+  input: ConflictInput,
+  table: TableDef,
+  allowed: readonly string[],
+): Resolution {
   let resolution: Resolution;
   try {
     resolution = resolver.resolve(input);
@@ -24,7 +29,12 @@ export function decide(resolver: Resolver, input: ConflictInput, table: TableDef
   }
 }
 
-function checkMerge(resolver: Resolver, values: unknown, table: TableDef, allowed: readonly string[]): Resolution | undefined {
+function checkMerge(
+  resolver: Resolver,
+  values: unknown,
+  table: TableDef,
+  allowed: readonly string[],
+): Resolution | undefined {
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     return reject(resolver, 'merged values are not an object');
   }

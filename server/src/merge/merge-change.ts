@@ -66,7 +66,11 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
   const changed = deletes ? {} : (change.values ?? {});
   const touched = touch(Object.keys(changed), replica.priority);
   if (!stored) {
-    return { outcome: 'applied', write: { values: changed, deleted: deletes, priority: replica.priority, touched }, conflicts: [] };
+    return {
+      outcome: 'applied',
+      write: { values: changed, deleted: deletes, priority: replica.priority, touched },
+      conflicts: [],
+    };
   }
   if (stored.deleted && deletes) return { outcome: 'applied', conflicts: [] };
   const foreign = (version: { generation: number; writer: string }) =>
@@ -77,7 +81,12 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
     replicaId: replica.id,
     priority: replica.priority,
   };
-  const clientWrite: RowWrite = { values: client.values ?? stored.values, deleted: deletes, priority: replica.priority, touched };
+  const clientWrite: RowWrite = {
+    values: client.values ?? stored.values,
+    deleted: deletes,
+    priority: replica.priority,
+    touched,
+  };
   if (ctx.table.tracking === 'column' && !deletes && !stored.deleted) {
     return mergeColumns(ctx, stored, change, client, foreign, rowMoved);
   }
@@ -102,7 +111,11 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
     case 'merge': {
       const priority = Math.max(stored.priority, replica.priority);
       const values = { ...stored.values, ...changed, ...resolution.values };
-      return { outcome: 'conflict', write: { values, deleted: false, priority, touched: touch(Object.keys(values), priority) }, conflicts: [conflict] };
+      return {
+        outcome: 'conflict',
+        write: { values, deleted: false, priority, touched: touch(Object.keys(values), priority) },
+        conflicts: [conflict],
+      };
     }
     case 'reject':
       return { outcome: 'rejected', conflicts: [conflict], reason: resolution.reason };
@@ -129,7 +142,11 @@ function mergeColumns(
     touched.set(column, replica.priority);
   }
   if (conflicting.length === 0) {
-    return { outcome: rowMoved ? 'merged' : 'applied', write: { values, deleted: false, priority: replica.priority, touched }, conflicts: [] };
+    return {
+      outcome: rowMoved ? 'merged' : 'applied',
+      write: { values, deleted: false, priority: replica.priority, touched },
+      conflicts: [],
+    };
   }
 
   const groups = new Map<Resolver, string[]>();
@@ -174,7 +191,8 @@ function conflictType(stored: StoredRow, change: FromReplicaChange): ConflictTyp
 
 function draft(resolver: Resolver, input: ConflictInput, resolution: Resolution): ConflictDraft {
   const { server, client, columns } = input;
-  const side = (version: ConflictVersion) => version.values && (columns.length > 0 ? pick(version.values, columns) : version.values);
+  const side = (version: ConflictVersion) =>
+    version.values && (columns.length > 0 ? pick(version.values, columns) : version.values);
   const clientWon = resolution.kind === 'client';
   const merged = resolution.kind === 'merge';
   const [winner, loser] = clientWon ? [client, server] : [server, client];

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS rows (
   generation INTEGER NOT NULL, writer TEXT NOT NULL, priority REAL NOT NULL, columns TEXT,
   PRIMARY KEY (tbl, rowguid)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS rows_generation ON rows (generation);
+CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation);
 CREATE TABLE IF NOT EXISTS replicas (
   replica_id TEXT PRIMARY KEY, priority REAL NOT NULL, created_at TEXT NOT NULL, last_sync_at TEXT,
   last_applied_local_generation INTEGER NOT NULL, last_pulled_generation INTEGER NOT NULL
@@ -68,6 +68,8 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  db.pragma('cache_size = -65536');
+  db.pragma('mmap_size = 268435456');
   db.exec(SCHEMA);
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('epoch', randomUUID());
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('generation', '0');
@@ -78,9 +80,9 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     rowsOf: db.prepare<[string, string], RowRecord>(
       'SELECT * FROM rows WHERE tbl = ? AND rowguid IN (SELECT value FROM json_each(?))',
     ),
-    upsertRow: db.prepare(
+    upsertRow: db.prepare<[string, string, string, number, number, string, number, string | null]>(
       `INSERT INTO rows (tbl, rowguid, data, deleted, generation, writer, priority, columns)
-       VALUES (@tbl, @rowguid, @data, @deleted, @generation, @writer, @priority, @columns)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (tbl, rowguid) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
          generation = excluded.generation, writer = excluded.writer, priority = excluded.priority,
          columns = excluded.columns`,
@@ -146,7 +148,19 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
       return first;
     },
     async writeRows(rows) {
-      for (const row of rows) sql.upsertRow.run(fromRow(row));
+      for (const row of rows) {
+        const columns = row.columns ? JSON.stringify(row.columns) : null;
+        sql.upsertRow.run(
+          row.table,
+          row.rowguid,
+          JSON.stringify(row.values),
+          row.deleted ? 1 : 0,
+          row.generation,
+          row.writer,
+          row.priority,
+          columns,
+        );
+      }
     },
     async addConflicts(entries) {
       for (const entry of entries) {
@@ -214,19 +228,6 @@ function toRow(record: RowRecord): StoredRow {
   };
   if (record.columns !== null) row.columns = JSON.parse(record.columns) as StoredRow['columns'];
   return row;
-}
-
-function fromRow(row: StoredRow): RowRecord {
-  return {
-    tbl: row.table,
-    rowguid: row.rowguid,
-    data: JSON.stringify(row.values),
-    deleted: row.deleted ? 1 : 0,
-    generation: row.generation,
-    writer: row.writer,
-    priority: row.priority,
-    columns: row.columns ? JSON.stringify(row.columns) : null,
-  };
 }
 
 function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefined {

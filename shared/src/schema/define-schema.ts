@@ -65,7 +65,9 @@ function defineTable(name: string, input: TableInput): TableDef {
   for (const [column, type] of Object.entries(columns)) {
     if (!NAME.test(column)) throw new Error(`column "${name}.${column}" must match ${NAME}`);
     if (!COLUMN_TYPES.includes(type)) {
-      throw new Error(`column "${name}.${column}" has unknown type "${String(type)}"; use one of ${COLUMN_TYPES.join(', ')}`);
+      throw new Error(
+        `column "${name}.${column}" has unknown type "${String(type)}"; use one of ${COLUMN_TYPES.join(', ')}`,
+      );
     }
   }
   if (key in columns) throw new Error(`table "${name}": key "${key}" must not be listed in columns`);
