@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   schema_mismatch: 409,
   cursor_ahead: 409,
+  epoch_changed: 409,
   expired_replica: 410,
   payload_too_large: 413,
   internal: 500,

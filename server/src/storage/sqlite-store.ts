@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS replicas (
   last_applied_local_generation INTEGER NOT NULL, last_pulled_generation INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS conflicts (id TEXT PRIMARY KEY, entry TEXT NOT NULL, status TEXT NOT NULL,
-  tbl TEXT NOT NULL, replica_id TEXT NOT NULL);
+  tbl TEXT NOT NULL, replica_id TEXT NOT NULL, winner TEXT, loser TEXT);
 `;
 
 interface RowRecord {
@@ -101,12 +101,12 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     notePull: db.prepare<[number, string, string]>(
       'UPDATE replicas SET last_pulled_generation = ?, last_sync_at = ? WHERE replica_id = ?',
     ),
-    addConflict: db.prepare<[string, string, string, string, string]>(
-      'INSERT INTO conflicts (id, entry, status, tbl, replica_id) VALUES (?, ?, ?, ?, ?)',
+    addConflict: db.prepare<[string, string, string, string, string, string | null, string | null]>(
+      'INSERT INTO conflicts (id, entry, status, tbl, replica_id, winner, loser) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     conflicts: db.prepare<[ConflictFilter], { entry: string }>(
       `SELECT entry FROM conflicts WHERE id > @after AND (@status IS NULL OR status = @status)
-         AND (@tbl IS NULL OR tbl = @tbl) AND (@replica IS NULL OR replica_id = @replica) ORDER BY id LIMIT @limit`,
+         AND (@tbl IS NULL OR tbl = @tbl) AND (@replica IS NULL OR @replica IN (replica_id, winner, loser)) ORDER BY id LIMIT @limit`,
     ),
   };
 
@@ -164,7 +164,15 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     },
     async addConflicts(entries) {
       for (const entry of entries) {
-        sql.addConflict.run(entry.id, JSON.stringify(entry), entry.status, entry.table, entry.replicaId);
+        sql.addConflict.run(
+          entry.id,
+          JSON.stringify(entry),
+          entry.status,
+          entry.table,
+          entry.replicaId,
+          entry.winner,
+          entry.loser,
+        );
       }
     },
   };

@@ -59,6 +59,7 @@ export interface ChangePage {
 export interface ConflictQuery {
   status?: ConflictStatus;
   table?: string;
+  /** Entries that concern this replica: it uploaded the change, or won or lost. */
   replicaId?: string;
   /** Entries with an id greater than this (ids sort by creation). */
   after?: string;

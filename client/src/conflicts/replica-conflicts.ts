@@ -1,0 +1,30 @@
+import type { Dexie } from 'dexie';
+import { ConcordError, type ConflictEntry, type ConflictStatus } from '@concord/shared';
+import type { Transport } from '../sync/transport';
+
+/**
+ * The conflicts that concern this replica (it uploaded, won or lost), fetched from the server
+ * and kept in `_conflicts`, so they can be shown offline too.
+ */
+export async function fetchConflicts(
+  db: Dexie,
+  transport: Transport,
+  replicaId: string | null,
+  query: { status?: ConflictStatus },
+): Promise<ConflictEntry[]> {
+  const cached = db.table<ConflictEntry, string>('_conflicts');
+  const local = () => (query.status ? cached.where('status').equals(query.status) : cached.toCollection()).sortBy('id');
+  if (!replicaId) return local();
+  try {
+    for (let after: string | undefined; ;) {
+      const { conflicts } = await transport.conflicts({ replicaId, status: query.status, after, limit: '500' });
+      await cached.bulkPut(conflicts);
+      if (conflicts.length < 500) break;
+      after = conflicts[conflicts.length - 1]!.id;
+    }
+  } catch (error) {
+    const offline = error instanceof ConcordError && (error.details as { offline?: boolean } | undefined)?.offline;
+    if (!offline) throw error;
+  }
+  return local();
+}

@@ -1,0 +1,6 @@
+/** @module @concord/client — the browser replica: Dexie change tracking, the outbox and the sync round. */
+export { openReplica, type Replica, type ReplicaOptions } from './open-replica';
+export type { ReplicaStatus, SyncState } from './status';
+export type { SyncReport } from './sync/sync-round';
+export type { OutboxEntry, RowMeta } from './storage/replica-db';
+export { createHttpTransport, type Transport, type TransportOptions } from './sync/transport';

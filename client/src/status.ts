@@ -1,0 +1,33 @@
+export type SyncState = 'idle' | 'syncing' | 'offline' | 'error';
+
+/** What a replica shows about its sync. */
+export interface ReplicaStatus {
+  state: SyncState;
+  /** Local changes not yet acknowledged by the server. */
+  pending: number;
+  /** When the last round completed (ISO 8601), or null. */
+  lastSyncAt: string | null;
+  /** Whether this instance is the one that syncs. */
+  leader: boolean;
+  /** The last failure, cleared by the next successful round. */
+  error: { code: string; message: string } | null;
+}
+
+/** A tiny observable value: listeners hear every change, never a stale one. */
+export function createStatus(initial: ReplicaStatus) {
+  let current = initial;
+  const listeners = new Set<(status: ReplicaStatus) => void>();
+  return {
+    get: () => current,
+    update(patch: Partial<ReplicaStatus>) {
+      const next = { ...current, ...patch };
+      if ((Object.keys(patch) as (keyof ReplicaStatus)[]).every((key) => Object.is(current[key], next[key]))) return;
+      current = next;
+      for (const listener of listeners) listener(current);
+    },
+    subscribe(listener: (status: ReplicaStatus) => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import { Dexie, type Middleware, type DBCore } from 'dexie';
+import type { RowValues, Schema } from '@concord/shared';
+
+/**
+ * One outbox entry: at most one per (table, rowguid). Repeated local edits before upload
+ * are coalesced into it; `base` keeps the values of `columns` before the first unsent edit.
+ */
+export interface OutboxEntry {
+  table: string;
+  rowguid: string;
+  op: 'upsert' | 'delete';
+  /** Changed columns (for an insert, every column the row was given). */
+  columns: string[];
+  base: RowValues;
+  /** The server generation of the row this replica last saw; 0 if never. */
+  baseGeneration: number;
+  /** The latest local generation that touched the row. */
+  localGeneration: number;
+  /** True while the row exists only on this replica: an insert the server has not acknowledged. */
+  inserted: boolean;
+}
+
+/** Row metadata: the server generation this replica last received or had acknowledged. */
+export interface RowMeta {
+  table: string;
+  rowguid: string;
+  generation: number;
+}
+
+export interface StateRecord {
+  key: StateKey;
+  value: unknown;
+}
+
+export type StateKey =
+  | 'replicaId'
+  | 'epoch'
+  | 'priority'
+  | 'localGeneration'
+  | 'sentGeneration'
+  | 'receivedGeneration'
+  | 'inFlight'
+  | 'lastSyncAt';
+
+/** Tables the tracking middleware writes in the same transaction as every app write. */
+export const TRACKING_TABLES = ['_changes', '_rows', '_state'] as const;
+
+const SYSTEM_STORES = {
+  _changes: '[table+rowguid], localGeneration',
+  _rows: '[table+rowguid]',
+  _state: 'key',
+  _conflicts: 'id, status, table',
+};
+
+export interface ReplicaDbOptions {
+  schema: Schema;
+  name: string;
+  indexedDB?: IDBFactory;
+  IDBKeyRange?: typeof IDBKeyRange;
+  middleware: Middleware<DBCore>;
+}
+
+/** The replica's Dexie database: one table per schema table, keyed by its rowguid, plus the system tables. */
+export function createReplicaDb({ schema, name, indexedDB, IDBKeyRange, middleware }: ReplicaDbOptions): Dexie {
+  const db = new Dexie(name, indexedDB && IDBKeyRange ? { indexedDB, IDBKeyRange } : undefined);
+  const stores: Record<string, string> = { ...SYSTEM_STORES };
+  for (const table of Object.values(schema.tables)) {
+    stores[table.name] = [table.key, ...table.indexes].join(', ');
+  }
+  db.version(schema.version).stores(stores);
+  db.use(middleware);
+  return db;
+}

@@ -1,0 +1,46 @@
+import type { FromServerChange } from '@concord/shared';
+import { checkEpoch, outbox, rowMetas, type Session, type SyncContext } from './sync-context';
+
+/**
+ * Downloads the server's changes after `receivedGeneration`, page by page. Each page is applied
+ * in one transaction together with its cursor, so an interrupted download resumes exactly where
+ * it stopped. A row with a pending local change keeps its local value: the server resolves it
+ * when that change goes up.
+ */
+export async function download(ctx: SyncContext, session: Session): Promise<number> {
+  let downloaded = 0;
+  for (;;) {
+    const after = await ctx.state.get('receivedGeneration', 0);
+    const page = await ctx.transport.pull({
+      schemaVersion: ctx.schema.version,
+      replicaId: session.replicaId,
+      after,
+      limit: ctx.maxDownloadChanges,
+    });
+    checkEpoch(session, page.epoch);
+    await ctx.syncTransaction(async () => {
+      const pending = await outbox(ctx.db).bulkGet(page.changes.map((change) => [change.table, change.rowguid]));
+      const byTable = new Map<string, FromServerChange[]>();
+      page.changes.forEach((change, i) => {
+        if (pending[i] || !ctx.schema.tables[change.table]) return;
+        const group = byTable.get(change.table);
+        if (group) group.push(change);
+        else byTable.set(change.table, [change]);
+      });
+      for (const [name, changes] of byTable) {
+        const key = ctx.schema.tables[name]!.key;
+        const rows = ctx.db.table(name);
+        await rows.bulkDelete(changes.filter((change) => change.deleted).map((change) => change.rowguid));
+        await rows.bulkPut(
+          changes.filter((change) => !change.deleted).map((change) => ({ ...change.values, [key]: change.rowguid })),
+        );
+        await rowMetas(ctx.db).bulkPut(
+          changes.map(({ table, rowguid, generation }) => ({ table, rowguid, generation })),
+        );
+      }
+      await ctx.state.set({ receivedGeneration: page.cursor });
+    });
+    downloaded += page.changes.length;
+    if (!page.more) return downloaded;
+  }
+}

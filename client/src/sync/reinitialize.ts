@@ -1,0 +1,47 @@
+import type { OutboxEntry } from '../storage/replica-db';
+import { presentColumns } from '../tracking/row-values';
+import { outbox, rowMetas, type SyncContext } from './sync-context';
+
+/**
+ * Recovers from a server that no longer knows this replica (store restored or replaced):
+ * every local row is queued for upload again as an insert, pending edits are kept, and the
+ * replica registers anew and downloads from the start. Nothing local is lost.
+ */
+export async function reinitialize(ctx: SyncContext): Promise<void> {
+  await ctx.syncTransaction(async () => {
+    let generation = (await ctx.state.get('localGeneration', 0)) + 1;
+    let used = 0;
+    for (const table of Object.values(ctx.schema.tables)) {
+      const rows: Record<string, unknown>[] = await ctx.db.table(table.name).toArray();
+      const pending = await outbox(ctx.db).bulkGet(rows.map((row) => [table.name, row[table.key] as string]));
+      const entries: OutboxEntry[] = rows.map((row, i) => {
+        if (used++ === ctx.maxUploadChanges) [generation, used] = [generation + 1, 1];
+        const entry = pending[i];
+        const rowguid = row[table.key] as string;
+        return entry
+          ? { ...entry, baseGeneration: 0, localGeneration: generation }
+          : {
+              table: table.name,
+              rowguid,
+              op: 'upsert',
+              columns: presentColumns(table, row),
+              base: {},
+              baseGeneration: 0,
+              localGeneration: generation,
+              inserted: true,
+            };
+      });
+      await outbox(ctx.db).bulkPut(entries);
+    }
+    await outbox(ctx.db).where('localGeneration').below(generation).modify({ baseGeneration: 0 });
+    await rowMetas(ctx.db).clear();
+    await ctx.state.set({
+      localGeneration: generation,
+      replicaId: null,
+      epoch: null,
+      sentGeneration: 0,
+      receivedGeneration: 0,
+      inFlight: null,
+    });
+  });
+}

@@ -1,0 +1,63 @@
+export interface SchedulerOptions {
+  /** One sync round; a rejection counts as a failure. */
+  round(): Promise<unknown>;
+  /** Wait after a local write before syncing, so a burst of writes goes up together. */
+  debounceMs: number;
+  /** Sync at least this often while started. */
+  intervalMs: number;
+  /** First retry delay after a failure; doubles per failure up to `maxBackoffMs`, with jitter. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  random: () => number;
+  /** Where `online` events come from (the window in a browser). */
+  events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+}
+
+/**
+ * Background sync: after local writes (debounced), on `online`, and on an interval. Failures
+ * retry with exponential backoff and jitter; the outbox never stalls because one round failed.
+ */
+export function createScheduler(options: SchedulerOptions) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let started = false;
+  let failures = 0;
+
+  const schedule = (delay: number) => {
+    clearTimeout(timer);
+    if (started) timer = setTimeout(tick, delay);
+  };
+  const tick = async () => {
+    timer = undefined;
+    try {
+      await options.round();
+      failures = 0;
+      schedule(options.intervalMs);
+    } catch {
+      failures++;
+      const ceiling = Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (failures - 1));
+      schedule(ceiling / 2 + (options.random() * ceiling) / 2);
+    }
+  };
+  const online = () => {
+    failures = 0;
+    schedule(0);
+  };
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      options.events?.addEventListener('online', online);
+      schedule(0);
+    },
+    stop() {
+      started = false;
+      clearTimeout(timer);
+      options.events?.removeEventListener('online', online);
+    },
+    /** A local write happened: sync soon, unless a failure is being backed off. */
+    nudge() {
+      if (started && failures === 0) schedule(options.debounceMs);
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { ConcordError } from '@concord/shared';
+import { download } from './download';
+import { reinitialize } from './reinitialize';
+import type { Session, SyncContext } from './sync-context';
+import { upload } from './upload';
+
+/** What one sync round did. */
+export interface SyncReport {
+  uploaded: number;
+  downloaded: number;
+  conflicts: number;
+  rejected: number;
+}
+
+/** Errors that mean the server no longer knows this replica's history. */
+const LOST = new Set(['unknown_replica', 'cursor_ahead', 'epoch_changed']);
+
+/** One round: register if needed, upload, then download. A server that lost this replica triggers one reinitialization. */
+export async function syncRound(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
+  try {
+    return await round(ctx, now);
+  } catch (error) {
+    if (!(error instanceof ConcordError) || !LOST.has(error.code)) throw error;
+    await reinitialize(ctx);
+    return round(ctx, now);
+  }
+}
+
+async function round(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
+  const session = await register(ctx);
+  const uploaded = await upload(ctx, session);
+  const downloaded = await download(ctx, session);
+  await ctx.state.set({ lastSyncAt: now().toISOString() });
+  return { ...uploaded, downloaded };
+}
+
+async function register(ctx: SyncContext): Promise<Session> {
+  const replicaId = await ctx.state.get<string | null>('replicaId', null);
+  const epoch = await ctx.state.get<string | null>('epoch', null);
+  if (replicaId && epoch) return { replicaId, epoch };
+  const registered = await ctx.transport.register(ctx.schema.version);
+  await ctx.state.set({ replicaId: registered.replicaId, epoch: registered.epoch, priority: registered.priority });
+  return { replicaId: registered.replicaId, epoch: registered.epoch };
+}

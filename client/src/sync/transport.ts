@@ -1,0 +1,95 @@
+import {
+  ConcordError,
+  PROTOCOL_VERSION,
+  fromServerConflicts,
+  fromServerPull,
+  fromServerPush,
+  fromServerRegister,
+  isErrorCode,
+  type FromReplicaPull,
+  type FromReplicaPush,
+  type FromServerConflicts,
+  type FromServerPull,
+  type FromServerPush,
+  type FromServerRegister,
+} from '@concord/shared';
+import type { z } from 'zod';
+
+export interface TransportOptions {
+  /** The server's base URL, e.g. `https://example.com` (routes live under `/v1`). */
+  url: string;
+  fetch?: typeof fetch;
+  /** A bearer token, or a function giving the current one. */
+  token?: string | (() => string | undefined | Promise<string | undefined>);
+}
+
+/** How a replica talks to the server. Failures are `ConcordError`s; `details.offline` marks a network failure. */
+export interface Transport {
+  register(schemaVersion: number): Promise<FromServerRegister>;
+  push(push: Omit<FromReplicaPush, 'protocol'>): Promise<FromServerPush>;
+  pull(pull: Omit<FromReplicaPull, 'protocol'>): Promise<FromServerPull>;
+  conflicts(query: Record<string, string | undefined>): Promise<FromServerConflicts>;
+}
+
+export function createHttpTransport({
+  url,
+  fetch: fetchFn = globalThis.fetch.bind(globalThis),
+  token,
+}: TransportOptions): Transport {
+  const base = url.replace(/\/+$/, '');
+  const send = async <T extends z.ZodType>(path: string, message: T, body?: unknown): Promise<z.output<T>> => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const bearer = typeof token === 'function' ? await token() : token;
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
+    let response: Response;
+    try {
+      response = await fetchFn(`${base}${path}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers,
+        body: body === undefined ? undefined : JSON.stringify({ protocol: PROTOCOL_VERSION, ...body }),
+      });
+    } catch (error) {
+      throw new ConcordError(
+        'unavailable',
+        `cannot reach the server: ${error instanceof Error ? error.message : String(error)}`,
+        {
+          offline: true,
+        },
+      );
+    }
+    const text = await response.text().catch(() => '');
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ConcordError(
+        response.ok ? 'internal' : 'unavailable',
+        `the server answered ${response.status} without JSON`,
+      );
+    }
+    if (!response.ok) {
+      const error = json as { code?: unknown; message?: unknown; details?: unknown };
+      const code = isErrorCode(error.code) ? error.code : 'internal';
+      throw new ConcordError(
+        code,
+        typeof error.message === 'string' ? error.message : `HTTP ${response.status}`,
+        error.details,
+      );
+    }
+    const parsed = message.safeParse(json);
+    if (!parsed.success) throw new ConcordError('internal', `unexpected answer from ${path}: ${parsed.error.message}`);
+    return parsed.data;
+  };
+  return {
+    register: (schemaVersion) => send('/v1/replicas', fromServerRegister, { schemaVersion }),
+    push: (push) => send('/v1/push', fromServerPush, push),
+    pull: (pull) => send('/v1/pull', fromServerPull, pull),
+    conflicts: (query) => {
+      const params = new URLSearchParams(
+        Object.entries(query).filter((entry): entry is [string, string] => !!entry[1]),
+      );
+      return send(`/v1/conflicts?${params}`, fromServerConflicts);
+    },
+  };
+}

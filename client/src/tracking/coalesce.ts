@@ -1,0 +1,69 @@
+import type { TableDef } from '@concord/shared';
+import type { OutboxEntry } from '../storage/replica-db';
+import { changedColumns, pickValues, presentColumns } from './row-values';
+
+type Row = Record<string, unknown>;
+
+export interface LocalWrite {
+  rowguid: string;
+  /** The row before the write; undefined if it did not exist. */
+  before: Row | undefined;
+  /** The row after the write; undefined for a delete. */
+  after: Row | undefined;
+  /** The pending outbox entry, if any. */
+  entry: OutboxEntry | undefined;
+  /** The server generation this replica last saw for the row, if any. */
+  seenGeneration: number | undefined;
+  localGeneration: number;
+  /** Whether a pending insert may vanish without trace (no upload of it can be in flight). */
+  mayCancel: boolean;
+}
+
+/**
+ * The outbox entry after one more local write: a new entry, the pending one coalesced, `null`
+ * when an unsent insert is deleted again (nothing to upload), or `undefined` when the write
+ * changed nothing. Base values are always those before the first unsent edit.
+ */
+export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null | undefined {
+  const { before, after, entry, localGeneration } = write;
+  if (!before && !after) return entry;
+  if (!entry) {
+    const baseGeneration = write.seenGeneration ?? 0;
+    const common = { table: table.name, rowguid: write.rowguid, baseGeneration, localGeneration };
+    if (!before) {
+      return {
+        ...common,
+        op: 'upsert',
+        columns: presentColumns(table, after!),
+        base: {},
+        inserted: baseGeneration === 0,
+      };
+    }
+    // A delete keeps the row's values as base, in case the row is written again before upload.
+    if (!after)
+      return {
+        ...common,
+        op: 'delete',
+        columns: [],
+        base: pickValues(before, presentColumns(table, before)),
+        inserted: false,
+      };
+    const columns = changedColumns(table, before, after);
+    if (columns.length === 0) return undefined;
+    return { ...common, op: 'upsert', columns, base: pickValues(before, columns), inserted: false };
+  }
+  if (!after) {
+    if (entry.inserted && write.mayCancel) return null;
+    return { ...entry, op: 'delete', localGeneration };
+  }
+  const fresh = before ? changedColumns(table, before, after) : presentColumns(table, after);
+  if (before && fresh.length === 0) return undefined;
+  const added = fresh.filter((column) => !entry.columns.includes(column));
+  return {
+    ...entry,
+    op: 'upsert',
+    columns: [...entry.columns, ...added],
+    base: { ...pickValues(before, added), ...entry.base },
+    localGeneration,
+  };
+}

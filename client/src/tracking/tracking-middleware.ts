@@ -1,0 +1,198 @@
+import type {
+  DBCore,
+  DBCoreMutateRequest,
+  DBCoreMutateResponse,
+  DBCoreTable,
+  DBCoreTransaction,
+  Middleware,
+} from 'dexie';
+import type { Schema, TableDef } from '@concord/shared';
+import { TRACKING_TABLES, type OutboxEntry, type RowMeta, type StateRecord } from '../storage/replica-db';
+import { coalesce } from './coalesce';
+import { checkRow } from './row-values';
+
+type Row = Record<string, unknown>;
+
+export interface TrackingOptions {
+  schema: Schema;
+  /** True for transactions of the sync engine itself: their writes are not tracked. */
+  isSyncTransaction(trans: DBCoreTransaction): boolean;
+  /** Makes a rowguid for a row written without one (UUIDv7). */
+  newRowguid(): string;
+  /** Most changes stamped with one local generation; larger transactions get several. */
+  generationSize: number;
+  /** Called after a transaction with tracked writes commits. */
+  onCommit?(): void;
+}
+
+/**
+ * Records every write to a replicated table in the outbox, in the same IndexedDB transaction
+ * as the write itself: the write and its record commit or fail together.
+ */
+export function createTrackingMiddleware(options: TrackingOptions): Middleware<DBCore> {
+  const { schema } = options;
+  return {
+    stack: 'dbcore',
+    name: 'concord-tracking',
+    // Below Dexie's own layers that need its transaction zone (hooks, liveQuery cache and
+    // observability), which this middleware's awaits leave; app writes still pass through them.
+    level: -0.5,
+    create(down) {
+      const generations = createGenerationAllocator(down.table('_state'), options.generationSize);
+      const watched = new WeakSet<DBCoreTransaction>();
+      // Tracked writes of one transaction run one after another, so each sees the outbox the previous left.
+      const queues = new WeakMap<DBCoreTransaction, Promise<unknown>>();
+      const serially = <T>(trans: DBCoreTransaction, job: () => Promise<T>): Promise<T> => {
+        const result = (queues.get(trans) ?? Promise.resolve()).then(job);
+        queues.set(
+          trans,
+          result.catch(() => undefined),
+        );
+        return result;
+      };
+      const watch = (trans: DBCoreTransaction) => {
+        if (!options.onCommit || watched.has(trans)) return;
+        watched.add(trans);
+        (trans as unknown as IDBTransaction).addEventListener?.('complete', () => options.onCommit?.());
+      };
+      return {
+        ...down,
+        transaction(stores, mode, txOptions) {
+          const tracked = mode === 'readwrite' && stores.some((store) => store in schema.tables);
+          const scope = tracked ? [...new Set([...stores, ...TRACKING_TABLES])] : stores;
+          return down.transaction(scope, mode, txOptions);
+        },
+        table(name) {
+          const table = down.table(name);
+          const def = schema.tables[name];
+          if (!def) return table;
+          return {
+            ...table,
+            mutate: async (request) => {
+              if (options.isSyncTransaction(request.trans)) return table.mutate(request);
+              const response = await serially(request.trans, () =>
+                track({ down, table, def, request, options, generations }),
+              );
+              watch(request.trans);
+              return response;
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
+interface TrackContext {
+  down: DBCore;
+  table: DBCoreTable;
+  def: TableDef;
+  request: DBCoreMutateRequest;
+  options: TrackingOptions;
+  generations: ReturnType<typeof createGenerationAllocator>;
+}
+
+async function track({ down, table, def, request, options, generations }: TrackContext): Promise<DBCoreMutateResponse> {
+  const { trans } = request;
+  let keys: string[];
+  let afters: (Row | undefined)[];
+  if (request.type === 'add' || request.type === 'put') {
+    const values = request.values.map((value: Row) =>
+      value[def.key] === undefined ? { ...value, [def.key]: options.newRowguid() } : value,
+    );
+    values.forEach((value) => checkRow(def, value));
+    request = { ...request, values };
+    keys = values.map((value) => value[def.key] as string);
+    afters = values;
+  } else {
+    keys =
+      request.type === 'delete'
+        ? request.keys
+        : (await table.query({ trans, values: false, query: { index: table.schema.primaryKey, range: request.range } }))
+            .result;
+    afters = keys.map(() => undefined);
+  }
+  if (keys.length === 0) return table.mutate(request);
+
+  const changes = down.table('_changes');
+  const outboxKeys = keys.map((key) => [def.name, key]);
+  const [befores, entries] = await Promise.all([
+    table.getMany({ trans, keys }) as Promise<(Row | undefined)[]>,
+    changes.getMany({ trans, keys: outboxKeys }) as Promise<(OutboxEntry | undefined)[]>,
+  ]);
+  const needMeta = keys.filter((_, i) => befores[i] !== undefined && entries[i] === undefined);
+  const metas = needMeta.length
+    ? ((await down.table('_rows').getMany({ trans, keys: needMeta.map((key) => [def.name, key]) })) as (
+        RowMeta | undefined
+      )[])
+    : [];
+  const seen = new Map(needMeta.map((key, i) => [key, metas[i]?.generation]));
+
+  const response = await table.mutate(request);
+
+  // Later writes to one key in the same request see the earlier ones.
+  const current = new Map<string, Row | undefined>();
+  const pending = new Map<string, OutboxEntry | null | undefined>();
+  const mayCancel = entries.some((entry) => entry?.inserted) ? await noUploadInFlight(down, trans) : false;
+  const generation = await generations(trans, keys.length);
+  keys.forEach((key, i) => {
+    if (response.failures[i]) return;
+    const before = current.has(key) ? current.get(key) : befores[i];
+    const entry = pending.has(key) ? (pending.get(key) ?? undefined) : entries[i];
+    const next = coalesce(def, {
+      rowguid: key,
+      before,
+      after: afters[i],
+      entry,
+      seenGeneration: seen.get(key),
+      localGeneration: generation(i),
+      mayCancel,
+    });
+    current.set(key, afters[i]);
+    if (next !== undefined || entry) pending.set(key, next === undefined ? entry : next);
+  });
+
+  const puts = [...pending.values()].filter((entry): entry is OutboxEntry => !!entry);
+  const cancelled = [...pending.entries()].filter(([, entry]) => entry === null).map(([key]) => [def.name, key]);
+  if (puts.length) await changes.mutate({ trans, type: 'put', values: puts });
+  if (cancelled.length) await changes.mutate({ trans, type: 'delete', keys: cancelled });
+  return response;
+}
+
+async function noUploadInFlight(down: DBCore, trans: DBCoreTransaction): Promise<boolean> {
+  const [record] = (await down.table('_state').getMany({ trans, keys: ['inFlight'] })) as (StateRecord | undefined)[];
+  return record?.value == null;
+}
+
+/**
+ * Local generations: one per transaction (so tabs sharing the database never collide), and a
+ * new one every `size` changes, so no generation is larger than one upload batch.
+ */
+function createGenerationAllocator(state: DBCoreTable, size: number) {
+  const open = new WeakMap<DBCoreTransaction, Promise<{ last: number; used: number }>>();
+  const allocate = async (trans: DBCoreTransaction, count: number) => {
+    const [record] = (await state.getMany({ trans, keys: ['localGeneration'] })) as (StateRecord | undefined)[];
+    const first = ((record?.value as number | undefined) ?? 0) + 1;
+    await state.mutate({ trans, type: 'put', values: [{ key: 'localGeneration', value: first + count - 1 }] });
+    return first;
+  };
+  return async (trans: DBCoreTransaction, rows: number): Promise<(index: number) => number> => {
+    const previous = open.get(trans);
+    const next = (async () => {
+      const prior = previous ? await previous : undefined;
+      const room = prior ? size - prior.used : 0;
+      const fresh = Math.ceil(Math.max(0, rows - room) / size);
+      const first = fresh > 0 ? await allocate(trans, fresh) : 0;
+      return {
+        prior,
+        room,
+        first,
+        last: fresh > 0 ? first + fresh - 1 : prior!.last,
+        used: ((prior?.used ?? 0) + rows) % size || size,
+      };
+    })();
+    open.set(trans, next);
+    const { prior, room, first } = await next;
+    return (index) => (prior && index < room ? prior.last : first + Math.floor((index - (prior ? room : 0)) / size));
+  };
+}

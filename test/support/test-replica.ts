@@ -1,0 +1,62 @@
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { expect } from 'vitest';
+import { openReplica, type Replica, type ReplicaOptions } from '@concord/client';
+import type { TestServer } from './test-server';
+
+let counter = 0;
+
+export interface TestReplicaOptions extends Partial<ReplicaOptions> {
+  /** Reuse an IndexedDB factory to reopen the same database, as after a reload. */
+  indexedDB?: IDBFactory;
+}
+
+/** A replica in Node on fake-indexeddb, talking to the test server through `app.request` unless `fetch` is given. */
+export async function openTestReplica(server: TestServer, options: TestReplicaOptions = {}): Promise<Replica> {
+  return openReplica({
+    schema: server.schema,
+    url: 'http://concord.test',
+    fetch: (input, init) => Promise.resolve(server.app.request(input as string, init)),
+    indexedDB: new IDBFactory(),
+    IDBKeyRange,
+    name: `replica-${++counter}`,
+    events: new EventTarget(),
+    ...options,
+  });
+}
+
+type Rows = Record<string, Record<string, Record<string, unknown>>>;
+
+/** The live rows of every table, as the server holds them: table → rowguid → values. */
+export async function serverRows(server: TestServer): Promise<Rows> {
+  const rows: Rows = Object.fromEntries(server.schema.tableNames.map((name) => [name, {}]));
+  const page = await server.store.changesSince(0, 1_000_000);
+  for (const row of page.rows) if (!row.deleted) rows[row.table]![row.rowguid] = normalize(row.values);
+  return rows;
+}
+
+/** The rows of every replicated table in a replica, keyed like `serverRows`. */
+export async function replicaRows(replica: Replica, server: TestServer): Promise<Rows> {
+  const rows: Rows = {};
+  for (const table of Object.values(server.schema.tables)) {
+    rows[table.name] = {};
+    for (const row of await replica.db.table(table.name).toArray()) {
+      const { [table.key]: rowguid, ...values } = row as Record<string, unknown>;
+      rows[table.name]![rowguid as string] = normalize(values);
+    }
+  }
+  return rows;
+}
+
+/** Asserts that every replica holds exactly the server's rows, table by table, with an empty outbox. */
+export async function expectConverged(server: TestServer, ...replicas: Replica[]): Promise<void> {
+  const expected = await serverRows(server);
+  for (const replica of replicas) {
+    expect(await replicaRows(replica, server)).toEqual(expected);
+    expect(await replica.db.table('_changes').count()).toBe(0);
+  }
+}
+
+/** Missing and null columns are the same value. */
+function normalize(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== null && value !== undefined));
+}
