@@ -1,6 +1,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** One-way imports between workspaces (ARCHITECTURE.md §2). */
+const restrict = (files, group, message) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] },
+});
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'data/**', 'coverage/**'] },
   js.configs.recommended,
@@ -9,43 +15,13 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['**/client/src/**', '@concord/client'], message: 'the server never imports client code' },
-          ],
-        },
-      ],
     },
   },
-  {
-    files: ['shared/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: ['@concord/*', 'dexie', 'hono', 'node:*'], message: 'shared depends on nothing but zod' },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    files: ['client/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@concord/server', '**/server/src/**', 'node:*'],
-              message: 'the client never imports server or Node code',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  restrict(['shared/**/*.ts'], ['@concord/*', 'dexie', 'hono', 'node:*'], 'shared depends on nothing but zod'),
+  restrict(['server/**/*.ts'], ['@concord/client', '**/client/src/**'], 'the server never imports client code'),
+  restrict(
+    ['client/**/*.ts'],
+    ['@concord/server', '**/server/src/**', 'node:*'],
+    'the client never imports server or Node code',
+  ),
 );
