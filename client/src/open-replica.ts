@@ -1,4 +1,4 @@
-import { Dexie, type DBCoreTransaction } from 'dexie';
+import type { Dexie, DBCoreTransaction } from 'dexie';
 import { v7 as uuidv7 } from 'uuid';
 import { ConcordError, type ConflictEntry, type ConflictStatus, type Schema } from '@concord/shared';
 import { fetchConflicts } from './conflicts/replica-conflicts';
@@ -88,9 +88,9 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     maxUploadChanges,
     maxDownloadChanges: options.maxDownloadChanges ?? 1_000,
     syncTransaction: (work) =>
-      db.transaction('rw', tables, () => {
-        syncTransactions.add(Dexie.currentTransaction.idbtrans as unknown as DBCoreTransaction);
-        return work();
+      db.transaction('rw', tables, (tx) => {
+        syncTransactions.add(tx.idbtrans as unknown as DBCoreTransaction);
+        return work(tx);
       }),
   };
 

@@ -60,3 +60,27 @@ export async function expectConverged(server: TestServer, ...replicas: Replica[]
 function normalize(values: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== null && value !== undefined));
 }
+
+export interface Exchange {
+  path: string;
+  request: unknown;
+  response: unknown;
+  status: number;
+}
+
+/** A fetch to the test server that records every request and response body. */
+export function recordingFetch(server: TestServer) {
+  const exchanges: Exchange[] = [];
+  const fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const response = await server.app.request(input as string, init);
+    const text = await response.text();
+    exchanges.push({
+      path: new URL(input as string).pathname,
+      request: typeof init?.body === 'string' ? JSON.parse(init.body) : undefined,
+      response: JSON.parse(text),
+      status: response.status,
+    });
+    return new Response(text, { status: response.status, headers: response.headers });
+  };
+  return { fetch, exchanges, pushes: () => exchanges.filter((exchange) => exchange.path === '/v1/push') };
+}

@@ -1,8 +1,11 @@
 import type { Dexie } from 'dexie';
+
+/** A database or a transaction: anything tables can be taken from. */
+export type Tables = Pick<Dexie, 'table'>;
 import type { StateKey, StateRecord } from './replica-db';
 
-/** Typed access to `_state`. Reads and writes join the caller's Dexie transaction when there is one. */
-export function replicaState(db: Dexie) {
+/** Typed access to `_state`, in the given transaction (or the database's own). */
+export function replicaState(db: Tables) {
   const table = db.table<StateRecord, StateKey>('_state');
   return {
     async get<T>(key: StateKey, fallback: T): Promise<T> {

@@ -1,4 +1,5 @@
 import type { FromServerChange } from '@concord/shared';
+import { replicaState } from '../storage/replica-state';
 import { checkEpoch, outbox, rowMetas, type Session, type SyncContext } from './sync-context';
 
 /**
@@ -18,8 +19,8 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
       limit: ctx.maxDownloadChanges,
     });
     checkEpoch(session, page.epoch);
-    await ctx.syncTransaction(async () => {
-      const pending = await outbox(ctx.db).bulkGet(page.changes.map((change) => [change.table, change.rowguid]));
+    await ctx.syncTransaction(async (tx) => {
+      const pending = await outbox(tx).bulkGet(page.changes.map((change) => [change.table, change.rowguid]));
       const byTable = new Map<string, FromServerChange[]>();
       page.changes.forEach((change, i) => {
         if (pending[i] || !ctx.schema.tables[change.table]) return;
@@ -29,16 +30,14 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
       });
       for (const [name, changes] of byTable) {
         const key = ctx.schema.tables[name]!.key;
-        const rows = ctx.db.table(name);
+        const rows = tx.table(name);
         await rows.bulkDelete(changes.filter((change) => change.deleted).map((change) => change.rowguid));
         await rows.bulkPut(
           changes.filter((change) => !change.deleted).map((change) => ({ ...change.values, [key]: change.rowguid })),
         );
-        await rowMetas(ctx.db).bulkPut(
-          changes.map(({ table, rowguid, generation }) => ({ table, rowguid, generation })),
-        );
+        await rowMetas(tx).bulkPut(changes.map(({ table, rowguid, generation }) => ({ table, rowguid, generation })));
       }
-      await ctx.state.set({ receivedGeneration: page.cursor });
+      await replicaState(tx).set({ receivedGeneration: page.cursor });
     });
     downloaded += page.changes.length;
     if (!page.more) return downloaded;

@@ -1,4 +1,5 @@
 import type { OutboxEntry } from '../storage/replica-db';
+import { replicaState } from '../storage/replica-state';
 import { presentColumns } from '../tracking/row-values';
 import { outbox, rowMetas, type SyncContext } from './sync-context';
 
@@ -8,12 +9,13 @@ import { outbox, rowMetas, type SyncContext } from './sync-context';
  * replica registers anew and downloads from the start. Nothing local is lost.
  */
 export async function reinitialize(ctx: SyncContext): Promise<void> {
-  await ctx.syncTransaction(async () => {
-    let generation = (await ctx.state.get('localGeneration', 0)) + 1;
+  await ctx.syncTransaction(async (tx) => {
+    const state = replicaState(tx);
+    let generation = (await state.get('localGeneration', 0)) + 1;
     let used = 0;
     for (const table of Object.values(ctx.schema.tables)) {
-      const rows: Record<string, unknown>[] = await ctx.db.table(table.name).toArray();
-      const pending = await outbox(ctx.db).bulkGet(rows.map((row) => [table.name, row[table.key] as string]));
+      const rows: Record<string, unknown>[] = await tx.table(table.name).toArray();
+      const pending = await outbox(tx).bulkGet(rows.map((row) => [table.name, row[table.key] as string]));
       const entries: OutboxEntry[] = rows.map((row, i) => {
         if (used++ === ctx.maxUploadChanges) [generation, used] = [generation + 1, 1];
         const entry = pending[i];
@@ -31,11 +33,11 @@ export async function reinitialize(ctx: SyncContext): Promise<void> {
               inserted: true,
             };
       });
-      await outbox(ctx.db).bulkPut(entries);
+      await outbox(tx).bulkPut(entries);
     }
-    await outbox(ctx.db).where('localGeneration').below(generation).modify({ baseGeneration: 0 });
-    await rowMetas(ctx.db).clear();
-    await ctx.state.set({
+    await outbox(tx).where('localGeneration').below(generation).modify({ baseGeneration: 0 });
+    await rowMetas(tx).clear();
+    await state.set({
       localGeneration: generation,
       replicaId: null,
       epoch: null,

@@ -1,7 +1,7 @@
 import type { Dexie, Table } from 'dexie';
 import { ConcordError, type RowValues, type Schema, type TableDef } from '@concord/shared';
 import type { OutboxEntry, RowMeta } from '../storage/replica-db';
-import type { replicaState } from '../storage/replica-state';
+import type { replicaState, Tables } from '../storage/replica-state';
 import type { Transport } from './transport';
 
 /** What a sync round works with. */
@@ -12,16 +12,19 @@ export interface SyncContext {
   state: ReturnType<typeof replicaState>;
   maxUploadChanges: number;
   maxDownloadChanges: number;
-  /** Runs `work` in one read-write transaction over every table; its writes are not tracked. */
-  syncTransaction<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` in one read-write transaction over every table; its writes are not tracked.
+   * Work must reach tables through `tx`: bound tables do not depend on Dexie's async zone.
+   */
+  syncTransaction<T>(work: (tx: Tables) => Promise<T>): Promise<T>;
 }
 
-export const outbox = (db: Dexie) => db.table<OutboxEntry, [string, string]>('_changes');
-export const rowMetas = (db: Dexie) => db.table<RowMeta, [string, string]>('_rows');
+export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');
+export const rowMetas = (db: Tables) => db.table<RowMeta, [string, string]>('_rows');
 
 /** Lays the server's authoritative version of a row over the local one (a tombstone deletes it). */
 export async function applyServerRow(
-  db: Dexie,
+  db: Tables,
   table: TableDef,
   rowguid: string,
   values: RowValues | null | undefined,

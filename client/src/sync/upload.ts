@@ -1,5 +1,6 @@
 import type { FromReplicaChange, FromServerChangeResult, RowValues } from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
+import { replicaState, type Tables } from '../storage/replica-state';
 import { pickValues, presentColumns, sameValue } from '../tracking/row-values';
 import { applyServerRow, checkEpoch, outbox, rowMetas, type Session, type SyncContext } from './sync-context';
 
@@ -33,10 +34,10 @@ export async function upload(ctx: SyncContext, { replicaId, epoch }: Session): P
       changes: batch.changes,
     });
     checkEpoch({ replicaId, epoch }, response.epoch);
-    await ctx.syncTransaction(async () => {
+    await ctx.syncTransaction(async (tx) => {
       for (const [i, result] of response.results.entries())
-        await settle(ctx, batch.entries[i]!, batch.changes[i]!, result);
-      await ctx.state.set({ sentGeneration: response.acknowledged, inFlight: null });
+        await settle(ctx, tx, batch.entries[i]!, batch.changes[i]!, result);
+      await replicaState(tx).set({ sentGeneration: response.acknowledged, inFlight: null });
     });
     report.uploaded += batch.changes.length;
     report.conflicts += response.results.filter((result) => result.outcome === 'conflict').length;
@@ -46,8 +47,8 @@ export async function upload(ctx: SyncContext, { replicaId, epoch }: Session): P
 
 /** Reads the next batch and its rows' current values, and marks an upload in flight. */
 async function takeBatch(ctx: SyncContext): Promise<Batch | undefined> {
-  return ctx.syncTransaction(async () => {
-    const head = await outbox(ctx.db)
+  return ctx.syncTransaction(async (tx) => {
+    const head = await outbox(tx)
       .orderBy('localGeneration')
       .limit(ctx.maxUploadChanges + 1)
       .toArray();
@@ -60,16 +61,16 @@ async function takeBatch(ctx: SyncContext): Promise<Batch | undefined> {
       if (whole.length > 0) entries = whole;
     }
     const changes: FromReplicaChange[] = [];
-    for (const entry of entries) changes.push(await toChange(ctx, entry));
-    await ctx.state.set({ inFlight: last });
+    for (const entry of entries) changes.push(await toChange(ctx, tx, entry));
+    await replicaState(tx).set({ inFlight: last });
     return { entries, changes };
   });
 }
 
-async function toChange(ctx: SyncContext, entry: OutboxEntry): Promise<FromReplicaChange> {
+async function toChange(ctx: SyncContext, tx: Tables, entry: OutboxEntry): Promise<FromReplicaChange> {
   const table = ctx.schema.tables[entry.table]!;
   const { rowguid, localGeneration, baseGeneration } = entry;
-  const row = entry.op === 'upsert' ? await ctx.db.table(entry.table).get(rowguid) : undefined;
+  const row = entry.op === 'upsert' ? await tx.table(entry.table).get(rowguid) : undefined;
   if (!row) return { table: entry.table, rowguid, op: 'delete', localGeneration, baseGeneration };
   const columns = entry.inserted ? presentColumns(table, row) : entry.columns;
   const change: FromReplicaChange = {
@@ -89,18 +90,24 @@ async function toChange(ctx: SyncContext, entry: OutboxEntry): Promise<FromRepli
 }
 
 /** Applies the server's answer for one uploaded change. */
-async function settle(ctx: SyncContext, sent: OutboxEntry, change: FromReplicaChange, result: FromServerChangeResult) {
+async function settle(
+  ctx: SyncContext,
+  tx: Tables,
+  sent: OutboxEntry,
+  change: FromReplicaChange,
+  result: FromServerChangeResult,
+) {
   const key: [string, string] = [sent.table, sent.rowguid];
-  const current = await outbox(ctx.db).get(key);
+  const current = await outbox(tx).get(key);
   const table = ctx.schema.tables[sent.table]!;
   const remember = () =>
     result.generation > 0 &&
-    rowMetas(ctx.db).put({ table: sent.table, rowguid: sent.rowguid, generation: result.generation });
+    rowMetas(tx).put({ table: sent.table, rowguid: sent.rowguid, generation: result.generation });
   if (current && current.localGeneration === sent.localGeneration) {
-    await outbox(ctx.db).delete(key);
+    await outbox(tx).delete(key);
     await remember();
     if (result.outcome !== 'applied')
-      await applyServerRow(ctx.db, table, sent.rowguid, result.deleted ? null : result.values);
+      await applyServerRow(tx, table, sent.rowguid, result.deleted ? null : result.values);
     return;
   }
   // Edited again while the upload was in flight: keep the newer edit pending. Where the server
@@ -108,12 +115,12 @@ async function settle(ctx: SyncContext, sent: OutboxEntry, change: FromReplicaCh
   // not edited again are not sent twice (and cannot conflict with later writers).
   if (!current || (result.outcome !== 'applied' && result.outcome !== 'merged')) return;
   await remember();
-  const row = await ctx.db.table(sent.table).get(sent.rowguid);
+  const row = await tx.table(sent.table).get(sent.rowguid);
   const sentValues: RowValues = change.values ?? {};
   const columns = current.columns.filter(
     (column) => !(column in sentValues) || !sameValue(row?.[column], sentValues[column]),
   );
   const base = { ...current.base, ...sentValues };
-  if (current.op === 'upsert' && columns.length === 0) await outbox(ctx.db).delete(key);
-  else await outbox(ctx.db).put({ ...current, columns, base, baseGeneration: result.generation, inserted: false });
+  if (current.op === 'upsert' && columns.length === 0) await outbox(tx).delete(key);
+  else await outbox(tx).put({ ...current, columns, base, baseGeneration: result.generation, inserted: false });
 }

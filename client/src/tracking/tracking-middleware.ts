@@ -68,13 +68,10 @@ export function createTrackingMiddleware(options: TrackingOptions): Middleware<D
           if (!def) return table;
           return {
             ...table,
-            mutate: async (request) => {
+            mutate: (request) => {
               if (options.isSyncTransaction(request.trans)) return table.mutate(request);
-              const response = await serially(request.trans, () =>
-                track({ down, table, def, request, options, generations }),
-              );
               watch(request.trans);
-              return response;
+              return serially(request.trans, () => track({ down, table, def, request, options, generations }));
             },
           };
         },
