@@ -81,7 +81,6 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const tables = [...schema.tableNames, '_changes', '_rows', '_state', '_conflicts'];
   const transport = createHttpTransport(options);
   const ctx: SyncContext = {
-    db,
     schema,
     transport,
     state,

@@ -1,4 +1,4 @@
-import type { Dexie, Table } from 'dexie';
+import type { Table } from 'dexie';
 import { ConcordError, type RowValues, type Schema, type TableDef } from '@concord/shared';
 import type { OutboxEntry, RowMeta } from '../storage/replica-db';
 import type { replicaState, Tables } from '../storage/replica-state';
@@ -6,7 +6,6 @@ import type { Transport } from './transport';
 
 /** What a sync round works with. */
 export interface SyncContext {
-  db: Dexie;
   schema: Schema;
   transport: Transport;
   state: ReturnType<typeof replicaState>;
