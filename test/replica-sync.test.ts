@@ -155,9 +155,7 @@ describe('replica sync', () => {
     start();
     const a = await replica();
     const b = await replica();
-    await a.db.table('notes').add({ id: 'n1', title: 'doomed' });
-    await a.sync();
-    await b.sync();
+    await shareRow(a, b, 'notes', { id: 'n1', title: 'doomed' });
     await a.db.table('notes').update('n1', { title: 'edited' });
     await a.db.table('notes').delete('n1');
     expect(await a.db.table('_changes').toArray()).toMatchObject([{ op: 'delete', baseGeneration: 1 }]);
@@ -173,9 +171,7 @@ describe('conflicts between replicas', () => {
     start();
     const a = await replica();
     const b = await replica();
-    await a.db.table('stock').add({ id: 's1', sku: 'S1', qty: 10, price: 2 });
-    await a.sync();
-    await b.sync();
+    await shareRow(a, b, 'stock', { id: 's1', sku: 'S1', qty: 10, price: 2 });
     await a.db.table('stock').update('s1', { qty: 7 });
     await b.db.table('stock').update('s1', { price: 2.5 });
     await a.sync();
@@ -191,9 +187,7 @@ describe('conflicts between replicas', () => {
     start();
     const a = await replica();
     const b = await replica();
-    await a.db.table('stock').add({ id: 's1', sku: 'S1', qty: 10 });
-    await a.sync();
-    await b.sync();
+    await shareRow(a, b, 'stock', { id: 's1', sku: 'S1', qty: 10 });
     await a.db.table('stock').update('s1', { qty: 7 });
     await b.db.table('stock').update('s1', { qty: 12 });
     await a.sync();
@@ -230,9 +224,7 @@ describe('conflicts between replicas', () => {
     start();
     const a = await replica();
     const b = await replica();
-    await a.db.table('notes').add({ id: 'n1', title: 'base' });
-    await a.sync();
-    await b.sync();
+    await shareRow(a, b, 'notes', { id: 'n1', title: 'base' });
     await a.db.table('notes').delete('n1');
     await b.db.table('notes').update('n1', { title: 'edited' });
     await a.sync();
@@ -249,9 +241,7 @@ describe('conflicts between replicas', () => {
     start();
     const a = await replica();
     const b = await replica();
-    await a.db.table('notes').add({ id: 'n1', title: 'base' });
-    await a.sync();
-    await b.sync();
+    await shareRow(a, b, 'notes', { id: 'n1', title: 'base' });
     await a.db.table('notes').update('n1', { title: 'edited' });
     await b.db.table('notes').delete('n1');
     await a.sync();
@@ -282,9 +272,7 @@ describe('conflicts between replicas', () => {
     });
     const a = await replica();
     const b = await replica();
-    await a.db.table('notes').add({ id: 'n1', title: 'base' });
-    await a.sync();
-    await b.sync();
+    await shareRow(a, b, 'notes', { id: 'n1', title: 'base' });
     await a.db.table('notes').update('n1', { title: 'first' });
     await b.db.table('notes').update('n1', { title: 'refused' });
     await a.sync();
@@ -298,4 +286,11 @@ describe('conflicts between replicas', () => {
 async function state(replica: Replica): Promise<Record<string, unknown>> {
   const records = (await replica.db.table('_state').toArray()) as { key: string; value: unknown }[];
   return Object.fromEntries(records.map((record) => [record.key, record.value]));
+}
+
+/** Creates a row on the first replica and syncs it to every other, so later edits start from one base. */
+async function shareRow(first: Replica, other: Replica, table: string, row: Record<string, unknown>): Promise<void> {
+  await first.db.table(table).add(row);
+  await first.sync();
+  await other.sync();
 }
