@@ -1,6 +1,5 @@
-import type { FromServerChange } from '@concord/shared';
 import { replicaState } from '../storage/replica-state';
-import { checkEpoch, outbox, rowMetas, type Session, type SyncContext } from './sync-context';
+import { applyServerRows, checkEpoch, outbox, rowMetas, type Session, type SyncContext } from './sync-context';
 
 /**
  * Downloads the server's changes after `receivedGeneration`, page by page. Each page is applied
@@ -21,22 +20,9 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
     checkEpoch(session, page.epoch);
     await ctx.syncTransaction(async (tx) => {
       const pending = await outbox(tx).bulkGet(page.changes.map((change) => [change.table, change.rowguid]));
-      const byTable = new Map<string, FromServerChange[]>();
-      page.changes.forEach((change, i) => {
-        if (pending[i] || !ctx.schema.tables[change.table]) return;
-        const group = byTable.get(change.table);
-        if (group) group.push(change);
-        else byTable.set(change.table, [change]);
-      });
-      for (const [name, changes] of byTable) {
-        const key = ctx.schema.tables[name]!.key;
-        const rows = tx.table(name);
-        await rows.bulkDelete(changes.filter((change) => change.deleted).map((change) => change.rowguid));
-        await rows.bulkPut(
-          changes.filter((change) => !change.deleted).map((change) => ({ ...change.values, [key]: change.rowguid })),
-        );
-        await rowMetas(tx).bulkPut(changes.map(({ table, rowguid, generation }) => ({ table, rowguid, generation })));
-      }
+      const changes = page.changes.filter((change, i) => !pending[i] && ctx.schema.tables[change.table]);
+      await applyServerRows(tx, ctx.schema, changes);
+      await rowMetas(tx).bulkPut(changes.map(({ table, rowguid, generation }) => ({ table, rowguid, generation })));
       await replicaState(tx).set({ receivedGeneration: page.cursor });
     });
     downloaded += page.changes.length;

@@ -1,5 +1,5 @@
 import type { Table } from 'dexie';
-import { ConcordError, type RowValues, type Schema, type TableDef } from '@concord/shared';
+import { ConcordError, type RowValues, type Schema } from '@concord/shared';
 import type { OutboxEntry, RowMeta } from '../storage/replica-db';
 import type { replicaState, Tables } from '../storage/replica-state';
 import type { Transport } from './transport';
@@ -21,16 +21,36 @@ export interface SyncContext {
 export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');
 export const rowMetas = (db: Tables) => db.table<RowMeta, [string, string]>('_rows');
 
-/** Lays the server's authoritative version of a row over the local one (a tombstone deletes it). */
-export async function applyServerRow(
-  db: Tables,
-  table: TableDef,
-  rowguid: string,
-  values: RowValues | null | undefined,
-): Promise<void> {
-  const rows: Table = db.table(table.name);
-  if (values == null) await rows.delete(rowguid);
-  else await rows.put({ ...values, [table.key]: rowguid });
+/** A server version of a row: its values, or null for a tombstone. */
+export interface ServerRow {
+  table: string;
+  rowguid: string;
+  values: RowValues | null | undefined;
+}
+
+/** Lays the server's authoritative versions over the local rows (a tombstone deletes the row), in bulk per table. */
+export async function applyServerRows(tx: Tables, schema: Schema, rows: readonly ServerRow[]): Promise<void> {
+  for (const [name, group] of groupBy(rows, (row) => row.table)) {
+    const table = schema.tables[name];
+    if (!table) continue;
+    const target: Table = tx.table(name);
+    const deletes = group.filter((row) => row.values == null).map((row) => row.rowguid);
+    const puts = group.filter((row) => row.values != null).map((row) => ({ ...row.values, [table.key]: row.rowguid }));
+    if (deletes.length) await target.bulkDelete(deletes);
+    if (puts.length) await target.bulkPut(puts);
+  }
+}
+
+/** Groups items by a key, keeping their order. */
+export function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const group = groups.get(key);
+    if (group) group.push(item);
+    else groups.set(key, [item]);
+  }
+  return groups;
 }
 
 export interface Session {

@@ -1,8 +1,17 @@
-import type { FromReplicaChange, FromServerChangeResult, RowValues } from '@concord/shared';
-import type { OutboxEntry } from '../storage/replica-db';
+import type { FromReplicaChange, FromServerChangeResult } from '@concord/shared';
+import type { OutboxEntry, RowMeta } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
 import { pickValues, presentColumns, sameValue } from '../tracking/row-values';
-import { applyServerRow, checkEpoch, outbox, rowMetas, type Session, type SyncContext } from './sync-context';
+import {
+  applyServerRows,
+  checkEpoch,
+  groupBy,
+  outbox,
+  rowMetas,
+  type ServerRow,
+  type Session,
+  type SyncContext,
+} from './sync-context';
 
 export interface UploadReport {
   uploaded: number;
@@ -15,12 +24,14 @@ interface Batch {
   changes: FromReplicaChange[];
 }
 
+type Row = Record<string, unknown>;
+
 /**
  * Uploads the outbox in local-generation order, in batches that never split a local
  * generation. Each response is applied at once: acknowledged entries leave the outbox and
  * rows the server resolved or rejected take the server's values — unless edited meanwhile.
  */
-export async function upload(ctx: SyncContext, { replicaId, epoch }: Session): Promise<UploadReport> {
+export async function upload(ctx: SyncContext, session: Session): Promise<UploadReport> {
   const report: UploadReport = { uploaded: 0, conflicts: 0, rejected: 0 };
   for (;;) {
     const batch = await takeBatch(ctx);
@@ -28,15 +39,14 @@ export async function upload(ctx: SyncContext, { replicaId, epoch }: Session): P
     const gens = batch.entries.map((entry) => entry.localGeneration);
     const response = await ctx.transport.push({
       schemaVersion: ctx.schema.version,
-      replicaId,
+      replicaId: session.replicaId,
       fromLocalGeneration: Math.min(...gens),
       toLocalGeneration: Math.max(...gens),
       changes: batch.changes,
     });
-    checkEpoch({ replicaId, epoch }, response.epoch);
+    checkEpoch(session, response.epoch);
     await ctx.syncTransaction(async (tx) => {
-      for (const [i, result] of response.results.entries())
-        await settle(ctx, tx, batch.entries[i]!, batch.changes[i]!, result);
+      await settle(ctx, tx, batch, response.results);
       await replicaState(tx).set({ sentGeneration: response.acknowledged, inFlight: null });
     });
     report.uploaded += batch.changes.length;
@@ -60,67 +70,76 @@ async function takeBatch(ctx: SyncContext): Promise<Batch | undefined> {
       const whole = entries.filter((entry) => entry.localGeneration !== last);
       if (whole.length > 0) entries = whole;
     }
-    const changes: FromReplicaChange[] = [];
-    for (const entry of entries) changes.push(await toChange(ctx, tx, entry));
+    const rows = await currentRows(tx, entries);
+    const changes = entries.map((entry, i) => toChange(ctx, entry, rows[i]));
     await replicaState(tx).set({ inFlight: last });
     return { entries, changes };
   });
 }
 
-async function toChange(ctx: SyncContext, tx: Tables, entry: OutboxEntry): Promise<FromReplicaChange> {
-  const table = ctx.schema.tables[entry.table]!;
-  const { rowguid, localGeneration, baseGeneration } = entry;
-  const row = entry.op === 'upsert' ? await tx.table(entry.table).get(rowguid) : undefined;
-  if (!row) return { table: entry.table, rowguid, op: 'delete', localGeneration, baseGeneration };
-  const columns = entry.inserted ? presentColumns(table, row) : entry.columns;
-  const change: FromReplicaChange = {
-    table: entry.table,
-    rowguid,
-    op: 'upsert',
-    localGeneration,
-    baseGeneration,
-    values: pickValues(row, columns),
-  };
-  const base = pickValues(
-    entry.base,
-    columns.filter((column) => column in entry.base),
-  );
-  if (Object.keys(base).length > 0) change.base = base;
+/** The current local rows of the entries, in their order (undefined where a row is gone). */
+async function currentRows(tx: Tables, entries: readonly OutboxEntry[]): Promise<(Row | undefined)[]> {
+  const found = new Map<OutboxEntry, Row | undefined>();
+  for (const [table, group] of groupBy(entries, (entry) => entry.table)) {
+    const rows = (await tx.table(table).bulkGet(group.map((entry) => entry.rowguid))) as (Row | undefined)[];
+    group.forEach((entry, i) => found.set(entry, rows[i]));
+  }
+  return entries.map((entry) => found.get(entry));
+}
+
+function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined): FromReplicaChange {
+  const { table, rowguid, localGeneration, baseGeneration } = entry;
+  if (entry.op === 'delete' || !row) return { table, rowguid, op: 'delete', localGeneration, baseGeneration };
+  const columns = entry.inserted ? presentColumns(ctx.schema.tables[table]!, row) : entry.columns;
+  const change: FromReplicaChange = { table, rowguid, op: 'upsert', localGeneration, baseGeneration };
+  change.values = pickValues(row, columns);
+  const based = columns.filter((column) => column in entry.base);
+  if (based.length > 0) change.base = pickValues(entry.base, based);
   return change;
 }
 
-/** Applies the server's answer for one uploaded change. */
-async function settle(
-  ctx: SyncContext,
-  tx: Tables,
-  sent: OutboxEntry,
-  change: FromReplicaChange,
-  result: FromServerChangeResult,
-) {
-  const key: [string, string] = [sent.table, sent.rowguid];
-  const current = await outbox(tx).get(key);
-  const table = ctx.schema.tables[sent.table]!;
-  const remember = () =>
-    result.generation > 0 &&
-    rowMetas(tx).put({ table: sent.table, rowguid: sent.rowguid, generation: result.generation });
-  if (current && current.localGeneration === sent.localGeneration) {
-    await outbox(tx).delete(key);
-    await remember();
-    if (result.outcome !== 'applied')
-      await applyServerRow(tx, table, sent.rowguid, result.deleted ? null : result.values);
-    return;
-  }
-  // Edited again while the upload was in flight: keep the newer edit pending. Where the server
-  // took this replica's version, the pending edit now builds on it: rebase it so that columns
-  // not edited again are not sent twice (and cannot conflict with later writers).
-  if (!current || (result.outcome !== 'applied' && result.outcome !== 'merged')) return;
-  await remember();
-  const row = await tx.table(sent.table).get(sent.rowguid);
-  const sentValues: RowValues = change.values ?? {};
-  const columns = current.columns.filter(
-    (column) => !(column in sentValues) || !sameValue(row?.[column], sentValues[column]),
-  );
-  const base = { ...current.base, ...sentValues };
-  if (current.op === 'upsert' && columns.length === 0) await outbox(tx).delete(key);
-  else await outbox(tx).put({ ...current, columns, base, baseGeneration: result.generation, inserted: false });
+/**
+ * Applies the server's answers. An entry unchanged since it was sent leaves the outbox and its
+ * row takes the server's values. An entry edited again while the upload was in flight stays
+ * pending; where the server took this replica's version, the pending edit now builds on it, so
+ * it is rebased: columns not edited again are not sent twice and cannot conflict with later writers.
+ */
+async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: readonly FromServerChangeResult[]) {
+  const currents = await outbox(tx).bulkGet(batch.entries.map((entry) => [entry.table, entry.rowguid]));
+  const edited = batch.entries.filter((sent, i) => currents[i] && currents[i].localGeneration !== sent.localGeneration);
+  const editedRows = new Map(edited.map((entry, i) => [entry, i]));
+  const rowsNow = await currentRows(tx, edited);
+  const done: [string, string][] = [];
+  const metas: RowMeta[] = [];
+  const serverRows: ServerRow[] = [];
+  const rebased: OutboxEntry[] = [];
+  batch.entries.forEach((sent, i) => {
+    const result = results[i]!;
+    const current = currents[i];
+    const meta = { table: sent.table, rowguid: sent.rowguid, generation: result.generation };
+    if (current?.localGeneration === sent.localGeneration) {
+      done.push([sent.table, sent.rowguid]);
+      if (result.generation > 0) metas.push(meta);
+      if (result.outcome !== 'applied') {
+        serverRows.push({ table: sent.table, rowguid: sent.rowguid, values: result.deleted ? null : result.values });
+      }
+      return;
+    }
+    if (!current || (result.outcome !== 'applied' && result.outcome !== 'merged')) return;
+    metas.push(meta);
+    const row = rowsNow[editedRows.get(sent)!];
+    const sentValues = batch.changes[i]!.values ?? {};
+    const columns = current.columns.filter(
+      (column) => !(column in sentValues) || !sameValue(row?.[column], sentValues[column]),
+    );
+    if (current.op === 'upsert' && columns.length === 0) done.push([sent.table, sent.rowguid]);
+    else {
+      const base = { ...current.base, ...sentValues };
+      rebased.push({ ...current, columns, base, baseGeneration: result.generation, inserted: false });
+    }
+  });
+  await outbox(tx).bulkDelete(done);
+  await outbox(tx).bulkPut(rebased);
+  await rowMetas(tx).bulkPut(metas);
+  await applyServerRows(tx, ctx.schema, serverRows);
 }
