@@ -140,6 +140,44 @@ describe('replica sync', () => {
     await expectConverged(server, a, b);
   });
 
+  it('a transaction larger than one upload batch gets several local generations, and no batch splits one', async () => {
+    start();
+    const wire = recordingFetch(server);
+    const a = await replica({ fetch: wire.fetch, maxUploadChanges: 10 });
+    const rows = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: `n${from + i}`, rank: from + i }));
+    await a.db.table('notes').bulkAdd(rows(0, 25));
+    await a.db.transaction('rw', a.db.table('notes'), async () => {
+      await a.db.table('notes').bulkAdd(rows(25, 4));
+      await a.db.table('notes').bulkAdd(rows(29, 3));
+    });
+    const entries = (await a.db.table('_changes').toArray()) as { localGeneration: number }[];
+    const sizes = new Map<number, number>();
+    for (const { localGeneration } of entries) sizes.set(localGeneration, (sizes.get(localGeneration) ?? 0) + 1);
+    expect([...sizes.values()]).toEqual([10, 10, 5, 7]);
+    expect(await a.sync()).toMatchObject({ uploaded: 32 });
+    const batches = wire.pushes().map(
+      (exchange) =>
+        exchange.request as {
+          fromLocalGeneration: number;
+          toLocalGeneration: number;
+          changes: { localGeneration: number }[];
+        },
+    );
+    expect(batches.map((batch) => batch.changes.length)).toEqual([10, 10, 5, 7]);
+    for (const batch of batches) {
+      expect(
+        batch.changes.every(
+          (change) =>
+            change.localGeneration >= batch.fromLocalGeneration && change.localGeneration <= batch.toLocalGeneration,
+        ),
+      ).toBe(true);
+    }
+    const b = await replica();
+    await b.sync();
+    await expectConverged(server, a, b);
+  });
+
   it('an insert deleted again before upload cancels out locally and uploads nothing', async () => {
     start();
     const wire = recordingFetch(server);

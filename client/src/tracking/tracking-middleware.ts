@@ -131,7 +131,7 @@ async function track({ down, table, def, request, options, generations }: TrackC
   const current = new Map<string, Row | undefined>();
   const pending = new Map<string, OutboxEntry | null | undefined>();
   const mayCancel = entries.some((entry) => entry?.inserted) ? await noUploadInFlight(down, trans) : false;
-  const generation = await generations(trans, keys.length);
+  const stamps = await generations(trans, keys.length);
   keys.forEach((key, i) => {
     if (response.failures[i]) return;
     const before = current.has(key) ? current.get(key) : befores[i];
@@ -142,7 +142,7 @@ async function track({ down, table, def, request, options, generations }: TrackC
       after: afters[i],
       entry,
       seenGeneration: seen.get(key),
-      localGeneration: generation(i),
+      localGeneration: stamps[i]!,
       mayCancel,
     });
     current.set(key, afters[i]);
@@ -162,34 +162,28 @@ async function noUploadInFlight(down: DBCore, trans: DBCoreTransaction): Promise
 }
 
 /**
- * Local generations: one per transaction (so tabs sharing the database never collide), and a
- * new one every `size` changes, so no generation is larger than one upload batch.
+ * Local generations: one per transaction (read and bumped in `_state` inside it, so tabs sharing
+ * the database never collide), and a new one every `size` changes, so no generation is larger
+ * than one upload batch. Calls for one transaction never overlap (tracked writes run serially).
  */
 function createGenerationAllocator(state: DBCoreTable, size: number) {
-  const open = new WeakMap<DBCoreTransaction, Promise<{ last: number; used: number }>>();
-  const allocate = async (trans: DBCoreTransaction, count: number) => {
+  const open = new WeakMap<DBCoreTransaction, { generation: number; used: number }>();
+  const next = async (trans: DBCoreTransaction) => {
     const [record] = (await state.getMany({ trans, keys: ['localGeneration'] })) as (StateRecord | undefined)[];
-    const first = ((record?.value as number | undefined) ?? 0) + 1;
-    await state.mutate({ trans, type: 'put', values: [{ key: 'localGeneration', value: first + count - 1 }] });
-    return first;
+    const generation = ((record?.value as number | undefined) ?? 0) + 1;
+    await state.mutate({ trans, type: 'put', values: [{ key: 'localGeneration', value: generation }] });
+    return { generation, used: 0 };
   };
-  return async (trans: DBCoreTransaction, rows: number): Promise<(index: number) => number> => {
-    const previous = open.get(trans);
-    const next = (async () => {
-      const prior = previous ? await previous : undefined;
-      const room = prior ? size - prior.used : 0;
-      const fresh = Math.ceil(Math.max(0, rows - room) / size);
-      const first = fresh > 0 ? await allocate(trans, fresh) : 0;
-      return {
-        prior,
-        room,
-        first,
-        last: fresh > 0 ? first + fresh - 1 : prior!.last,
-        used: ((prior?.used ?? 0) + rows) % size || size,
-      };
-    })();
-    open.set(trans, next);
-    const { prior, room, first } = await next;
-    return (index) => (prior && index < room ? prior.last : first + Math.floor((index - (prior ? room : 0)) / size));
+  /** The local generation of each of `count` changes. */
+  return async (trans: DBCoreTransaction, count: number): Promise<number[]> => {
+    const stamps: number[] = [];
+    let current = open.get(trans);
+    for (let i = 0; i < count; i++) {
+      if (!current || current.used === size) current = await next(trans);
+      current.used++;
+      stamps.push(current.generation);
+    }
+    if (current) open.set(trans, current);
+    return stamps;
   };
 }
