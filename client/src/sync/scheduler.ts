@@ -21,6 +21,8 @@ export function createScheduler(options: SchedulerOptions) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let started = false;
   let failures = 0;
+  let running = false;
+  let nudged = false;
 
   const schedule = (delay: number) => {
     clearTimeout(timer);
@@ -28,14 +30,19 @@ export function createScheduler(options: SchedulerOptions) {
   };
   const tick = async () => {
     timer = undefined;
+    running = true;
+    nudged = false;
     try {
       await options.round();
       failures = 0;
-      schedule(options.intervalMs);
+      // A write during the round may have missed its upload: sync again soon, not at the interval.
+      schedule(nudged ? options.debounceMs : options.intervalMs);
     } catch {
       failures++;
       const ceiling = Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (failures - 1));
       schedule(ceiling / 2 + (options.random() * ceiling) / 2);
+    } finally {
+      running = false;
     }
   };
   const online = () => {
@@ -57,7 +64,9 @@ export function createScheduler(options: SchedulerOptions) {
     },
     /** A local write happened: sync soon, unless a failure is being backed off. */
     nudge() {
-      if (started && failures === 0) schedule(options.debounceMs);
+      if (!started || failures > 0) return;
+      if (running) nudged = true;
+      else schedule(options.debounceMs);
     },
   };
 }

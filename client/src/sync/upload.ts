@@ -137,6 +137,14 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
       const base = { ...current.base, ...sentValues };
       rebased.push({ ...current, columns, base, baseGeneration: result.generation, inserted: false });
     }
+    // A merge brought in other replicas' columns: take them, keeping the columns still pending.
+    if (result.outcome === 'merged' && result.values && row && current.op === 'upsert') {
+      serverRows.push({
+        table: sent.table,
+        rowguid: sent.rowguid,
+        values: { ...result.values, ...pickValues(row, columns) },
+      });
+    }
   });
   await outbox(tx).bulkDelete(done);
   await outbox(tx).bulkPut(rebased);
