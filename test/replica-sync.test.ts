@@ -189,6 +189,32 @@ describe('replica sync', () => {
     expect(wire.pushes()).toEqual([]);
   });
 
+  it('a pending insert of a rowguid the server already has is uploaded when deleted, never cancelled', async () => {
+    start();
+    let release = () => {};
+    let paused: Promise<void> | undefined;
+    const pausingFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (paused && String(input).endsWith('/v1/pull')) await paused;
+      return server.app.request(input as string, init);
+    };
+    const a = await replica({ fetch: pausingFetch });
+    const b = await replica();
+    await b.db.table('notes').add({ id: 'n1', title: 'from b' });
+    await b.sync();
+    paused = new Promise((resolve) => (release = resolve));
+    const round = a.sync();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await a.db.table('notes').add({ id: 'n1', title: 'from a' });
+    release();
+    await round;
+    await a.db.table('notes').delete('n1');
+    expect(await a.db.table('_changes').toArray()).toMatchObject([{ rowguid: 'n1', op: 'delete' }]);
+    await a.sync();
+    await b.sync();
+    await expectConverged(server, a, b);
+    expect(await a.db.table('notes').get('n1')).toMatchObject({ title: 'from b' });
+  });
+
   it('a delete of a row the server has seen uploads a tombstone', async () => {
     start();
     const a = await replica();

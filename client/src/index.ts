@@ -2,5 +2,5 @@
 export { openReplica, type Replica, type ReplicaOptions } from './open-replica';
 export type { ReplicaStatus, SyncState } from './status';
 export type { SyncReport } from './sync/sync-round';
-export type { OutboxEntry, RowMeta } from './storage/replica-db';
+export type { OutboxEntry } from './storage/replica-db';
 export { createHttpTransport, type Transport, type TransportOptions } from './sync/transport';

@@ -20,13 +20,6 @@ export interface OutboxEntry {
   inserted: boolean;
 }
 
-/** Row metadata: the server generation this replica last received or had acknowledged. */
-export interface RowMeta {
-  table: string;
-  rowguid: string;
-  generation: number;
-}
-
 export interface StateRecord {
   key: StateKey;
   value: unknown;
@@ -43,11 +36,10 @@ export type StateKey =
   | 'lastSyncAt';
 
 /** Tables the tracking middleware writes in the same transaction as every app write. */
-export const TRACKING_TABLES = ['_changes', '_rows', '_state'] as const;
+export const TRACKING_TABLES = ['_changes', '_state'] as const;
 
 const SYSTEM_STORES = {
   _changes: '[table+rowguid], localGeneration',
-  _rows: '[table+rowguid]',
   _state: 'key',
   _conflicts: 'id, status, table',
 };

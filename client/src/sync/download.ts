@@ -1,5 +1,5 @@
 import { replicaState } from '../storage/replica-state';
-import { applyServerRows, checkEpoch, outbox, rowMetas, type Session, type SyncContext } from './sync-context';
+import { applyServerRows, checkEpoch, outbox, type Session, type SyncContext } from './sync-context';
 
 /**
  * Downloads the server's changes after `receivedGeneration`, page by page. Each page is applied
@@ -19,10 +19,13 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
     });
     checkEpoch(session, page.epoch);
     await ctx.syncTransaction(async (tx) => {
-      const pending = await outbox(tx).bulkGet(page.changes.map((change) => [change.table, change.rowguid]));
+      const keys = page.changes.map((change): [string, string] => [change.table, change.rowguid]);
+      const pending = (await outbox(tx).count()) > 0 ? await outbox(tx).bulkGet(keys) : [];
       const changes = page.changes.filter((change, i) => !pending[i] && ctx.schema.tables[change.table]);
       await applyServerRows(tx, ctx.schema, changes);
-      await rowMetas(tx).bulkPut(changes.map(({ table, rowguid, generation }) => ({ table, rowguid, generation })));
+      // A pending insert of a rowguid the server already has must go up, never cancel out.
+      const known = pending.filter((entry) => entry?.inserted).map((entry) => ({ ...entry!, inserted: false }));
+      if (known.length > 0) await outbox(tx).bulkPut(known);
       await replicaState(tx).set({ receivedGeneration: page.cursor });
     });
     downloaded += page.changes.length;

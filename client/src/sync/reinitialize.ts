@@ -1,7 +1,7 @@
 import type { OutboxEntry } from '../storage/replica-db';
 import { replicaState } from '../storage/replica-state';
 import { presentColumns } from '../tracking/row-values';
-import { outbox, rowMetas, type SyncContext } from './sync-context';
+import { outbox, type SyncContext } from './sync-context';
 
 /**
  * Recovers from a server that no longer knows this replica (store restored or replaced):
@@ -36,7 +36,6 @@ export async function reinitialize(ctx: SyncContext): Promise<void> {
       await outbox(tx).bulkPut(entries);
     }
     await outbox(tx).where('localGeneration').below(generation).modify({ baseGeneration: 0 });
-    await rowMetas(tx).clear();
     await state.set({
       localGeneration: generation,
       replicaId: null,

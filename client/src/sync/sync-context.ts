@@ -1,6 +1,6 @@
 import type { Table } from 'dexie';
 import { ConcordError, type RowValues, type Schema } from '@concord/shared';
-import type { OutboxEntry, RowMeta } from '../storage/replica-db';
+import type { OutboxEntry } from '../storage/replica-db';
 import type { replicaState, Tables } from '../storage/replica-state';
 import type { Transport } from './transport';
 
@@ -19,7 +19,6 @@ export interface SyncContext {
 }
 
 export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');
-export const rowMetas = (db: Tables) => db.table<RowMeta, [string, string]>('_rows');
 
 /** A server version of a row: its values, or null for a tombstone. */
 export interface ServerRow {

@@ -1,5 +1,5 @@
 import type { FromReplicaChange, FromServerChangeResult } from '@concord/shared';
-import type { OutboxEntry, RowMeta } from '../storage/replica-db';
+import type { OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
 import { pickValues, presentColumns, sameValue } from '../tracking/row-values';
 import {
@@ -7,7 +7,6 @@ import {
   checkEpoch,
   groupBy,
   outbox,
-  rowMetas,
   type ServerRow,
   type Session,
   type SyncContext,
@@ -110,23 +109,19 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
   const editedRows = new Map(edited.map((entry, i) => [entry, i]));
   const rowsNow = await currentRows(tx, edited);
   const done: [string, string][] = [];
-  const metas: RowMeta[] = [];
   const serverRows: ServerRow[] = [];
   const rebased: OutboxEntry[] = [];
   batch.entries.forEach((sent, i) => {
     const result = results[i]!;
     const current = currents[i];
-    const meta = { table: sent.table, rowguid: sent.rowguid, generation: result.generation };
     if (current?.localGeneration === sent.localGeneration) {
       done.push([sent.table, sent.rowguid]);
-      if (result.generation > 0) metas.push(meta);
       if (result.outcome !== 'applied') {
         serverRows.push({ table: sent.table, rowguid: sent.rowguid, values: result.deleted ? null : result.values });
       }
       return;
     }
     if (!current || (result.outcome !== 'applied' && result.outcome !== 'merged')) return;
-    metas.push(meta);
     const row = rowsNow[editedRows.get(sent)!];
     const sentValues = batch.changes[i]!.values ?? {};
     const columns = current.columns.filter(
@@ -148,6 +143,5 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
   });
   await outbox(tx).bulkDelete(done);
   await outbox(tx).bulkPut(rebased);
-  await rowMetas(tx).bulkPut(metas);
   await applyServerRows(tx, ctx.schema, serverRows);
 }

@@ -12,8 +12,12 @@ export interface LocalWrite {
   after: Row | undefined;
   /** The pending outbox entry, if any. */
   entry: OutboxEntry | undefined;
-  /** The server generation this replica last saw for the row, if any. */
-  seenGeneration: number | undefined;
+  /**
+   * The replica's download cursor. Every server change up to it has been applied, except to
+   * rows with a pending entry (which keep their own base) and this replica's own writes (which
+   * never conflict with it): so it is a sound base generation for a row edited without one.
+   */
+  receivedGeneration: number;
   localGeneration: number;
   /** Whether a pending insert may vanish without trace (no upload of it can be in flight). */
   mayCancel: boolean;
@@ -28,16 +32,12 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
   const { before, after, entry, localGeneration } = write;
   if (!before && !after) return entry;
   if (!entry) {
-    const baseGeneration = write.seenGeneration ?? 0;
+    const baseGeneration = write.receivedGeneration;
     const common = { table: table.name, rowguid: write.rowguid, baseGeneration, localGeneration };
     if (!before) {
-      return {
-        ...common,
-        op: 'upsert',
-        columns: presentColumns(table, after!),
-        base: {},
-        inserted: baseGeneration === 0,
-      };
+      // A new row goes up from base 0, so the same rowguid created elsewhere is an insert–insert conflict.
+      const columns = presentColumns(table, after!);
+      return { ...common, baseGeneration: 0, op: 'upsert', columns, base: {}, inserted: true };
     }
     // A delete keeps the row's values as base, in case the row is written again before upload.
     if (!after)

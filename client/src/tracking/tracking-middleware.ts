@@ -7,7 +7,7 @@ import type {
   Middleware,
 } from 'dexie';
 import type { Schema, TableDef } from '@concord/shared';
-import { TRACKING_TABLES, type OutboxEntry, type RowMeta, type StateRecord } from '../storage/replica-db';
+import { TRACKING_TABLES, type OutboxEntry, type StateRecord } from '../storage/replica-db';
 import { coalesce } from './coalesce';
 import { checkRow } from './row-values';
 
@@ -113,24 +113,20 @@ async function track({ down, table, def, request, options, generations }: TrackC
 
   const changes = down.table('_changes');
   const outboxKeys = keys.map((key) => [def.name, key]);
-  const [befores, entries] = await Promise.all([
-    table.getMany({ trans, keys }) as Promise<(Row | undefined)[]>,
+  const [befores, entries, state] = await Promise.all([
+    // An add fails where a row exists, so where it succeeds there was none.
+    request.type === 'add'
+      ? keys.map(() => undefined)
+      : (table.getMany({ trans, keys }) as Promise<(Row | undefined)[]>),
     changes.getMany({ trans, keys: outboxKeys }) as Promise<(OutboxEntry | undefined)[]>,
+    readState(down, trans),
   ]);
-  const needMeta = keys.filter((_, i) => befores[i] !== undefined && entries[i] === undefined);
-  const metas = needMeta.length
-    ? ((await down.table('_rows').getMany({ trans, keys: needMeta.map((key) => [def.name, key]) })) as (
-        RowMeta | undefined
-      )[])
-    : [];
-  const seen = new Map(needMeta.map((key, i) => [key, metas[i]?.generation]));
 
   const response = await table.mutate(request);
 
   // Later writes to one key in the same request see the earlier ones.
   const current = new Map<string, Row | undefined>();
   const pending = new Map<string, OutboxEntry | null | undefined>();
-  const mayCancel = entries.some((entry) => entry?.inserted) ? await noUploadInFlight(down, trans) : false;
   const stamps = await generations(trans, keys.length);
   keys.forEach((key, i) => {
     if (response.failures[i]) return;
@@ -141,9 +137,9 @@ async function track({ down, table, def, request, options, generations }: TrackC
       before,
       after: afters[i],
       entry,
-      seenGeneration: seen.get(key),
+      receivedGeneration: state.receivedGeneration,
       localGeneration: stamps[i]!,
-      mayCancel,
+      mayCancel: state.inFlight == null,
     });
     current.set(key, afters[i]);
     if (next !== undefined || entry) pending.set(key, next === undefined ? entry : next);
@@ -156,9 +152,11 @@ async function track({ down, table, def, request, options, generations }: TrackC
   return response;
 }
 
-async function noUploadInFlight(down: DBCore, trans: DBCoreTransaction): Promise<boolean> {
-  const [record] = (await down.table('_state').getMany({ trans, keys: ['inFlight'] })) as (StateRecord | undefined)[];
-  return record?.value == null;
+/** The sync state a write needs: the download cursor (its base generation) and whether an upload is in flight. */
+async function readState(down: DBCore, trans: DBCoreTransaction) {
+  const keys = ['receivedGeneration', 'inFlight'];
+  const [received, inFlight] = (await down.table('_state').getMany({ trans, keys })) as (StateRecord | undefined)[];
+  return { receivedGeneration: (received?.value as number | undefined) ?? 0, inFlight: inFlight?.value };
 }
 
 /**
