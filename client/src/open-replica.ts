@@ -60,6 +60,17 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       .then((pending) => status.update({ pending }))
       .catch(() => undefined);
 
+  // Counting the outbox after every single write would double the cost of small transactions.
+  let countQueued = false;
+  const refreshPendingSoon = () => {
+    if (countQueued) return;
+    countQueued = true;
+    setTimeout(() => {
+      countQueued = false;
+      void refreshPending();
+    }, 20);
+  };
+
   const db = createReplicaDb({
     schema,
     name: options.name ?? 'concord',
@@ -71,7 +82,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       newRowguid: () => uuidv7(),
       generationSize: maxUploadChanges,
       onCommit: () => {
-        void refreshPending();
+        refreshPendingSoon();
         scheduler.nudge();
       },
     }),

@@ -104,8 +104,19 @@ function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined): F
  * it is rebased: columns not edited again are not sent twice and cannot conflict with later writers.
  */
 async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: readonly FromServerChangeResult[]) {
-  const currents = await outbox(tx).bulkGet(batch.entries.map((entry) => [entry.table, entry.rowguid]));
-  const edited = batch.entries.filter((sent, i) => currents[i] && currents[i].localGeneration !== sent.localGeneration);
+  // Every later edit has a newer local generation, so the entries still inside the batch's
+  // range are exactly the unchanged ones: their keys suffice; only edited ones are read whole.
+  const gens = batch.entries.map((entry) => entry.localGeneration);
+  const unchangedKeys = await outbox(tx)
+    .where('localGeneration')
+    .between(Math.min(...gens), Math.max(...gens), true, true)
+    .primaryKeys();
+  const unchanged = new Set(unchangedKeys.map(([table, rowguid]) => `${table}\u0000${rowguid}`));
+  const isUnchanged = (entry: OutboxEntry) => unchanged.has(`${entry.table}\u0000${entry.rowguid}`);
+  const maybeEdited = batch.entries.filter((entry) => !isUnchanged(entry));
+  const editedEntries = await outbox(tx).bulkGet(maybeEdited.map((entry) => [entry.table, entry.rowguid]));
+  const currentOf = new Map(maybeEdited.map((entry, i) => [entry, editedEntries[i]]));
+  const edited = maybeEdited.filter((entry) => currentOf.get(entry));
   const editedRows = new Map(edited.map((entry, i) => [entry, i]));
   const rowsNow = await currentRows(tx, edited);
   const done: [string, string][] = [];
@@ -113,7 +124,7 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
   const rebased: OutboxEntry[] = [];
   batch.entries.forEach((sent, i) => {
     const result = results[i]!;
-    const current = currents[i];
+    const current = isUnchanged(sent) ? sent : currentOf.get(sent);
     if (current?.localGeneration === sent.localGeneration) {
       done.push([sent.table, sent.rowguid]);
       if (result.outcome !== 'applied') {
