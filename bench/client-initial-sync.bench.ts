@@ -1,0 +1,236 @@
+/**
+ * Initial sync of a fresh replica (Node, fake-indexeddb) from a server that holds 10,000 rows,
+ * compared with a raw Dexie `bulkPut` of the same 10,000 rows into a fresh Dexie database with
+ * the same table definition, in the same process.
+ *
+ * The server is seeded once, straight through its HTTP push route (`app.request('/v1/push')`),
+ * by a replica that is not the one measured. Each measured repetition opens a fresh replica
+ * (new IDBFactory, unique name) before the clock starts and times `await replica.sync()`:
+ * register, an empty upload, and the download of every page (1,000 changes each by default),
+ * server included.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Dexie } from 'dexie';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  PROTOCOL_VERSION,
+  defineSchema,
+  type FromReplicaChange,
+  type FromServerPush,
+  type FromServerRegister,
+  type RowValues,
+} from '@concord/shared';
+import { createSqliteStore, createSyncServer } from '@concord/server';
+import { openReplica } from '@concord/client';
+import { median, now, type BenchResult } from './bench';
+
+const ROWS = 10_000;
+const WARMUP_ROWS = 1_000;
+const PUSH_BATCH = 1_000;
+/** Measured repetitions; the median is reported. */
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
+const MAX_RATIO = 1.3;
+const TABLE = 'items';
+
+const schema = defineSchema({
+  version: 1,
+  tables: {
+    [TABLE]: { columns: { name: 'string', count: 'integer', price: 'number', active: 'boolean', updatedAt: 'date' } },
+  },
+});
+const tableDef = schema.tables[TABLE]!;
+/** The Dexie store definition the replica gives the table: its key, then its indexes. */
+const STORE = [tableDef.key, ...tableDef.indexes].join(', ');
+
+let counter = 0;
+const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
+
+interface Dataset {
+  rowguids: string[];
+  values: RowValues[];
+}
+
+function makeDataset(count: number): Dataset {
+  const epoch = Date.UTC(2024, 0, 1);
+  const rowguids: string[] = [];
+  const values: RowValues[] = [];
+  for (let i = 0; i < count; i++) {
+    rowguids.push(uuidv7());
+    values.push({
+      name: `item ${i}`,
+      count: i,
+      price: Math.round(i * 1.37 * 100) / 100,
+      active: i % 2 === 0,
+      updatedAt: new Date(epoch + i * 60_000).toISOString(),
+    });
+  }
+  return { rowguids, values };
+}
+
+interface BenchServer {
+  app: ReturnType<typeof createSyncServer>;
+  close(): Promise<void>;
+}
+
+function createServer(): BenchServer {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-bench-initial-sync-'));
+  const store = createSqliteStore({ filename: join(dir, 'store.db') });
+  const app = createSyncServer({ schema, store });
+  return {
+    app,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Seeds the server with `data` through the HTTP routes, as another replica's upload would. */
+async function seed(server: BenchServer, data: Dataset): Promise<void> {
+  const post = async <T>(path: string, body: unknown): Promise<T> => {
+    const response = await server.app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${path} failed: HTTP ${response.status} ${text.slice(0, 500)}`);
+    return JSON.parse(text) as T;
+  };
+  const { replicaId } = await post<FromServerRegister>('/v1/replicas', {
+    protocol: PROTOCOL_VERSION,
+    schemaVersion: schema.version,
+  });
+  let localGeneration = 0;
+  for (let start = 0; start < data.rowguids.length; start += PUSH_BATCH) {
+    const gen = ++localGeneration;
+    const changes: FromReplicaChange[] = [];
+    for (let i = start; i < Math.min(start + PUSH_BATCH, data.rowguids.length); i++) {
+      changes.push({
+        table: TABLE,
+        rowguid: data.rowguids[i]!,
+        op: 'upsert',
+        localGeneration: gen,
+        baseGeneration: 0,
+        values: data.values[i]!,
+      });
+    }
+    const pushed = await post<FromServerPush>('/v1/push', {
+      protocol: PROTOCOL_VERSION,
+      schemaVersion: schema.version,
+      replicaId,
+      fromLocalGeneration: gen,
+      toLocalGeneration: gen,
+      changes,
+    });
+    const wrong = pushed.results.find((result) => result.outcome !== 'applied');
+    if (wrong) throw new Error(`seeding: expected every change to be applied, got ${JSON.stringify(wrong)}`);
+  }
+}
+
+interface SyncTimes {
+  /** `replica.sync()`, end to end. */
+  syncMs: number;
+  /** Time spent inside the server's `app.request` during that sync (response bodies read). */
+  serverMs: number;
+}
+
+/** Opens a fresh replica (new IDBFactory), times its first `sync()`, and checks what arrived. */
+async function timeInitialSync(server: BenchServer, expected: number): Promise<SyncTimes> {
+  let serverMs = 0;
+  const replica = await openReplica({
+    schema,
+    url: 'http://concord.bench',
+    fetch: async (input, init) => {
+      const start = now();
+      const response = await server.app.request(input as string, init);
+      const text = await response.text();
+      serverMs += now() - start;
+      return new Response(text, { status: response.status, headers: response.headers });
+    },
+    indexedDB: new IDBFactory(),
+    IDBKeyRange,
+    name: uniqueName('initial-sync'),
+    events: new EventTarget(),
+  });
+  try {
+    const start = now();
+    const report = await replica.sync();
+    const syncMs = now() - start;
+    if (report.downloaded !== expected)
+      throw new Error(`downloaded ${report.downloaded} changes, expected ${expected}`);
+    const count = await replica.db.table(TABLE).count();
+    if (count !== expected) throw new Error(`replica holds ${count} rows, expected ${expected}`);
+    return { syncMs, serverMs };
+  } finally {
+    await replica.close();
+  }
+}
+
+/** The same rows, as the replica stores them, written with one raw `bulkPut` into a fresh Dexie database. */
+async function timeBaseline(data: Dataset): Promise<number> {
+  const rows = data.rowguids.map((rowguid, i) => ({ ...data.values[i], [tableDef.key]: rowguid }));
+  const db = new Dexie(uniqueName('baseline'), { indexedDB: new IDBFactory(), IDBKeyRange });
+  db.version(1).stores({ [TABLE]: STORE });
+  await db.open();
+  try {
+    const start = now();
+    await db.table(TABLE).bulkPut(rows);
+    const ms = now() - start;
+    const count = await db.table(TABLE).count();
+    if (count !== rows.length) throw new Error(`baseline holds ${count} rows, expected ${rows.length}`);
+    return ms;
+  } finally {
+    db.close();
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  // Warm-up on small data and a separate server, so that JIT compilation and first-use costs are not measured.
+  const warmupServer = createServer();
+  try {
+    const warmup = makeDataset(WARMUP_ROWS);
+    await seed(warmupServer, warmup);
+    await timeInitialSync(warmupServer, WARMUP_ROWS);
+    await timeBaseline(warmup);
+  } finally {
+    await warmupServer.close();
+  }
+
+  const data = makeDataset(ROWS);
+  const server = createServer();
+  const replicaTimes: SyncTimes[] = [];
+  const baselineMs: number[] = [];
+  try {
+    await seed(server, data);
+    for (let i = 0; i < REPEATS; i++) {
+      replicaTimes.push(await timeInitialSync(server, ROWS));
+      baselineMs.push(await timeBaseline(data));
+    }
+  } finally {
+    await server.close();
+  }
+
+  const value = median(replicaTimes.map((t) => t.syncMs));
+  const inServerMs = median(replicaTimes.map((t) => t.serverMs));
+  const baseline = { name: 'raw Dexie bulkPut', value: median(baselineMs) };
+  const ratio = value / baseline.value;
+  const rows = ROWS.toLocaleString('en-US');
+  return [
+    {
+      name: `client: initial sync of ${rows} rows (fresh replica)`,
+      value,
+      unit: 'ms',
+      baseline,
+      ratio,
+      target: `≤ ${MAX_RATIO}× baseline time`,
+      met: ratio <= MAX_RATIO,
+    },
+    { name: `client: of which inside app.request (server)`, value: inServerMs, unit: 'ms' },
+    { name: `client: of which outside the server (client)`, value: value - inServerMs, unit: 'ms' },
+    { name: `baseline: raw Dexie bulkPut of ${rows} rows`, value: baseline.value, unit: 'ms' },
+  ];
+}

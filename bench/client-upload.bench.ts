@@ -1,0 +1,224 @@
+/**
+ * Upload of 10,000 offline edits, end to end: a replica (Node, fake-indexeddb) that has synced
+ * once makes 10,000 tracked inserts offline (`bulkPut` in transactions of 1,000 rows), then
+ * `await replica.sync()` is timed: reading the outbox, building and sending the pushes through
+ * `app.request('/v1/push')` (the server's validation, merge and SQLite writes included),
+ * settling every result, and the download that follows (which brings nothing back: a replica's
+ * own changes are not sent back to it).
+ *
+ * The baseline is the server alone: the same 10,000 changes sent as pre-built push bodies of
+ * 1,000 changes to a fresh server, in the same process — the part of the round the client
+ * cannot make faster.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  PROTOCOL_VERSION,
+  defineSchema,
+  type FromReplicaChange,
+  type FromServerPush,
+  type FromServerRegister,
+} from '@concord/shared';
+import { createSqliteStore, createSyncServer } from '@concord/server';
+import { openReplica } from '@concord/client';
+import { median, now, perSecond, type BenchResult } from './bench';
+
+const ROWS = 10_000;
+const WARMUP_ROWS = 1_000;
+const TX_ROWS = 1_000;
+/** Measured repetitions (each on a fresh server and replica); the median is reported. */
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
+const MAX_MS = 1_000;
+const TABLE = 'items';
+
+const schema = defineSchema({
+  version: 1,
+  tables: {
+    [TABLE]: { columns: { name: 'string', count: 'integer', price: 'number', active: 'boolean', updatedAt: 'date' } },
+  },
+});
+const KEY = schema.tables[TABLE]!.key;
+
+let counter = 0;
+const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
+
+type Row = Record<string, string | number | boolean>;
+
+function makeRows(count: number): Row[] {
+  const epoch = Date.UTC(2024, 0, 1);
+  const rows: Row[] = [];
+  for (let i = 0; i < count; i++) {
+    rows.push({
+      [KEY]: uuidv7(),
+      name: `item ${i}`,
+      count: i,
+      price: Math.round(i * 1.37 * 100) / 100,
+      active: i % 2 === 0,
+      updatedAt: new Date(epoch + i * 60_000).toISOString(),
+    });
+  }
+  return rows;
+}
+
+interface BenchServer {
+  app: ReturnType<typeof createSyncServer>;
+  close(): Promise<void>;
+}
+
+function createServer(): BenchServer {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-bench-upload-'));
+  const store = createSqliteStore({ filename: join(dir, 'store.db') });
+  const app = createSyncServer({ schema, store });
+  return {
+    app,
+    close: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface UploadTimes {
+  /** `replica.sync()`, end to end. */
+  syncMs: number;
+  /** Time spent inside the server's `app.request` during that sync (response bodies read). */
+  serverMs: number;
+  /** The offline writes themselves (tracked `bulkPut`s), for reference. */
+  writeMs: number;
+}
+
+async function timeUpload(rows: readonly Row[]): Promise<UploadTimes> {
+  const server = createServer();
+  let serverMs = 0;
+  const replica = await openReplica({
+    schema,
+    url: 'http://concord.bench',
+    fetch: async (input, init) => {
+      const start = now();
+      const response = await server.app.request(input as string, init);
+      const text = await response.text();
+      serverMs += now() - start;
+      return new Response(text, { status: response.status, headers: response.headers });
+    },
+    indexedDB: new IDBFactory(),
+    IDBKeyRange,
+    name: uniqueName('upload'),
+    events: new EventTarget(),
+  });
+  try {
+    await replica.sync(); // registered and synced once, then offline
+    const table = replica.db.table(TABLE);
+    const writeStart = now();
+    for (let start = 0; start < rows.length; start += TX_ROWS) {
+      await replica.db.transaction('rw', table, () => table.bulkPut(rows.slice(start, start + TX_ROWS)));
+    }
+    const writeMs = now() - writeStart;
+    const pending = await replica.db.table('_changes').count();
+    if (pending !== rows.length) throw new Error(`outbox holds ${pending} entries, expected ${rows.length}`);
+
+    serverMs = 0;
+    const start = now();
+    const report = await replica.sync();
+    const syncMs = now() - start;
+    if (report.uploaded !== rows.length || report.conflicts !== 0 || report.rejected !== 0) {
+      throw new Error(`unexpected sync report ${JSON.stringify(report)}`);
+    }
+    const left = await replica.db.table('_changes').count();
+    if (left !== 0) throw new Error(`outbox still holds ${left} entries after sync`);
+    return { syncMs, serverMs, writeMs };
+  } finally {
+    await replica.close();
+    await server.close();
+  }
+}
+
+/** The server's share alone: the same inserts as pre-built push bodies of `TX_ROWS` changes, on a fresh server. */
+async function timeServerOnly(rows: readonly Row[]): Promise<number> {
+  const server = createServer();
+  try {
+    const post = (path: string, body: string) =>
+      Promise.resolve(
+        server.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
+      );
+    const registered = await post(
+      '/v1/replicas',
+      JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: schema.version }),
+    );
+    const { replicaId } = (await registered.json()) as FromServerRegister;
+    const bodies: string[] = [];
+    for (let start = 0, gen = 1; start < rows.length; start += TX_ROWS, gen++) {
+      const changes: FromReplicaChange[] = rows.slice(start, start + TX_ROWS).map(({ [KEY]: rowguid, ...values }) => ({
+        table: TABLE,
+        rowguid: rowguid as string,
+        op: 'upsert',
+        localGeneration: gen,
+        baseGeneration: 0,
+        values,
+      }));
+      bodies.push(
+        JSON.stringify({
+          protocol: PROTOCOL_VERSION,
+          schemaVersion: schema.version,
+          replicaId,
+          fromLocalGeneration: gen,
+          toLocalGeneration: gen,
+          changes,
+        }),
+      );
+    }
+    const start = now();
+    const texts: string[] = [];
+    for (const body of bodies) {
+      const response = await post('/v1/push', body);
+      texts.push(await response.text());
+      if (!response.ok) throw new Error(`push failed: HTTP ${response.status} ${texts.at(-1)!.slice(0, 500)}`);
+    }
+    const ms = now() - start;
+    const applied = texts
+      .flatMap((text) => (JSON.parse(text) as FromServerPush).results)
+      .filter((r) => r.outcome === 'applied').length;
+    if (applied !== rows.length) throw new Error(`server applied ${applied} changes, expected ${rows.length}`);
+    return ms;
+  } finally {
+    await server.close();
+  }
+}
+
+export async function run(): Promise<BenchResult[]> {
+  // Warm-up on small data, so that JIT compilation and first-use costs are not measured.
+  const warmup = makeRows(WARMUP_ROWS);
+  await timeUpload(warmup);
+  await timeServerOnly(warmup);
+
+  const rows = makeRows(ROWS);
+  const times: UploadTimes[] = [];
+  const serverOnly: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    times.push(await timeUpload(rows));
+    serverOnly.push(await timeServerOnly(rows));
+  }
+  const syncMs = median(times.map((t) => t.syncMs));
+  const inServerMs = median(times.map((t) => t.serverMs));
+  const writeMs = median(times.map((t) => t.writeMs));
+  const baseline = { name: 'server alone, pre-built pushes', value: median(serverOnly) };
+  const count = ROWS.toLocaleString('en-US');
+  return [
+    {
+      name: `client: sync() uploading ${count} offline inserts`,
+      value: syncMs,
+      unit: 'ms',
+      baseline,
+      ratio: syncMs / baseline.value,
+      target: `≤ ${MAX_MS.toLocaleString('en-US')} ms`,
+      met: syncMs <= MAX_MS,
+    },
+    { name: `client: upload throughput (${count} offline inserts)`, value: perSecond(ROWS, syncMs), unit: 'rows/s' },
+    { name: `client: of which inside app.request (server)`, value: inServerMs, unit: 'ms' },
+    { name: `client: of which outside the server (client)`, value: syncMs - inServerMs, unit: 'ms' },
+    { name: `client: the ${count} offline writes (tracked bulkPut ×${ROWS / TX_ROWS})`, value: writeMs, unit: 'ms' },
+    { name: `baseline: server alone, ${count} inserts in pre-built pushes`, value: baseline.value, unit: 'ms' },
+  ];
+}
