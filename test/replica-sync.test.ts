@@ -192,7 +192,7 @@ describe('replica sync', () => {
   it('a pending insert of a rowguid the server already has is uploaded when deleted, never cancelled', async () => {
     start();
     let release = () => {};
-    let paused: Promise<void> | undefined;
+    let paused: Promise<void> | undefined = undefined;
     const pausingFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
       if (paused && String(input).endsWith('/v1/pull')) await paused;
       return server.app.request(input as string, init);
