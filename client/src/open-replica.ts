@@ -1,7 +1,7 @@
 import type { Dexie, DBCoreTransaction } from 'dexie';
 import { v7 as uuidv7 } from 'uuid';
 import { ConcordError, type ConflictEntry, type ConflictStatus, type Schema } from '@concord/shared';
-import { fetchConflicts } from './conflicts/replica-conflicts';
+import { fetchConflicts, settleConflict, type ConflictChoice } from './conflicts/replica-conflicts';
 import { createStatus, type ReplicaStatus } from './status';
 import { createReplicaDb } from './storage/replica-db';
 import { replicaState } from './storage/replica-state';
@@ -42,6 +42,11 @@ export interface Replica {
   readonly status: ReplicaStatus;
   subscribe(listener: (status: ReplicaStatus) => void): () => void;
   conflicts(query?: { status?: ConflictStatus }): Promise<ConflictEntry[]>;
+  /**
+   * Settles an open conflict or overrides a past decision: `'loser'`, `'winner'`, or hand-edited
+   * values. The server applies it as a new change; this replica syncs at once to receive it.
+   */
+  resolveConflict(id: string, choice: ConflictChoice, options?: { by?: string }): Promise<ConflictEntry>;
   close(): Promise<void>;
 }
 
@@ -162,6 +167,11 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     },
     subscribe: status.subscribe,
     conflicts: async (query = {}) => fetchConflicts(db, transport, await state.get('replicaId', null), query),
+    async resolveConflict(id, choice, { by } = {}) {
+      const conflict = await settleConflict(db, transport, id, choice, by);
+      await sync().catch(() => undefined); // the decided version also arrives with the next round
+      return conflict;
+    },
     async close() {
       scheduler.stop();
       events?.removeEventListener('offline', goOffline);

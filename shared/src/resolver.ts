@@ -1,4 +1,5 @@
 import type { ConflictType, RowValues } from './protocol/messages';
+import type { ColumnType } from './schema/define-schema';
 
 /** One side of a conflict. `values` is null when that side deleted the row. */
 export interface ConflictVersion {
@@ -24,6 +25,8 @@ export interface ConflictInput {
   server: ConflictVersion;
   /** The uploaded version: the server row with the replica's changed columns laid over it. */
   client: ConflictVersion;
+  /** The table's column types, so that a resolver can answer values that fit (average() rounds integers). */
+  columnTypes: Readonly<Record<string, ColumnType>>;
 }
 
 /**
@@ -43,5 +46,16 @@ export type Resolution =
  */
 export interface Resolver {
   readonly name: string;
+  /**
+   * The column a resolver reads to decide, whatever columns conflict (`laterWins('updatedAt')`).
+   * The server refuses to start when a table the resolver is configured for lacks it.
+   */
+  readonly column?: string;
+  /**
+   * The column types the resolver works on: the type of `column` when it has one; otherwise the
+   * type of the column it is configured for, checked only for per-column configuration. A
+   * mismatch is a startup error naming the table, column and resolver.
+   */
+  readonly accepts?: readonly ColumnType[];
   resolve(input: ConflictInput): Resolution;
 }

@@ -43,6 +43,8 @@ export interface TestServer {
   push(replicaId: string, changes: FromReplicaChange[], range?: { from: number; to: number }): Promise<FromServerPush>;
   pull(replicaId: string, after: number, limit?: number): Promise<FromServerPull>;
   conflicts(query?: string): Promise<FromServerConflicts>;
+  /** Posts a decision on a logged conflict; the raw response, so refusals can be inspected too. */
+  resolve(id: string, body: unknown): Promise<Response>;
   /** Everything the store holds, read straight from the SQLite file: rows, meta, replicas, conflicts. */
   snapshot(): unknown;
   close(): Promise<void>;
@@ -98,6 +100,7 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
         }),
       ),
     conflicts: async (query = '') => ok(await request(`/v1/conflicts${query}`)),
+    resolve: (id, body) => post(`/v1/conflicts/${encodeURIComponent(id)}/resolve`, body),
     snapshot: () => {
       const db = new Database(filename, { readonly: true });
       try {

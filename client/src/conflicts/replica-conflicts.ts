@@ -1,5 +1,5 @@
 import type { Dexie } from 'dexie';
-import { ConcordError, type ConflictEntry, type ConflictStatus } from '@concord/shared';
+import { ConcordError, type ConflictEntry, type ConflictStatus, type RowValues } from '@concord/shared';
 import type { Transport } from '../sync/transport';
 
 /**
@@ -27,4 +27,24 @@ export async function fetchConflicts(
     if (!offline) throw error;
   }
   return local();
+}
+
+/** A person's decision on a conflict: take the losing version, confirm the winner, or hand-edited values. */
+export type ConflictChoice = 'loser' | 'winner' | RowValues;
+
+/**
+ * Settles or overrides a conflict at the server, which applies the chosen version as a new
+ * change that replicates everywhere; the cached entry is updated at once.
+ */
+export async function settleConflict(
+  db: Dexie,
+  transport: Transport,
+  id: string,
+  choice: ConflictChoice,
+  by?: string,
+): Promise<ConflictEntry> {
+  const decision = typeof choice === 'string' ? choice : { values: choice };
+  const { conflict } = await transport.resolveConflict(id, by ? { choice: decision, by } : { choice: decision });
+  await db.table<ConflictEntry, string>('_conflicts').put(conflict);
+  return conflict;
 }

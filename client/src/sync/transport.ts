@@ -5,6 +5,7 @@ import {
   fromServerPull,
   fromServerPush,
   fromServerRegister,
+  fromServerResolveConflict,
   isErrorCode,
   type FromReplicaPull,
   type FromReplicaPush,
@@ -12,6 +13,8 @@ import {
   type FromServerPull,
   type FromServerPush,
   type FromServerRegister,
+  type FromReplicaResolveConflict,
+  type FromServerResolveConflict,
 } from '@concord/shared';
 import type { z } from 'zod';
 
@@ -29,6 +32,10 @@ export interface Transport {
   push(push: Omit<FromReplicaPush, 'protocol'>): Promise<FromServerPush>;
   pull(pull: Omit<FromReplicaPull, 'protocol'>): Promise<FromServerPull>;
   conflicts(query: Record<string, string | undefined>): Promise<FromServerConflicts>;
+  resolveConflict(
+    id: string,
+    decision: Omit<FromReplicaResolveConflict, 'protocol'>,
+  ): Promise<FromServerResolveConflict>;
 }
 
 export function createHttpTransport({
@@ -91,5 +98,7 @@ export function createHttpTransport({
       );
       return send(`/v1/conflicts?${params}`, fromServerConflicts);
     },
+    resolveConflict: (id, decision) =>
+      send(`/v1/conflicts/${encodeURIComponent(id)}/resolve`, fromServerResolveConflict, decision),
   };
 }

@@ -7,11 +7,14 @@ import {
   fromReplicaPull,
   fromReplicaPush,
   fromReplicaRegister,
+  fromReplicaResolveConflict,
   type FromServerConflicts,
   type FromServerPull,
   type FromServerPush,
   type FromServerRegister,
+  type FromServerResolveConflict,
 } from '@concord/shared';
+import { applyOverride } from '../merge/apply-override';
 import { applyPush, type PushEnvironment } from '../merge/apply-push';
 import { checkChanges } from '../merge/check-changes';
 import type { BodyReader } from './read-body';
@@ -36,6 +39,8 @@ const conflictQuery = z.strictObject({
 /** The replication routes, mounted under `/v1`. Every body is validated before the store is touched. */
 export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
   const { store, schema } = env;
+  // Upload-only tables are never sent down; the store leaves them out so pages stay full and exact.
+  const uploadOnly = schema.tableNames.filter((name) => schema.tables[name]!.direction === 'upload-only');
   return new Hono()
     .get('/health', async (c) => {
       const { generation, epoch } = await store.meta();
@@ -100,7 +105,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
         );
       }
       const limit = Math.min(pull.limit ?? env.defaultPullChanges, env.maxPullChanges);
-      const page = await store.changesSince(pull.after, limit, pull.replicaId);
+      const page = await store.changesSince(pull.after, limit, pull.replicaId, uploadOnly);
       await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
       const changes = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
         table,
@@ -127,5 +132,11 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       }
       const conflicts = await store.listConflicts(parsed.data);
       return c.json({ protocol: PROTOCOL_VERSION, conflicts } satisfies FromServerConflicts);
+    })
+    .post('/conflicts/:id/resolve', async (c) => {
+      const request = await readBody(c, fromReplicaResolveConflict);
+      const id = c.req.param('id');
+      const { conflict, generation } = await store.transaction((tx) => applyOverride(tx, env, id, request));
+      return c.json({ protocol: PROTOCOL_VERSION, conflict, generation } satisfies FromServerResolveConflict);
     });
 }

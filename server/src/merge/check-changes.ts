@@ -1,11 +1,5 @@
-import {
-  ConcordError,
-  fitsColumn,
-  type FromReplicaChange,
-  type RowValues,
-  type Schema,
-  type TableDef,
-} from '@concord/shared';
+import { ConcordError, type FromReplicaChange, type Schema } from '@concord/shared';
+import { checkValues } from './check-values';
 
 /**
  * Checks uploaded changes against the schema before anything is written. The first problem
@@ -30,27 +24,7 @@ export function checkChanges(schema: Schema, changes: readonly FromReplicaChange
     if (change.op === 'delete' && change.values !== undefined) {
       throw new ConcordError('bad_request', `${where}: a delete carries no values`, { index });
     }
-    checkValues(table, change.values, where, index);
-    checkValues(table, change.base, where, index);
+    checkValues(table, change.values, where, { index });
+    checkValues(table, change.base, where, { index });
   });
-}
-
-function checkValues(table: TableDef, values: RowValues | undefined, where: string, index: number): void {
-  for (const [column, value] of Object.entries(values ?? {})) {
-    const type = table.columns[column];
-    if (!type) {
-      throw new ConcordError('unknown_column', `${where}: unknown column "${table.name}.${column}"`, { index, column });
-    }
-    if (!fitsColumn(type, value)) {
-      throw new ConcordError(
-        'invalid_value',
-        `${where}: ${table.name}.${column} must be ${type}, got ${JSON.stringify(value)}`,
-        {
-          index,
-          column,
-          expected: type,
-        },
-      );
-    }
-  }
 }

@@ -65,6 +65,7 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
   const deletes = change.op === 'delete';
   const changed = deletes ? {} : (change.values ?? {});
   const touched = touch(Object.keys(changed), replica.priority);
+  if (ctx.table.direction === 'download-only') return refuseUpload(ctx, stored, change);
   if (!stored) {
     return {
       outcome: 'applied',
@@ -92,14 +93,19 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
   }
   if (!rowMoved) return { outcome: 'applied', write: clientWrite, conflicts: [] };
 
-  const resolver = ctx.resolvers.forRow(ctx.table.name);
+  const type = conflictType(stored, change);
+  const resolver =
+    type === 'update-delete' || type === 'delete-update'
+      ? ctx.resolvers.forDeleteConflict(ctx.table.name)
+      : ctx.resolvers.forRow(ctx.table.name);
   const input: ConflictInput = {
     table: ctx.table.name,
-    type: conflictType(stored, change),
+    type,
     columns: Object.keys(changed),
     base: change.base ?? {},
     server: { values: stored.deleted ? null : stored.values, replicaId: stored.writer, priority: stored.priority },
     client,
+    columnTypes: ctx.table.columns,
   };
   const resolution = decide(resolver, input, ctx.table, ctx.table.columnNames);
   const conflict = draft(resolver, input, resolution);
@@ -165,6 +171,7 @@ function mergeColumns(
       base: pick(change.base ?? {}, columns),
       server: { values: stored.values, replicaId: newest.writer, priority: newest.priority },
       client,
+      columnTypes: table.columns,
     };
     const resolution = decide(resolver, input, table, columns);
     conflicts.push(draft(resolver, input, resolution));
@@ -181,6 +188,28 @@ function mergeColumns(
   }
   const write = touched.size > 0 ? { values, deleted: false, priority: replica.priority, touched } : undefined;
   return write ? { outcome: 'conflict', write, conflicts } : { outcome: 'conflict', conflicts };
+}
+
+/**
+ * A download-only table takes no uploads: the change is rejected and logged as a failed change,
+ * and the uploader is answered with the row as the server holds it, so its copy is corrected.
+ */
+function refuseUpload(ctx: MergeContext, stored: StoredRow | undefined, change: FromReplicaChange): MergeOutcome {
+  const reason = `table "${ctx.table.name}" is download-only: the server refuses uploads to it`;
+  const columns = Object.keys(change.values ?? {});
+  const live = stored && !stored.deleted ? stored.values : null;
+  const conflict: ConflictDraft = {
+    columns,
+    type: 'failed-change',
+    resolver: 'download-only',
+    status: 'resolved',
+    winner: stored?.writer ?? null,
+    loser: ctx.replica.id,
+    winningValues: live && columns.length > 0 ? pick(live, columns) : live,
+    losingValues: change.op === 'delete' ? null : (change.values ?? {}),
+    reason,
+  };
+  return { outcome: 'rejected', conflicts: [conflict], reason };
 }
 
 function conflictType(stored: StoredRow, change: FromReplicaChange): ConflictType {

@@ -87,8 +87,9 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
          generation = excluded.generation, writer = excluded.writer, priority = excluded.priority,
          columns = excluded.columns`,
     ),
-    changes: db.prepare<[number, string, number], RowRecord>(
-      'SELECT * FROM rows WHERE generation > ? AND writer <> ? ORDER BY generation LIMIT ?',
+    changes: db.prepare<[number, string, string, number], RowRecord>(
+      `SELECT * FROM rows WHERE generation > ? AND writer <> ?
+         AND tbl NOT IN (SELECT value FROM json_each(?)) ORDER BY generation LIMIT ?`,
     ),
     replica: db.prepare<[string], ReplicaRow>('SELECT * FROM replicas WHERE replica_id = ?'),
     putReplica: db.prepare(
@@ -103,6 +104,10 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     ),
     addConflict: db.prepare<[string, string, string, string, string, string | null, string | null]>(
       'INSERT INTO conflicts (id, entry, status, tbl, replica_id, winner, loser) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    conflict: db.prepare<[string], { entry: string }>('SELECT entry FROM conflicts WHERE id = ?'),
+    updateConflict: db.prepare<[string, string, string | null, string | null, string]>(
+      'UPDATE conflicts SET entry = ?, status = ?, winner = ?, loser = ? WHERE id = ?',
     ),
     conflicts: db.prepare<[ConflictFilter], { entry: string }>(
       `SELECT entry FROM conflicts WHERE id > @after AND (@status IS NULL OR status = @status)
@@ -175,6 +180,13 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
         );
       }
     },
+    async getConflict(id) {
+      const record = sql.conflict.get(id);
+      return record && (JSON.parse(record.entry) as ConflictEntry);
+    },
+    async updateConflict(entry) {
+      sql.updateConflict.run(JSON.stringify(entry), entry.status, entry.winner, entry.loser, entry.id);
+    },
   };
 
   return {
@@ -191,9 +203,9 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
           throw error;
         }
       }),
-    changesSince: (after, limit, exceptWriter = '') =>
+    changesSince: (after, limit, exceptWriter = '', exceptTables = []) =>
       run((): ChangePage => {
-        const records = sql.changes.all(after, exceptWriter, limit + 1);
+        const records = sql.changes.all(after, exceptWriter, JSON.stringify(exceptTables), limit + 1);
         const more = records.length > limit;
         const rows = records.slice(0, limit).map(toRow);
         const cursor = more ? rows[rows.length - 1]!.generation : Math.max(after, generation());

@@ -78,6 +78,10 @@ export interface StoreTransaction {
   allocateGenerations(count: number): Promise<number>;
   writeRows(rows: readonly StoredRow[]): Promise<void>;
   addConflicts(entries: readonly ConflictEntry[]): Promise<void>;
+  /** One entry of the conflict log, read inside the transaction that may settle it. */
+  getConflict(id: string): Promise<ConflictEntry | undefined>;
+  /** Replaces a logged entry (same id) as a whole, its status included; an unknown id writes nothing. */
+  updateConflict(entry: ConflictEntry): Promise<void>;
 }
 
 /**
@@ -90,8 +94,17 @@ export interface StoreTransaction {
 export interface Store {
   meta(): Promise<StoreMeta>;
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
-  /** Rows changed after `after`, oldest first, leaving out rows last written by `exceptWriter`. */
-  changesSince(after: number, limit: number, exceptWriter?: string): Promise<ChangePage>;
+  /**
+   * Rows changed after `after`, oldest first, leaving out rows last written by `exceptWriter` and
+   * rows of `exceptTables` (upload-only tables). Left-out rows are skipped inside the query, so
+   * a page still holds up to `limit` rows and its cursor still covers every generation up to it.
+   */
+  changesSince(
+    after: number,
+    limit: number,
+    exceptWriter?: string,
+    exceptTables?: readonly string[],
+  ): Promise<ChangePage>;
   getReplica(replicaId: string): Promise<ReplicaRecord | undefined>;
   /** Records a download: the replica's cursor and last sync time. */
   notePull(replicaId: string, cursor: number, at: string): Promise<void>;

@@ -86,6 +86,18 @@ export const fromReplicaPull = z.strictObject({
 });
 export type FromReplicaPull = z.infer<typeof fromReplicaPull>;
 
+/**
+ * A person's decision on a logged conflict: take the losing version, confirm the winning one,
+ * or supply hand-edited values (checked against the column types like any upload). `by` names
+ * who decided, for the log.
+ */
+export const fromReplicaResolveConflict = z.strictObject({
+  protocol,
+  choice: z.union([z.enum(['loser', 'winner']), z.strictObject({ values: rowValues })]),
+  by: z.string().min(1).max(PROTOCOL_LIMITS.maxIdLength).optional(),
+});
+export type FromReplicaResolveConflict = z.infer<typeof fromReplicaResolveConflict>;
+
 // ---- from the server
 
 export const conflictTypes = [
@@ -171,6 +183,10 @@ export const conflictEntry = z.object({
   localGeneration: generation,
   generation,
   createdAt: z.string(),
+  /** Who settled the entry by hand (`by` of the override), absent until someone does. */
+  resolvedBy: z.string().nullable().optional(),
+  /** When the entry was last settled by hand. */
+  resolvedAt: z.string().nullable().optional(),
 });
 /** One entry of the conflict log: who won, who lost, with which values, and why. */
 export type ConflictEntry = z.infer<typeof conflictEntry>;
@@ -180,3 +196,11 @@ export const fromServerConflicts = z.object({
   conflicts: z.array(conflictEntry),
 });
 export type FromServerConflicts = z.infer<typeof fromServerConflicts>;
+
+/** The settled entry, and the server generation at which the decided version replicates. */
+export const fromServerResolveConflict = z.object({
+  protocol,
+  conflict: conflictEntry,
+  generation,
+});
+export type FromServerResolveConflict = z.infer<typeof fromServerResolveConflict>;

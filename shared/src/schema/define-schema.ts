@@ -4,6 +4,14 @@ export type ColumnType = (typeof COLUMN_TYPES)[number];
 
 export type Tracking = 'row' | 'column';
 
+export const DIRECTIONS = ['bidirectional', 'upload-only', 'download-only'] as const;
+/**
+ * Which way a table's changes flow. `upload-only`: the server accepts uploads but never sends
+ * the table's rows down. `download-only`: every upload is refused and logged as a failed change,
+ * and the uploader gets the server's row back.
+ */
+export type Direction = (typeof DIRECTIONS)[number];
+
 /** How a table is declared by the application. */
 export interface TableInput {
   /** The field holding the rowguid; defaults to `id`. It is not listed in `columns`. */
@@ -16,6 +24,8 @@ export interface TableInput {
   tracking?: Tracking;
   /** Columns holding Yjs documents, merged without conflicts. */
   crdt?: string[];
+  /** `bidirectional` (default), `upload-only` or `download-only`; part of the publication, so replicas know it too. */
+  direction?: Direction;
 }
 
 export interface SchemaInput {
@@ -32,6 +42,7 @@ export interface TableDef {
   indexes: readonly string[];
   tracking: Tracking;
   crdt: readonly string[];
+  direction: Direction;
 }
 
 export interface Schema {
@@ -79,6 +90,10 @@ function defineTable(name: string, input: TableInput): TableDef {
   if (tracking !== 'row' && tracking !== 'column') {
     throw new Error(`table "${name}": tracking must be 'row' or 'column'`);
   }
+  const direction = input.direction ?? 'bidirectional';
+  if (!DIRECTIONS.includes(direction)) {
+    throw new Error(`table "${name}": direction must be one of ${DIRECTIONS.join(', ')}`);
+  }
   return Object.freeze({
     name,
     key,
@@ -87,5 +102,6 @@ function defineTable(name: string, input: TableInput): TableDef {
     indexes: Object.freeze([...(input.indexes ?? [])]),
     tracking,
     crdt: Object.freeze([...crdt]),
+    direction,
   });
 }

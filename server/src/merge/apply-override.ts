@@ -1,0 +1,84 @@
+import {
+  ConcordError,
+  type ConflictEntry,
+  type FromReplicaResolveConflict,
+  type RowValues,
+  type Schema,
+} from '@concord/shared';
+import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
+import { checkValues } from './check-values';
+
+export interface OverrideEnvironment {
+  schema: Schema;
+  now: () => Date;
+}
+
+export interface OverrideResult {
+  /** The entry as it now stands: `overridden` (loser or values) or `resolved` (winner), with who and when. */
+  conflict: ConflictEntry;
+  /** The server generation of the decided version. */
+  generation: number;
+}
+
+/** Writes made by a person through the server: every replica downloads them, and they outrank every replica. */
+const SERVER = { writer: 'server', priority: 100 } as const;
+
+/**
+ * Settles a logged conflict by hand, inside one store transaction. The chosen version is written
+ * as a new server change (a new generation, writer `server`, priority 100) so it replicates to
+ * every replica, including those that diverged: `loser` lays the losing values over the row as
+ * it stands now (a losing delete makes a tombstone); `winner` re-applies the winning values;
+ * `{ values }` lays hand-edited values (checked like an upload) over the row. For column-tracked
+ * tables the written columns get new column versions. The decision applies even when others
+ * have changed the row since (a person decided), and an entry may be settled again: the later
+ * decision wins. Unknown ids are `not_found`, and a refused request writes nothing.
+ */
+export async function applyOverride(
+  tx: StoreTransaction,
+  env: OverrideEnvironment,
+  id: string,
+  request: FromReplicaResolveConflict,
+): Promise<OverrideResult> {
+  const entry = await tx.getConflict(id);
+  if (!entry) throw new ConcordError('not_found', `no conflict with id "${id}"`, { id });
+  const table = env.schema.tables[entry.table];
+  if (!table) {
+    throw new ConcordError(
+      'unknown_table',
+      `conflict "${id}" concerns table "${entry.table}", no longer in the schema`,
+    );
+  }
+  const { choice } = request;
+  const chosen: RowValues | null =
+    choice === 'loser' ? entry.losingValues : choice === 'winner' ? entry.winningValues : choice.values;
+  if (typeof choice === 'object' && Object.keys(choice.values).length === 0) {
+    throw new ConcordError('bad_request', 'choice.values must set at least one column');
+  }
+  checkValues(table, chosen ?? undefined, typeof choice === 'object' ? 'choice.values' : `the ${choice}'s values`);
+
+  const current = (await tx.getRows([entry])).get(rowKeyString(entry.table, entry.rowguid));
+  const generation = await tx.allocateGenerations(1);
+  const row: StoredRow = {
+    table: entry.table,
+    rowguid: entry.rowguid,
+    // A tombstone keeps the row's last values, as every tombstone does.
+    values: { ...current?.values, ...chosen },
+    deleted: chosen === null,
+    generation,
+    ...SERVER,
+  };
+  if (table.tracking === 'column') {
+    row.columns = { ...current?.columns };
+    for (const column of Object.keys(chosen ?? {})) row.columns[column] = { generation, ...SERVER };
+  }
+  await tx.writeRows([row]);
+
+  const conflict: ConflictEntry = {
+    ...entry,
+    status: choice === 'winner' ? 'resolved' : 'overridden',
+    resolvedBy: request.by ?? null,
+    resolvedAt: env.now().toISOString(),
+  };
+  await tx.updateConflict(conflict);
+  return { conflict, generation };
+}

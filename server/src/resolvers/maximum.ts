@@ -1,0 +1,18 @@
+import type { Resolver } from '@concord/shared';
+import { compareColumn } from './compare-column';
+
+/**
+ * The version with the larger value in `column` (a number or date column) wins.
+ * A null value loses and a deleted version counts as null. Equal values and two nulls fall to
+ * priority (higher wins; equal keeps the server version). When the values differ, the same two
+ * versions give the same winner whichever reaches the server first.
+ */
+export function maximum(column: string): Resolver {
+  return compareColumn({
+    name: 'maximum',
+    column,
+    accepts: ['number', 'integer', 'date'],
+    wins: 'larger',
+    label: 'larger',
+  });
+}
