@@ -1,7 +1,7 @@
 import type { Dexie, DBCoreTransaction } from 'dexie';
 import { v7 as uuidv7 } from 'uuid';
-import { ConcordError, type ConflictEntry, type ConflictStatus, type Schema } from '@concord/shared';
-import { fetchConflicts, settleConflict, type ConflictChoice } from './conflicts/replica-conflicts';
+import { ConcordError, type ConflictEntry, type Schema } from '@concord/shared';
+import { fetchConflicts, settleConflict, type ConflictChoice, type ConflictQuery } from './conflicts/replica-conflicts';
 import { createStatus, type ReplicaStatus } from './status';
 import { createReplicaDb } from './storage/replica-db';
 import { replicaState } from './storage/replica-state';
@@ -41,7 +41,7 @@ export interface Replica {
   stop(): void;
   readonly status: ReplicaStatus;
   subscribe(listener: (status: ReplicaStatus) => void): () => void;
-  conflicts(query?: { status?: ConflictStatus }): Promise<ConflictEntry[]>;
+  conflicts(query?: ConflictQuery): Promise<ConflictEntry[]>;
   /**
    * Settles an open conflict or overrides a past decision: `'loser'`, `'winner'`, or hand-edited
    * values. The server applies it as a new change; this replica syncs at once to receive it.

@@ -8,12 +8,22 @@ import { replicationRoutes } from './http/routes';
 import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
 import type { Store } from './storage/store';
 
+/** What the server knows of a replica when it registers. */
+export interface ReplicaRegistration {
+  /** The registration request as received: read its headers to identify the replica. */
+  request: Request;
+}
+
 export interface SyncServerOptions {
   schema: Schema;
   store: Store;
   resolvers?: ResolverConfig;
-  /** The priority (0–100) given to a newly registered replica. Default 0: the first to reach the server wins. */
-  replicaPriority?: () => number;
+  /**
+   * The priority (0–100) given to a replica when it registers, decided from its registration
+   * request (its headers: a bearer token, a branch name). Default 0 for every replica: the first
+   * to reach the server wins. Anything but a number from 0 to 100 fails the registration.
+   */
+  replicaPriority?: (registration: ReplicaRegistration) => number | Promise<number>;
   limits?: {
     /** Bodies larger than this are refused before they are parsed. Default 8 MiB. */
     maxBodyBytes?: number;

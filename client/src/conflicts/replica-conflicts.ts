@@ -2,22 +2,33 @@ import type { Dexie } from 'dexie';
 import { ConcordError, type ConflictEntry, type ConflictStatus, type RowValues } from '@concord/shared';
 import type { Transport } from '../sync/transport';
 
+export interface ConflictQuery {
+  status?: ConflictStatus;
+  /** `mine` (default): the conflicts this replica uploaded, won or lost; `all`: every replica's, for a reviewer. */
+  scope?: 'mine' | 'all';
+}
+
 /**
- * The conflicts that concern this replica (it uploaded, won or lost), fetched from the server
- * and kept in `_conflicts`, so they can be shown offline too.
+ * The conflicts that concern this replica (it uploaded, won or lost), or with `scope: 'all'`
+ * every replica's, fetched from the server and kept in `_conflicts` so they can be shown
+ * offline too. Offline, the cached entries are answered.
  */
 export async function fetchConflicts(
   db: Dexie,
   transport: Transport,
   replicaId: string | null,
-  query: { status?: ConflictStatus },
+  { status, scope = 'mine' }: ConflictQuery,
 ): Promise<ConflictEntry[]> {
   const cached = db.table<ConflictEntry, string>('_conflicts');
-  const local = () => (query.status ? cached.where('status').equals(query.status) : cached.toCollection()).sortBy('id');
+  const concerns = (entry: ConflictEntry) =>
+    scope === 'all' || [entry.replicaId, entry.winner, entry.loser].includes(replicaId);
+  const local = async () =>
+    (await (status ? cached.where('status').equals(status) : cached.toCollection()).sortBy('id')).filter(concerns);
   if (!replicaId) return local();
   try {
     for (let after: string | undefined; ;) {
-      const { conflicts } = await transport.conflicts({ replicaId, status: query.status, after, limit: '500' });
+      const mine = scope === 'mine' ? { replicaId } : {};
+      const { conflicts } = await transport.conflicts({ ...mine, status, after, limit: '500' });
       await cached.bulkPut(conflicts);
       if (conflicts.length < 500) break;
       after = conflicts[conflicts.length - 1]!.id;

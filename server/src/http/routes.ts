@@ -22,7 +22,7 @@ import type { Store } from '../storage/store';
 
 export interface RouteEnvironment extends PushEnvironment {
   store: Store;
-  priorityOf: () => number;
+  priorityOf: (registration: { request: Request }) => number | Promise<number>;
   maxPushChanges: number;
   maxPullChanges: number;
   defaultPullChanges: number;
@@ -49,7 +49,10 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
     .post('/replicas', async (c) => {
       await readBody(c, fromReplicaRegister);
       const replicaId = env.newId();
-      const priority = env.priorityOf();
+      const priority = await env.priorityOf({ request: c.req.raw });
+      if (typeof priority !== 'number' || !(priority >= 0 && priority <= 100)) {
+        throw new Error(`replicaPriority must give a number from 0 to 100, got ${JSON.stringify(priority)}`);
+      }
       const createdAt = env.now().toISOString();
       await store.transaction((tx) =>
         tx.putReplica({
