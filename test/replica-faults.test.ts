@@ -531,7 +531,8 @@ describe('server errors', () => {
 });
 
 describe('background sync', () => {
-  const timings = { debounceMs: 20, syncIntervalMs: 60_000, backoffMs: 20, maxBackoffMs: 100 };
+  // The event stream has its own tests (realtime.test.ts); here every request counted is the scheduler's.
+  const timings = { debounceMs: 20, syncIntervalMs: 60_000, backoffMs: 20, maxBackoffMs: 100, realtime: false };
   const waitIdle = (r: Replica) => vi.waitFor(() => expect(r.status.state).toBe('idle'), { timeout: 2_000 });
   const hasNote = (id: string) =>
     vi.waitFor(async () => expect((await serverRows(server)).notes![id]).toBeDefined(), {

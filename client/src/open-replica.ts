@@ -1,14 +1,19 @@
 import type { Dexie, DBCoreTransaction } from 'dexie';
 import { v7 as uuidv7 } from 'uuid';
-import { ConcordError, type ConflictEntry, type Schema } from '@concord/shared';
+import type { ConflictEntry, Schema } from '@concord/shared';
 import { fetchConflicts, settleConflict, type ConflictChoice, type ConflictQuery } from './conflicts/replica-conflicts';
 import { createStatus, type ReplicaStatus } from './status';
 import { createReplicaDb } from './storage/replica-db';
 import { replicaState } from './storage/replica-state';
+import { createRealtime } from './sync/realtime';
+import { createRoundRunner } from './sync/round-runner';
 import { createScheduler } from './sync/scheduler';
 import type { SyncContext } from './sync/sync-context';
-import { syncRound, type SyncReport } from './sync/sync-round';
+import type { SyncReport } from './sync/sync-round';
 import { createHttpTransport, type TransportOptions } from './sync/transport';
+import { coordinateTabs } from './tabs/coordinate-tabs';
+import type { Locks } from './tabs/leadership';
+import type { Channel } from './tabs/tab-channel';
 import { createTrackingMiddleware } from './tracking/tracking-middleware';
 
 export interface ReplicaOptions extends TransportOptions {
@@ -28,6 +33,14 @@ export interface ReplicaOptions extends TransportOptions {
   maxBackoffMs?: number;
   /** Where `online`/`offline` events come from; defaults to the global object when it has them. */
   events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+  /** Web Locks for choosing the tab that syncs; default `navigator.locks`. `null`: this instance always syncs. */
+  locks?: Locks | null;
+  /** Opens the channel between tabs; default `new BroadcastChannel(name)`. `null`: no other tabs. */
+  openChannel?: ((name: string) => Channel) | null;
+  /** Listen to the server's event stream and sync on its pokes while started. Default true. */
+  realtime?: boolean;
+  /** Ask the browser for persistent storage (`navigator.storage.persist()`). Default true. */
+  persist?: boolean;
   now?: () => Date;
   random?: () => number;
 }
@@ -35,8 +48,12 @@ export interface ReplicaOptions extends TransportOptions {
 export interface Replica {
   /** The Dexie database. Writes to replicated tables are tracked and uploaded. */
   readonly db: Dexie;
-  /** One sync round: upload, then download. Calls made during a round run one more round after it. */
+  /**
+   * One sync round: upload, then download. Calls made during a round run one more round after
+   * it. In a tab that does not lead, the leading tab runs the round.
+   */
   sync(): Promise<SyncReport>;
+  /** Background sync (in the leading tab): after writes, on pokes, on `online`, on an interval. */
   start(): void;
   stop(): void;
   readonly status: ReplicaStatus;
@@ -50,35 +67,31 @@ export interface Replica {
   close(): Promise<void>;
 }
 
-/** Opens (or creates) the local replica and wires tracking, transport, sync and status together. */
+/** Opens (or creates) the local replica and wires tracking, transport, sync, tabs and status together. */
 export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const { schema } = options;
+  const name = options.name ?? 'concord';
   const maxUploadChanges = options.maxUploadChanges ?? 1_000;
   const now = options.now ?? (() => new Date());
+  const random = options.random ?? Math.random;
+  const backoffMs = options.backoffMs ?? 1_000;
+  const maxBackoffMs = options.maxBackoffMs ?? 60_000;
   const events = options.events ?? (typeof globalThis.addEventListener === 'function' ? globalThis : undefined);
+  const browser = globalThis as { navigator?: Partial<Navigator>; BroadcastChannel?: typeof BroadcastChannel };
   const syncTransactions = new WeakSet<DBCoreTransaction>();
-  const status = createStatus({ state: 'idle', pending: 0, lastSyncAt: null, leader: true, error: null });
-  const refreshPending = () =>
-    db
-      .table('_changes')
-      .count()
-      .then((pending) => status.update({ pending }))
-      .catch(() => undefined);
-
-  // Counting the outbox after every single write would double the cost of small transactions.
-  let countQueued = false;
-  const refreshPendingSoon = () => {
-    if (countQueued) return;
-    countQueued = true;
-    setTimeout(() => {
-      countQueued = false;
-      void refreshPending();
-    }, 20);
-  };
+  const status = createStatus({
+    state: 'idle',
+    pending: 0,
+    lastSyncAt: null,
+    leader: false,
+    openConflicts: 0,
+    persisted: null,
+    error: null,
+  });
 
   const db = createReplicaDb({
     schema,
-    name: options.name ?? 'concord',
+    name,
     indexedDB: options.indexedDB,
     IDBKeyRange: options.IDBKeyRange,
     middleware: createTrackingMiddleware({
@@ -87,8 +100,8 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       newRowguid: () => uuidv7(),
       generationSize: maxUploadChanges,
       onCommit: () => {
-        refreshPendingSoon();
-        scheduler.nudge();
+        refreshSoon();
+        tabs.wrote();
       },
     }),
   });
@@ -108,75 +121,130 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
         return work(tx);
       }),
   };
+  const replicaId = () => state.get<string | null>('replicaId', null);
 
-  let running: Promise<SyncReport> | undefined;
-  let queued: Promise<SyncReport> | undefined;
-  const runRound = async (): Promise<SyncReport> => {
-    status.update({ state: 'syncing' });
-    try {
-      const report = await syncRound(ctx, now);
-      status.update({ state: 'idle', error: null, lastSyncAt: await state.get('lastSyncAt', null) });
-      return report;
-    } catch (error) {
-      const concord = error instanceof ConcordError ? error : new ConcordError('internal', String(error));
-      const offline = (concord.details as { offline?: boolean } | undefined)?.offline === true;
-      status.update({ state: offline ? 'offline' : 'error', error: { code: concord.code, message: concord.message } });
-      throw error;
-    } finally {
-      await refreshPending();
-    }
+  /** Recounts the outbox and the open conflicts this replica knows of. */
+  const refresh = async () => {
+    const id = await replicaId();
+    const open = await db.table<ConflictEntry, string>('_conflicts').where('status').equals('open').toArray();
+    const mine = open.filter((entry) => [entry.replicaId, entry.winner, entry.loser].includes(id));
+    status.update({ pending: await db.table('_changes').count(), openConflicts: mine.length });
   };
-  const sync = (): Promise<SyncReport> => {
-    if (!running) {
-      running = runRound().finally(() => (running = undefined));
-      return running;
-    }
-    queued ??= running
-      .then(
-        () => undefined,
-        () => undefined,
-      )
-      .then(() => {
-        queued = undefined;
-        return sync();
-      });
-    return queued;
+  // Counting after every single write would double the cost of small transactions.
+  let refreshQueued = false;
+  const refreshSoon = () => {
+    if (refreshQueued) return;
+    refreshQueued = true;
+    setTimeout(() => {
+      refreshQueued = false;
+      void refresh().catch(() => undefined);
+    }, 20);
   };
 
+  const rounds = createRoundRunner({
+    ctx,
+    state,
+    status,
+    now,
+    after: async (report) => {
+      // A round that met conflicts brings their log entries in, so every tab can show them.
+      if (report && report.conflicts + report.rejected > 0) {
+        await fetchConflicts(db, transport, await replicaId(), {}).catch(() => undefined);
+      }
+      await refresh().catch(() => undefined);
+    },
+  });
   const scheduler = createScheduler({
-    round: sync,
+    round: () => rounds.sync(),
     debounceMs: options.debounceMs ?? 250,
     intervalMs: options.syncIntervalMs ?? 30_000,
-    backoffMs: options.backoffMs ?? 1_000,
-    maxBackoffMs: options.maxBackoffMs ?? 60_000,
-    random: options.random ?? Math.random,
+    backoffMs,
+    maxBackoffMs,
+    random,
     events,
   });
+  const realtime = createRealtime({
+    transport,
+    backoffMs,
+    maxBackoffMs,
+    random,
+    onPoke: (generation) =>
+      void state.get('receivedGeneration', 0).then((received) => {
+        if (generation > received) scheduler.syncNow();
+      }),
+  });
+  const useRealtime = options.realtime ?? true;
+  const tabs = coordinateTabs({
+    name,
+    locks: options.locks === null ? undefined : (options.locks ?? browser.navigator?.locks),
+    openChannel:
+      options.openChannel === null
+        ? undefined
+        : (options.openChannel ?? (browser.BroadcastChannel && ((n) => new browser.BroadcastChannel!(n)))),
+    status,
+    localSync: rounds.sync,
+    background: {
+      start() {
+        scheduler.start();
+        if (useRealtime) realtime.start();
+      },
+      stop() {
+        scheduler.stop();
+        realtime.stop();
+      },
+      nudge: () => scheduler.nudge(),
+    },
+    refresh: () => void refresh().catch(() => undefined),
+    newId: () => uuidv7(),
+    requestTimeoutMs: 60_000,
+  });
+
   const goOffline = () => status.update({ state: 'offline' });
+  const goOnline = () => realtime.retry();
   events?.addEventListener('offline', goOffline);
+  events?.addEventListener('online', goOnline);
   status.update({ lastSyncAt: await state.get('lastSyncAt', null) });
-  await refreshPending();
+  await refresh();
+  if (options.persist ?? true) void requestPersistence(browser.navigator?.storage, status);
 
   return {
     db,
-    sync,
-    start: () => scheduler.start(),
-    stop: () => scheduler.stop(),
+    sync: () => tabs.sync(),
+    start: () => tabs.start(),
+    stop: () => tabs.stop(),
     get status() {
       return status.get();
     },
     subscribe: status.subscribe,
-    conflicts: async (query = {}) => fetchConflicts(db, transport, await state.get('replicaId', null), query),
+    async conflicts(query = {}) {
+      const conflicts = await fetchConflicts(db, transport, await replicaId(), query);
+      await refresh();
+      return conflicts;
+    },
     async resolveConflict(id, choice, { by } = {}) {
       const conflict = await settleConflict(db, transport, id, choice, by);
-      await sync().catch(() => undefined); // the decided version also arrives with the next round
+      await tabs.sync().catch(() => undefined); // the decided version also arrives with the next round
       return conflict;
     },
     async close() {
-      scheduler.stop();
+      tabs.close();
       events?.removeEventListener('offline', goOffline);
-      await Promise.allSettled([running, queued]);
+      events?.removeEventListener('online', goOnline);
+      await rounds.idle();
       db.close();
     },
   };
+}
+
+/** Asks once for persistent storage and shows the answer in the status; never fails the replica. */
+async function requestPersistence(
+  storage: Partial<StorageManager> | undefined,
+  status: ReturnType<typeof createStatus>,
+): Promise<void> {
+  try {
+    const persisted = (await storage?.persisted?.()) || (await storage?.persist?.());
+    if (persisted !== undefined) status.update({ persisted });
+  } catch {
+    // Storage APIs can throw in private modes; persistence stays unknown.
+  }
 }

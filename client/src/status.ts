@@ -7,8 +7,15 @@ export interface ReplicaStatus {
   pending: number;
   /** When the last round completed (ISO 8601), or null. */
   lastSyncAt: string | null;
-  /** Whether this instance is the one that syncs. */
+  /** Whether this tab is the one that syncs (the holder of the replica's Web Lock). */
   leader: boolean;
+  /** Open conflicts that concern this replica, as of the last sync or `conflicts()` call. */
+  openConflicts: number;
+  /**
+   * Whether the browser granted persistent storage (`navigator.storage.persist()`): without it
+   * the browser may evict the database, unsynced changes included. Null where unknown.
+   */
+  persisted: boolean | null;
   /** The last failure, cleared by the next successful round. */
   error: { code: string; message: string } | null;
 }

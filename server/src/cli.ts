@@ -49,6 +49,8 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`concord: ${signal} received, shutting down`);
     server.close(() => void store.close().then(() => process.exit(0)));
+    // Event streams stay open until their replicas go: end them so the close can finish.
+    if ('closeAllConnections' in server) server.closeAllConnections();
     setTimeout(() => process.exit(1), 5_000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));

@@ -4,7 +4,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { ConcordError, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
 import { errorResponse } from './http/error-response';
 import { readBody, type BodyReader } from './http/read-body';
+import { eventRoutes } from './http/event-routes';
 import { replicationRoutes } from './http/routes';
+import { createPokeHub } from './realtime/poke-hub';
 import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
 import type { Store } from './storage/store';
 
@@ -32,6 +34,10 @@ export interface SyncServerOptions {
     /** Most changes returned by one pull. Default 5,000; a pull without `limit` gets 1,000. */
     maxPullChanges?: number;
   };
+  realtime?: {
+    /** How often an idle event stream (`GET /v1/events`) sends a ping. Default 15 s. */
+    heartbeatMs?: number;
+  };
   now?: () => Date;
   newId?: () => string;
   /** Where unexpected server errors are reported. Default `console.error`. */
@@ -52,6 +58,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     maxPushChanges: Math.min(limits.maxPushChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPush),
     maxPullChanges: Math.min(limits.maxPullChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPull),
     defaultPullChanges: 1_000,
+    pokes: createPokeHub(),
   };
   const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
   const read: BodyReader = (c, message) => readBody(c, message, schema);
@@ -67,6 +74,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     }),
   );
   app.route('/v1', replicationRoutes(env, read));
+  app.route('/v1', eventRoutes({ ...env, heartbeatMs: options.realtime?.heartbeatMs ?? 15_000 }));
   app.notFound((c) =>
     c.json(new ConcordError('not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404),
   );

@@ -62,6 +62,13 @@ export function createScheduler(options: SchedulerOptions) {
       clearTimeout(timer);
       options.events?.removeEventListener('online', online);
     },
+    /** The server announced new changes (or the network is back): sync now, backoff or not. */
+    syncNow() {
+      if (!started) return;
+      failures = 0;
+      if (running) nudged = true;
+      else schedule(0);
+    },
     /** A local write happened: sync soon, unless a failure is being backed off. */
     nudge() {
       if (!started || failures > 0) return;

@@ -36,6 +36,8 @@ export interface Transport {
     id: string,
     decision: Omit<FromReplicaResolveConflict, 'protocol'>,
   ): Promise<FromServerResolveConflict>;
+  /** Opens the server's event stream (`GET /v1/events`, Server-Sent Events) until `signal` aborts. */
+  events(signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
 }
 
 export function createHttpTransport({
@@ -44,27 +46,28 @@ export function createHttpTransport({
   token,
 }: TransportOptions): Transport {
   const base = url.replace(/\/+$/, '');
-  const send = async <T extends z.ZodType>(path: string, message: T, body?: unknown): Promise<z.output<T>> => {
-    const headers: Record<string, string> = { accept: 'application/json' };
+  const request = async (path: string, accept: string, body?: unknown, signal?: AbortSignal) => {
+    const headers: Record<string, string> = { accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const bearer = typeof token === 'function' ? await token() : token;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
-    let response: Response;
     try {
-      response = await fetchFn(`${base}${path}`, {
+      return await fetchFn(`${base}${path}`, {
         method: body === undefined ? 'GET' : 'POST',
         headers,
         body: body === undefined ? undefined : JSON.stringify({ protocol: PROTOCOL_VERSION, ...body }),
+        signal,
       });
     } catch (error) {
       throw new ConcordError(
         'unavailable',
         `cannot reach the server: ${error instanceof Error ? error.message : String(error)}`,
-        {
-          offline: true,
-        },
+        { offline: true },
       );
     }
+  };
+  const send = async <T extends z.ZodType>(path: string, message: T, body?: unknown): Promise<z.output<T>> => {
+    const response = await request(path, 'application/json', body);
     const text = await response.text().catch(() => '');
     let json: unknown;
     try {
@@ -100,5 +103,13 @@ export function createHttpTransport({
     },
     resolveConflict: (id, decision) =>
       send(`/v1/conflicts/${encodeURIComponent(id)}/resolve`, fromServerResolveConflict, decision),
+    async events(signal) {
+      const response = await request('/v1/events', 'text/event-stream', undefined, signal);
+      if (!response.ok || !response.body) {
+        await response.body?.cancel();
+        throw new ConcordError('unavailable', `the event stream answered ${response.status}`);
+      }
+      return response.body;
+    },
   };
 }

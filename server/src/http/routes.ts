@@ -17,6 +17,7 @@ import {
 import { applyOverride } from '../merge/apply-override';
 import { applyPush, type PushEnvironment } from '../merge/apply-push';
 import { checkChanges } from '../merge/check-changes';
+import type { PokeHub } from '../realtime/poke-hub';
 import type { BodyReader } from './read-body';
 import type { Store } from '../storage/store';
 
@@ -26,6 +27,8 @@ export interface RouteEnvironment extends PushEnvironment {
   maxPushChanges: number;
   maxPullChanges: number;
   defaultPullChanges: number;
+  /** Told the newest generation after every commit, for the event streams. */
+  pokes: PokeHub;
 }
 
 const conflictQuery = z.strictObject({
@@ -83,7 +86,8 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       }
       checkChanges(schema, push.changes);
       const results = await store.transaction((tx) => applyPush(tx, env, push));
-      const { epoch } = await store.meta();
+      const { epoch, generation } = await store.meta();
+      env.pokes.publish(generation);
       return c.json({
         protocol: PROTOCOL_VERSION,
         epoch,
@@ -140,6 +144,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       const request = await readBody(c, fromReplicaResolveConflict);
       const id = c.req.param('id');
       const { conflict, generation } = await store.transaction((tx) => applyOverride(tx, env, id, request));
+      env.pokes.publish(generation);
       return c.json({ protocol: PROTOCOL_VERSION, conflict, generation } satisfies FromServerResolveConflict);
     });
 }

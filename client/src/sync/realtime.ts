@@ -1,0 +1,111 @@
+import type { Transport } from './transport';
+
+export interface RealtimeOptions {
+  transport: Pick<Transport, 'events'>;
+  /** The server committed changes up to `generation`: sync. */
+  onPoke(generation: number): void;
+  /** The stream opened (`true`) or dropped (`false`). */
+  onConnection?(connected: boolean): void;
+  /** First reconnect delay; doubles per failure up to `maxBackoffMs`, with jitter. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  random: () => number;
+}
+
+export interface Realtime {
+  start(): void;
+  stop(): void;
+  /** Reconnect now instead of waiting out the backoff (the network came back). */
+  retry(): void;
+}
+
+/**
+ * Keeps one Server-Sent Events connection to the server and calls `onPoke` for every `poke`
+ * (and once when a stream opens, since commits may have been missed while it was closed). A
+ * dropped stream reconnects with exponential backoff and jitter; while it is down the
+ * replica's interval sync still runs, so pokes only make sync faster, never required.
+ */
+export function createRealtime(options: RealtimeOptions): Realtime {
+  let abort: AbortController | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
+
+  const connect = async (controller: AbortController) => {
+    try {
+      const body = await options.transport.events(controller.signal);
+      for await (const event of serverSentEvents(body)) {
+        if (event.type === 'hello') {
+          failures = 0;
+          options.onConnection?.(true);
+        }
+        const generation = (JSON.parse(event.data || '{}') as { generation?: unknown }).generation;
+        if ((event.type === 'hello' || event.type === 'poke') && typeof generation === 'number') {
+          options.onPoke(generation);
+        }
+      }
+    } catch {
+      // A failed or dropped stream is retried below; sync itself reports network errors.
+    }
+    if (controller.signal.aborted) return;
+    options.onConnection?.(false);
+    failures++;
+    const ceiling = Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (failures - 1));
+    timer = setTimeout(() => open(), ceiling / 2 + (options.random() * ceiling) / 2);
+  };
+  const open = () => {
+    clearTimeout(timer);
+    abort?.abort();
+    abort = new AbortController();
+    void connect(abort);
+  };
+  return {
+    start() {
+      if (!abort) open();
+    },
+    stop() {
+      clearTimeout(timer);
+      abort?.abort();
+      abort = undefined;
+    },
+    retry() {
+      if (abort) open();
+    },
+  };
+}
+
+interface ServerSentEvent {
+  type: string;
+  data: string;
+}
+
+/** Parses a `text/event-stream` body into events (the `event:` and `data:` fields). */
+async function* serverSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const event: ServerSentEvent = { type: 'message', data: '' };
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          const colon = line.indexOf(':');
+          if (colon === 0) continue; // a comment
+          const field = colon < 0 ? line : line.slice(0, colon);
+          const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+          if (field === 'event') event.type = value;
+          else if (field === 'data') data.push(value);
+        }
+        event.data = data.join('\n');
+        yield event;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}

@@ -1,0 +1,40 @@
+import type { ReplicaStatus } from '../status';
+import type { SyncReport } from '../sync/sync-round';
+
+/** What the tabs sharing one replica tell each other. */
+export type TabMessage =
+  /** The leader's sync status, sent on every change and when a tab says hello. */
+  | { type: 'status'; status: Pick<ReplicaStatus, 'state' | 'lastSyncAt' | 'error' | 'openConflicts'> }
+  /** A tab opened and wants the leader's status. */
+  | { type: 'hello' }
+  /** A tab wrote to the replica: the leader should sync soon. */
+  | { type: 'wrote' }
+  /** A tab asks the leader for a sync round now; `id` matches the answer. */
+  | { type: 'sync'; id: string }
+  | { type: 'synced'; id: string; report?: SyncReport; error?: { code: string; message: string } };
+
+/** The part of `BroadcastChannel` the tabs use. */
+export interface Channel {
+  postMessage(message: unknown): void;
+  addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
+  close(): void;
+}
+
+export interface TabChannel {
+  post(message: TabMessage): void;
+  close(): void;
+}
+
+/** A BroadcastChannel (or none, where it is missing) carrying `TabMessage`s between tabs. */
+export function createTabChannel(
+  open: ((name: string) => Channel) | undefined,
+  name: string,
+  onMessage: (message: TabMessage) => void,
+): TabChannel {
+  const channel = open?.(name);
+  channel?.addEventListener('message', (event) => onMessage(event.data as TabMessage));
+  return {
+    post: (message) => channel?.postMessage(message),
+    close: () => channel?.close(),
+  };
+}

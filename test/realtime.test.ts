@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Replica } from '@concord/client';
+import { createTestServer, upsert, type TestServer } from './support/test-server';
+import { expectConverged, openTestReplica } from './support/test-replica';
+
+let server: TestServer;
+const open: Replica[] = [];
+const streams: AbortController[] = [];
+afterEach(async () => {
+  for (const stream of streams.splice(0)) stream.abort();
+  await Promise.all(open.splice(0).map((replica) => replica.close()));
+  await server?.close();
+});
+
+/** Reads `text/event-stream` events from a response as `[type, data]` pairs. */
+function readEvents(response: Response) {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return async function next(): Promise<[string, unknown]> {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const type = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
+        const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
+        return [type, data ? JSON.parse(data) : null];
+      }
+      const { value, done } = await reader.read();
+      if (done) throw new Error('the stream ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  };
+}
+
+async function subscribe(path = '/v1/events') {
+  const abort = new AbortController();
+  streams.push(abort);
+  const response = await server.request(path, { signal: abort.signal });
+  return { response, next: readEvents(response) };
+}
+
+describe('the event stream', () => {
+  it('opens with hello, then pokes with the newest generation after every commit', async () => {
+    server = createTestServer();
+    const a = (await server.register()).replicaId;
+    const { response, next } = await subscribe();
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await next()).toEqual(['hello', { generation: 0, epoch: expect.any(String) }]);
+    await server.push(a, [upsert('notes', 'n1', { title: 'one' }, { gen: 1 }), upsert('notes', 'n2', {}, { gen: 1 })]);
+    expect(await next()).toEqual(['poke', { generation: 2 }]);
+    await server.push(a, [upsert('notes', 'n3', { title: 'three' }, { gen: 2 })]);
+    expect(await next()).toEqual(['poke', { generation: 3 }]);
+  });
+
+  it('a replayed push commits nothing new and pokes nobody; an idle stream sends pings', async () => {
+    server = createTestServer({ realtime: { heartbeatMs: 50 } });
+    const a = (await server.register()).replicaId;
+    const change = upsert('notes', 'n1', { title: 'one' }, { gen: 1 });
+    await server.push(a, [change]);
+    const { next } = await subscribe();
+    expect(await next()).toEqual(['hello', { generation: 1, epoch: expect.any(String) }]);
+    await server.push(a, [change]);
+    expect(await next()).toEqual(['ping', null]);
+  });
+});
+
+describe('realtime sync', () => {
+  const background = { syncIntervalMs: 600_000, debounceMs: 10 };
+
+  it('a started replica receives another replica’s write through a poke, without an interval or a sync() call', async () => {
+    server = createTestServer();
+    const a = await openTestReplica(server);
+    const b = await openTestReplica(server, background);
+    open.push(a, b);
+    b.start();
+    await vi.waitFor(() => expect(b.status.lastSyncAt).not.toBeNull());
+    await a.db.table('notes').add({ id: 'n1', title: 'from A' });
+    await a.sync();
+    await vi.waitFor(async () => expect(await b.db.table('notes').get('n1')).toMatchObject({ title: 'from A' }), {
+      timeout: 5_000,
+    });
+    await expectConverged(server, a, b);
+  });
+
+  it('a replica whose stream cannot open still syncs, and the stream reconnects when the server is back', async () => {
+    server = createTestServer();
+    let down = true;
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (down && String(input).endsWith('/v1/events')) throw new TypeError('connection refused');
+      return server.app.request(input as string, init);
+    };
+    const a = await openTestReplica(server);
+    const b = await openTestReplica(server, { ...background, fetch, backoffMs: 20, maxBackoffMs: 50 });
+    open.push(a, b);
+    b.start();
+    await a.db.table('notes').add({ id: 'n1', title: 'while the stream is down' });
+    await a.sync();
+    await b.sync();
+    expect(await b.db.table('notes').get('n1')).toBeDefined();
+    down = false;
+    await a.db.table('notes').add({ id: 'n2', title: 'after it is back' });
+    await a.sync();
+    await vi.waitFor(async () => expect(await b.db.table('notes').get('n2')).toBeDefined(), { timeout: 5_000 });
+    await expectConverged(server, a, b);
+  });
+});
