@@ -106,3 +106,15 @@ describe('realtime sync', () => {
     await expectConverged(server, a, b);
   });
 });
+
+describe('without Web Locks', () => {
+  it('a replica leads by itself and its background sync runs', async () => {
+    server = createTestServer();
+    const a = await openTestReplica(server, { locks: null, debounceMs: 10 });
+    open.push(a);
+    expect(a.status.leader).toBe(true);
+    a.start();
+    await a.db.table('notes').add({ id: 'n1', title: 'direct' });
+    await vi.waitFor(async () => expect((await server.store.changesSince(0, 10)).rows).toHaveLength(1));
+  });
+});

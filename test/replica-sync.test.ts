@@ -192,9 +192,13 @@ describe('replica sync', () => {
   it('a pending insert of a rowguid the server already has is uploaded when deleted, never cancelled', async () => {
     start();
     let release = () => {};
+    let reached = () => {};
     let paused: Promise<void> | undefined = undefined;
     const pausingFetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-      if (paused && String(input).endsWith('/v1/pull')) await paused;
+      if (paused && String(input).endsWith('/v1/pull')) {
+        reached();
+        await paused;
+      }
       return server.app.request(input as string, init);
     };
     const a = await replica({ fetch: pausingFetch });
@@ -202,8 +206,9 @@ describe('replica sync', () => {
     await b.db.table('notes').add({ id: 'n1', title: 'from b' });
     await b.sync();
     paused = new Promise((resolve) => (release = resolve));
+    const downloading = new Promise<void>((resolve) => (reached = resolve));
     const round = a.sync();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await downloading; // the round has uploaded (nothing) and is downloading
     await a.db.table('notes').add({ id: 'n1', title: 'from a' });
     release();
     await round;

@@ -1,0 +1,31 @@
+import { openReplica, type Replica } from '@concord/client';
+import { browserSchema } from './schema';
+
+/**
+ * Opens the replica named by `?name=` (default `concord`) against this page's origin, starts
+ * background sync, and exposes it as `window.concord` for the browser tests. `?start=0` leaves
+ * background sync off.
+ */
+declare global {
+  interface Window {
+    concord: { replica: Replica; ready: Promise<Replica> };
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const ready = openReplica({
+  schema: browserSchema,
+  url: location.origin,
+  name: params.get('name') ?? 'concord',
+  debounceMs: 20,
+  backoffMs: 100,
+  maxBackoffMs: 1_000,
+}).then((replica) => {
+  window.concord.replica = replica;
+  if (params.get('start') !== '0') replica.start();
+  const show = () => (document.getElementById('status')!.textContent = JSON.stringify(replica.status));
+  replica.subscribe(show);
+  show();
+  return replica;
+});
+window.concord = { ready } as Window['concord'];
