@@ -29,3 +29,4 @@ const ready = openReplica({
   return replica;
 });
 window.concord = { ready } as Window['concord'];
+if (params.get('sw') === '1') void navigator.serviceWorker.register('/sw.js');

@@ -28,7 +28,13 @@ export default async function setup(project: TestProject) {
   await build({
     root: join(dirname(fileURLToPath(import.meta.url)), '../page'),
     logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, minify: false },
+    build: {
+      outDir,
+      emptyOutDir: true,
+      minify: false,
+      // Fixed names, so the page's service worker can keep the app shell.
+      rolldownOptions: { output: { entryFileNames: 'assets/main.js', chunkFileNames: 'assets/[name].js' } },
+    },
   });
   project.provide('browserPage', outDir);
   return () => rmSync(outDir, { recursive: true, force: true });

@@ -12,29 +12,53 @@ import { browserSchema } from '../page/schema';
 export interface PageServer {
   /** `http://127.0.0.1:<port>`: the test page at `/`, the sync API at `/v1`. */
   origin: string;
-  store: Store;
+  /** The current store (a new object after `restart`). */
+  readonly store: Store;
+  /** Stops the HTTP server and closes the store, cutting every connection (event streams too). */
+  stop(): Promise<void>;
+  /** Starts again on the same port and the same SQLite file. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A sync server on a fresh SQLite file and a free loopback port, serving the built test page too. */
 export async function startPageServer(pageDir: string): Promise<PageServer> {
   const dir = mkdtempSync(join(tmpdir(), 'concord-browser-'));
-  const store = createSqliteStore({ filename: join(dir, 'store.db') });
-  const sync = createSyncServer({ schema: browserSchema, store, realtime: { heartbeatMs: 1_000 } });
-  const app = new Hono();
-  app.all('/v1/*', (c) => sync.fetch(c.req.raw));
-  app.use('/*', serveStatic({ root: pageDir }));
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const started = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(started));
-  });
-  const { port } = server.address() as AddressInfo;
+  let store: Store | undefined;
+  let http: ReturnType<typeof serve> | undefined;
+  let port = 0;
+  const start = async () => {
+    const opened = createSqliteStore({ filename: join(dir, 'store.db') });
+    const sync = createSyncServer({ schema: browserSchema, store: opened, realtime: { heartbeatMs: 1_000 } });
+    const app = new Hono();
+    app.all('/v1/*', (c) => sync.fetch(c.req.raw));
+    app.use('/*', serveStatic({ root: pageDir }));
+    http = await new Promise<ReturnType<typeof serve>>((resolve) => {
+      const started = serve({ fetch: app.fetch, port, hostname: '127.0.0.1' }, () => resolve(started));
+    });
+    port = (http.address() as AddressInfo).port;
+    store = opened;
+  };
+  const stop = async () => {
+    const running = http;
+    http = undefined;
+    if (running) {
+      if ('closeAllConnections' in running) running.closeAllConnections();
+      await new Promise((resolve) => running.close(resolve));
+    }
+    await store?.close();
+    store = undefined;
+  };
+  await start();
   return {
     origin: `http://127.0.0.1:${port}`,
-    store,
+    get store() {
+      return store!;
+    },
+    stop,
+    start,
     async close() {
-      if ('closeAllConnections' in server) server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await store.close();
+      await stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
