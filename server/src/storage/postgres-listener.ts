@@ -36,6 +36,9 @@ export function listenForCommits(
     if ('release' in connection) connection.release(error ?? true);
     else void connection.end().catch(() => undefined);
   };
+  const retryLater = () => {
+    if (!closed) retry = setTimeout(() => void start().catch(retryLater), RECONNECT_MS);
+  };
   const start = async () => {
     const connection = await connect();
     connection.on('notification', onNotification);
@@ -43,7 +46,7 @@ export function listenForCommits(
       if (client !== connection) return;
       client = undefined;
       drop(connection, error);
-      if (!closed) retry = setTimeout(() => void start().catch(() => undefined), RECONNECT_MS);
+      retryLater();
     });
     await connection.query(`LISTEN ${connection.escapeIdentifier(channel)}`);
     if (closed) return drop(connection);
