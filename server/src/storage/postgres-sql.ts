@@ -28,7 +28,8 @@ export const SQL = {
       ORDER BY generation LIMIT $4) r ON true
     WHERE m.key = 'generation' ORDER BY r.generation`,
   replica: 'SELECT * FROM replicas WHERE replica_id = $1',
-  putReplica: `INSERT INTO replicas VALUES ($1, $2, $3, $4, $5, $6)
+  putReplica: `INSERT INTO replicas (replica_id, priority, created_at, last_sync_at, last_applied_local_generation,
+      last_pulled_generation) VALUES ($1, $2, $3, $4, $5, $6)
     ON CONFLICT (replica_id) DO UPDATE SET priority = excluded.priority, last_sync_at = excluded.last_sync_at,
       last_applied_local_generation = excluded.last_applied_local_generation,
       last_pulled_generation = excluded.last_pulled_generation`,

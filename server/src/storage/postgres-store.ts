@@ -78,18 +78,25 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
 
   async function inTransaction<T>(lock: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    // A connection lost mid-transaction fails the running query; the event must not crash the process.
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    const release = (error?: Error) => {
+      client.off('error', ignore);
+      client.release(error);
+    };
     try {
       await client.query('BEGIN');
       await client.query(lock);
       const result = await work(client);
       await client.query('COMMIT');
-      client.release();
+      release();
       return result;
     } catch (error) {
       // A connection that cannot roll back is broken: destroy it instead of pooling it.
       await client.query('ROLLBACK').then(
-        () => client.release(),
-        (rollbackError: Error) => client.release(rollbackError),
+        () => release(),
+        (rollbackError: Error) => release(rollbackError),
       );
       throw error;
     }
@@ -104,7 +111,15 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
             return toReplica((await query<ReplicaRow>(client, SQL.replica, [replicaId]))[0]);
           },
           async putReplica(replica) {
-            await query(client, SQL.putReplica, Object.values(fromReplica(replica)));
+            const r = fromReplica(replica);
+            await query(client, SQL.putReplica, [
+              r.replica_id,
+              r.priority,
+              r.created_at,
+              r.last_sync_at,
+              r.last_applied_local_generation,
+              r.last_pulled_generation,
+            ]);
           },
           async getRows(keys) {
             const records = await query<RowRecord>(client, SQL.rowsOf, [
