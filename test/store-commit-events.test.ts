@@ -4,6 +4,9 @@ import { createPostgresStore, type Store } from '@concord/server';
 import { createTestDatabase } from './support/postgres-database';
 import { commitRows, storeKinds, type StoreLocation } from './support/store-fixtures';
 
+/** Notifications travel through the database server; allow for a loaded machine. */
+const heardWithin = { timeout: 5_000 };
+
 const note = (rowguid: string) => ({
   table: 'notes',
   rowguid,
@@ -28,9 +31,9 @@ describe.each(storeKinds)('$name store: onCommit', (kind) => {
     const heard: number[] = [];
     store.onCommit((generation) => heard.push(generation));
     await commitRows(store, [note('n1'), note('n2'), note('n3')]);
-    await vi.waitFor(() => expect(heard).toEqual([3]));
+    await vi.waitFor(() => expect(heard).toEqual([3]), heardWithin);
     await commitRows(store, [note('n4')]);
-    await vi.waitFor(() => expect(heard).toEqual([3, 4]));
+    await vi.waitFor(() => expect(heard).toEqual([3, 4]), heardWithin);
   });
 
   it('never fires for a rolled-back transaction or one that allocated nothing, nor after unsubscribing', async () => {
@@ -45,14 +48,14 @@ describe.each(storeKinds)('$name store: onCommit', (kind) => {
     await store.transaction(async (tx) => void (await tx.getReplica('nobody')));
     // A marker commit: once it is heard, anything the two transactions above produced would have been too.
     await commitRows(store, [note('marker')]);
-    await vi.waitFor(() => expect(heard).toEqual([1]));
+    await vi.waitFor(() => expect(heard).toEqual([1]), heardWithin);
 
     // A second listener tells when the next commit has been delivered.
     const probe: number[] = [];
     store.onCommit((generation) => probe.push(generation));
     stop();
     await commitRows(store, [note('after')]);
-    await vi.waitFor(() => expect(probe).toEqual([2]));
+    await vi.waitFor(() => expect(probe).toEqual([2]), heardWithin);
     expect(heard).toEqual([1]);
   });
 
@@ -63,7 +66,7 @@ describe.each(storeKinds)('$name store: onCommit', (kind) => {
     });
     store.onCommit((generation) => heard.push(generation));
     await expect(commitRows(store, [note('n1')])).resolves.toHaveLength(1);
-    await vi.waitFor(() => expect(heard).toEqual([1]));
+    await vi.waitFor(() => expect(heard).toEqual([1]), heardWithin);
   });
 });
 
@@ -81,14 +84,14 @@ describe('PostgreSQL store: commits are heard across processes', () => {
     c.onCommit((generation) => heard.c.push(generation));
 
     await commitRows(a, [note('n1'), note('n2')]);
-    await vi.waitFor(() => expect(heard).toEqual({ a: [2], b: [2], c: [2] }));
+    await vi.waitFor(() => expect(heard).toEqual({ a: [2], b: [2], c: [2] }), heardWithin);
     await commitRows(b, [note('n3')]);
-    await vi.waitFor(() => expect(heard).toEqual({ a: [2, 3], b: [2, 3], c: [2, 3] }));
+    await vi.waitFor(() => expect(heard).toEqual({ a: [2, 3], b: [2, 3], c: [2, 3] }), heardWithin);
 
     // A closed instance stops listening; the others keep hearing.
     await c.close();
     await commitRows(a, [note('n4')]);
-    await vi.waitFor(() => expect(heard.b).toEqual([2, 3, 4]));
+    await vi.waitFor(() => expect(heard.b).toEqual([2, 3, 4]), heardWithin);
     expect(heard.a).toEqual([2, 3, 4]);
     expect(heard.c).toEqual([2, 3]);
   });

@@ -150,15 +150,18 @@ describe.each(storeKinds)('$name store contract', (kind) => {
 
   it('a second transaction started before the first finishes runs after it commits and sees its generation and rows', async () => {
     const events: string[] = [];
+    let started!: () => void;
+    const firstStarted = new Promise<void>((resolve) => (started = resolve));
     const first = store.transaction(async (tx) => {
       events.push('first:start');
+      started();
       const generation = await tx.allocateGenerations(1);
       await new Promise((resolve) => setTimeout(resolve, 30));
       await tx.writeRows([row('notes', 'n1', generation, 'r-a', { title: 'first' })]);
       events.push('first:end');
       return generation;
     });
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await firstStarted; // the first holds the store's write lock from here until it commits
     const second = store.transaction(async (tx) => {
       events.push('second:start');
       const seen = await tx.getRows([{ table: 'notes', rowguid: 'n1' }]);
