@@ -9,21 +9,14 @@
  * Request bodies are built before the clock starts and responses are parsed after it stops:
  * only the server's work is timed.
  */
-import { v7 as uuidv7 } from 'uuid';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  PROTOCOL_VERSION,
-  defineSchema,
-  type FromReplicaChange,
-  type FromServerPush,
-  type FromServerRegister,
-  type RowValues,
-} from '@concord/shared';
+import type { RowValues } from '@concord/shared';
 import { createSqliteStore, createSyncServer } from '@concord/server';
-import { median, now, perSecond, type BenchResult } from './bench';
+import { median, perSecond, now, type BenchResult } from './bench';
+import { TABLE, makeDataset, pushBothPasses, schema, type Dataset, type PassTimes } from './merge-passes';
 
 const ROWS = 10_000;
 const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
@@ -32,51 +25,6 @@ const WARMUP_ROWS = 2_000;
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const MIN_RATIO = 0.25;
 const MIN_ROWS_PER_SECOND = 50_000;
-const TABLE = 'items';
-
-const schema = defineSchema({
-  version: 1,
-  tables: {
-    [TABLE]: { columns: { name: 'string', count: 'integer', price: 'number', active: 'boolean', updatedAt: 'date' } },
-  },
-});
-
-interface Dataset {
-  rowguids: string[];
-  /** The values each row is inserted with. */
-  inserted: RowValues[];
-  /** The one column each update changes. */
-  updates: RowValues[];
-  /** The whole row after the update (what the baseline writes). */
-  updated: RowValues[];
-}
-
-function makeDataset(count: number): Dataset {
-  const epoch = Date.UTC(2024, 0, 1);
-  const rowguids: string[] = [];
-  const inserted: RowValues[] = [];
-  const updates: RowValues[] = [];
-  const updated: RowValues[] = [];
-  for (let i = 0; i < count; i++) {
-    rowguids.push(uuidv7()); // rowguids are UUIDv7, as replicas make them
-    const values: RowValues = {
-      name: `item ${i}`,
-      count: i,
-      price: Math.round(i * 1.37 * 100) / 100,
-      active: i % 2 === 0,
-      updatedAt: new Date(epoch + i * 60_000).toISOString(),
-    };
-    inserted.push(values);
-    updates.push({ count: i + 1 });
-    updated.push({ ...values, count: i + 1 });
-  }
-  return { rowguids, inserted, updates, updated };
-}
-
-interface PassTimes {
-  insertMs: number;
-  updateMs: number;
-}
 
 function withTempDir<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -88,82 +36,12 @@ function runMerge(data: Dataset): Promise<PassTimes> {
   return withTempDir('concord-bench-merge-', async (dir) => {
     const store = createSqliteStore({ filename: join(dir, 'store.db') });
     try {
-      const app = createSyncServer({ schema, store });
-      const post = (path: string, body: string) =>
-        Promise.resolve(app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
-
-      const registered = await post(
-        '/v1/replicas',
-        JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: schema.version }),
-      );
-      if (!registered.ok) throw new Error(`register failed: HTTP ${registered.status} ${await registered.text()}`);
-      const { replicaId } = (await registered.json()) as FromServerRegister;
-
-      let localGeneration = 0;
-      const bodies = (change: (index: number, localGeneration: number) => FromReplicaChange): string[] => {
-        const out: string[] = [];
-        for (let start = 0; start < data.rowguids.length; start += BATCH) {
-          const changes: FromReplicaChange[] = [];
-          const end = Math.min(start + BATCH, data.rowguids.length);
-          for (let i = start; i < end; i++) changes.push(change(i, ++localGeneration));
-          const push = {
-            protocol: PROTOCOL_VERSION,
-            schemaVersion: schema.version,
-            replicaId,
-            fromLocalGeneration: changes[0]!.localGeneration,
-            toLocalGeneration: changes[changes.length - 1]!.localGeneration,
-            changes,
-          };
-          out.push(JSON.stringify(push));
-        }
-        return out;
-      };
-      /** Sends the pushes one after another; returns the elapsed time and the raw response bodies. */
-      const send = async (pushes: readonly string[]) => {
-        const texts: string[] = [];
-        const start = now();
-        for (const body of pushes) {
-          const response = await post('/v1/push', body);
-          const text = await response.text();
-          if (!response.ok) throw new Error(`push failed: HTTP ${response.status} ${text.slice(0, 500)}`);
-          texts.push(text);
-        }
-        const ms = now() - start;
-        const results = texts.flatMap((text) => (JSON.parse(text) as FromServerPush).results);
-        if (results.length !== data.rowguids.length)
-          throw new Error(`expected ${data.rowguids.length} results, got ${results.length}`);
-        const wrong = results.find((result) => result.outcome !== 'applied');
-        if (wrong) throw new Error(`expected every change to be applied, got ${JSON.stringify(wrong)}`);
-        return { ms, results };
-      };
-
-      const insert = await send(
-        bodies((i, gen) => ({
-          table: TABLE,
-          rowguid: data.rowguids[i]!,
-          op: 'upsert',
-          localGeneration: gen,
-          baseGeneration: 0,
-          values: data.inserted[i]!,
-        })),
-      );
-      const generations = new Map(insert.results.map((result) => [result.rowguid, result.generation]));
-      const update = await send(
-        bodies((i, gen) => ({
-          table: TABLE,
-          rowguid: data.rowguids[i]!,
-          op: 'upsert',
-          localGeneration: gen,
-          baseGeneration: generations.get(data.rowguids[i]!)!,
-          values: data.updates[i]!,
-        })),
-      );
-
+      const times = await pushBothPasses(createSyncServer({ schema, store }), data, BATCH);
       const meta = await store.meta();
       if (meta.generation !== 2 * data.rowguids.length) {
         throw new Error(`expected generation ${2 * data.rowguids.length} after both passes, got ${meta.generation}`);
       }
-      return { insertMs: insert.ms, updateMs: update.ms };
+      return times;
     } finally {
       await store.close();
     }

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { conflictEntry, type ConflictEntry, type RowValues } from '@concord/shared';
-import { createSqliteStore, type ReplicaRecord, type Store, type StoredRow } from '@concord/server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSqliteStore, type Store, type StoredRow } from '@concord/server';
+import { commitRows, conflict, replica, row } from './support/store-fixtures';
 
 let dir: string;
 let filename: string;
@@ -25,79 +25,6 @@ function openStore(): Store {
   const store = createSqliteStore({ filename });
   opened.push(store);
   return store;
-}
-
-function row(
-  table: string,
-  rowguid: string,
-  generation: number,
-  writer: string,
-  values: RowValues,
-  extra: Partial<StoredRow> = {},
-): StoredRow {
-  return { table, rowguid, values, deleted: false, generation, writer, priority: 0, ...extra };
-}
-
-function replica(replicaId: string, extra: Partial<ReplicaRecord> = {}): ReplicaRecord {
-  return {
-    replicaId,
-    priority: 0,
-    createdAt: '2024-05-01T10:00:00.000Z',
-    lastSyncAt: null,
-    lastAppliedLocalGeneration: 0,
-    lastPulledGeneration: 0,
-    ...extra,
-  };
-}
-
-/** A conflict log entry, validated against the wire type so the store is fed what the server would feed it. */
-function conflict(id: string, extra: Partial<ConflictEntry> = {}): ConflictEntry {
-  return conflictEntry.parse({
-    id,
-    table: 'notes',
-    rowguid: 'n1',
-    columns: ['title'],
-    type: 'update-update',
-    resolver: 'priority',
-    status: 'resolved',
-    winner: 'r-a',
-    loser: 'r-b',
-    winningValues: { title: 'from a' },
-    losingValues: { title: 'from b' },
-    reason: 'equal priority: the version at the server stays',
-    replicaId: 'r-b',
-    localGeneration: 1,
-    generation: 1,
-    createdAt: '2024-05-01T10:05:00.000Z',
-    ...extra,
-  });
-}
-
-/** Writes rows in one transaction, each at a freshly allocated generation in the given order. */
-async function commitRows(store: Store, rows: Omit<StoredRow, 'generation'>[]): Promise<StoredRow[]> {
-  return store.transaction(async (tx) => {
-    const first = await tx.allocateGenerations(rows.length);
-    const written = rows.map((r, i) => ({ ...r, generation: first + i }));
-    await tx.writeRows(written);
-    return written;
-  });
-}
-
-/** Pages through changesSince with a small limit and returns every page. */
-async function allPages(store: Store, limit: number, exceptWriter?: string) {
-  const pages = [];
-  let cursor = 0;
-  for (let more = true; more;) {
-    const page = await store.changesSince(cursor, limit, exceptWriter);
-    expect(page.rows.length).toBeLessThanOrEqual(limit);
-    expect(page.rows.every((r) => r.generation > cursor && r.generation <= page.cursor)).toBe(true);
-    expect(page.cursor).toBeGreaterThanOrEqual(cursor);
-    pages.push({ after: cursor, ...page });
-    cursor = page.cursor;
-    more = page.more;
-    expect(pages.length).toBeLessThan(100);
-  }
-  return pages;
 }
 
 describe('SQLite store: durability across close and reopen', () => {
@@ -181,57 +108,7 @@ describe('SQLite store: durability across close and reopen', () => {
   });
 });
 
-describe('SQLite store: a failed transaction leaves nothing behind', () => {
-  it('work that throws after writing rows, allocating generations, logging a conflict and moving a replica watermark is rolled back whole, and the error propagates', async () => {
-    const store = openStore();
-    const original = row('notes', 'n1', 1, 'r-a', { title: 'kept' });
-    await store.transaction(async (tx) => {
-      await tx.putReplica(replica('r-a', { lastAppliedLocalGeneration: 5 }));
-      await tx.allocateGenerations(1);
-      await tx.writeRows([original]);
-      await tx.addConflicts([conflict('c-01')]);
-    });
-    const before = {
-      meta: await store.meta(),
-      replica: await store.getReplica('r-a'),
-      changes: await store.changesSince(0, 100),
-      conflicts: await store.listConflicts({ limit: 100 }),
-    };
-
-    const boom = new Error('boom after writing');
-    const failed = store.transaction(async (tx) => {
-      const first = await tx.allocateGenerations(2);
-      expect(first).toBe(2);
-      await tx.writeRows([
-        row('notes', 'n1', first, 'r-a', { title: 'overwritten' }),
-        row('notes', 'n2', first + 1, 'r-a', { title: 'new' }, { deleted: true }),
-      ]);
-      await tx.addConflicts([conflict('c-02', { generation: first })]);
-      await tx.putReplica(replica('r-a', { lastAppliedLocalGeneration: 9, lastSyncAt: '2024-05-02T00:00:00.000Z' }));
-      await tx.putReplica(replica('r-new'));
-      // Inside the transaction the writes are visible...
-      expect((await tx.getRows([{ table: 'notes', rowguid: 'n2' }])).size).toBe(1);
-      throw boom;
-    });
-    await expect(failed).rejects.toBe(boom);
-
-    expect(await store.meta()).toEqual(before.meta);
-    expect(await store.getReplica('r-a')).toEqual(before.replica);
-    expect(await store.getReplica('r-new')).toBeUndefined();
-    expect(await store.changesSince(0, 100)).toEqual(before.changes);
-    expect(await store.listConflicts({ limit: 100 })).toEqual(before.conflicts);
-    const rows = await store.transaction((tx) =>
-      tx.getRows([
-        { table: 'notes', rowguid: 'n1' },
-        { table: 'notes', rowguid: 'n2' },
-      ]),
-    );
-    expect([...rows.values()]).toEqual([original]);
-
-    // No generation was burnt: the next transaction continues right after the last committed one.
-    expect(await store.transaction((tx) => tx.allocateGenerations(1))).toBe(2);
-  });
-
+describe('SQLite store: a failed transaction leaves nothing behind on disk', () => {
   it('the rollback is durable: reopening the file after a failed transaction shows only committed data', async () => {
     const store = openStore();
     await commitRows(store, [
@@ -251,152 +128,8 @@ describe('SQLite store: a failed transaction leaves nothing behind', () => {
   });
 });
 
-describe('SQLite store: changesSince', () => {
-  /** Ten rows by two writers, some rewritten later (moving to a new generation), two deleted. */
-  async function history(store: Store) {
-    const mk = (rowguid: string, writer: string, values: RowValues, deleted = false) => ({
-      table: 'notes',
-      rowguid,
-      values,
-      deleted,
-      writer,
-      priority: 0,
-    });
-    // Keys deliberately out of alphabetical order relative to generations.
-    await commitRows(store, [
-      mk('k9', 'r-a', { rank: 1 }),
-      mk('k1', 'r-b', { rank: 2 }),
-      mk('k5', 'r-a', { rank: 3 }),
-      mk('k3', 'r-b', { rank: 4 }),
-    ]);
-    await commitRows(store, [mk('k7', 'r-a', { rank: 5 }), mk('k2', 'r-a', { rank: 6 }), mk('k8', 'r-b', { rank: 7 })]);
-    // k9 rewritten by r-b, k1 deleted by r-a, k4/k6/k0 new; k5 deleted by r-b.
-    await commitRows(store, [
-      mk('k9', 'r-b', { rank: 10 }),
-      mk('k1', 'r-a', { rank: 2 }, true),
-      mk('k4', 'r-a', { rank: 11 }),
-    ]);
-    await commitRows(store, [
-      mk('k6', 'r-b', { rank: 12 }),
-      mk('k5', 'r-b', { rank: 3 }, true),
-      mk('k0', 'r-a', { rank: 13 }),
-    ]);
-  }
-
-  it('returns rows in generation order, each row once at its latest version, tombstones included', async () => {
-    const store = openStore();
-    await history(store);
-    const page = await store.changesSince(0, 100);
-    expect(page.more).toBe(false);
-    expect(page.cursor).toBe(13);
-    expect(page.rows.map((r) => [r.rowguid, r.generation, r.deleted])).toEqual([
-      ['k3', 4, false],
-      ['k7', 5, false],
-      ['k2', 6, false],
-      ['k8', 7, false],
-      ['k9', 8, false],
-      ['k1', 9, true],
-      ['k4', 10, false],
-      ['k6', 11, false],
-      ['k5', 12, true],
-      ['k0', 13, false],
-    ]);
-    expect(page.rows.find((r) => r.rowguid === 'k1')).toEqual(
-      row('notes', 'k1', 9, 'r-a', { rank: 2 }, { deleted: true }),
-    );
-  });
-
-  it('returns only rows after the given generation', async () => {
-    const store = openStore();
-    await history(store);
-    const page = await store.changesSince(9, 100);
-    expect(page.rows.map((r) => r.generation)).toEqual([10, 11, 12, 13]);
-    expect(page).toMatchObject({ cursor: 13, more: false });
-    expect(await store.changesSince(13, 100)).toEqual({ rows: [], cursor: 13, more: false });
-  });
-
-  it.each([1, 2, 3, 4, 9, 10])(
-    'paging with limit %i returns every row exactly once and ends at the store generation',
-    async (limit) => {
-      const store = openStore();
-      await history(store);
-      const pages = await allPages(store, limit);
-      const seen = pages.flatMap((p) => p.rows);
-      expect(seen.map((r) => r.generation)).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
-      expect(new Set(seen.map((r) => r.rowguid)).size).toBe(10);
-      expect(pages.slice(0, -1).every((p) => p.more && p.rows.length === limit)).toBe(true);
-      expect(pages.at(-1)).toMatchObject({ more: false, cursor: 13 });
-    },
-  );
-
-  it('leaves out rows last written by exceptWriter, and paging still returns every other row once and reaches the store generation', async () => {
-    const store = openStore();
-    await history(store);
-    const all = (await store.changesSince(0, 100)).rows;
-    const notByA = all.filter((r) => r.writer !== 'r-a');
-    expect(notByA.map((r) => r.rowguid)).toEqual(['k3', 'k8', 'k9', 'k6', 'k5']);
-
-    const single = await store.changesSince(0, 100, 'r-a');
-    expect(single).toEqual({ rows: notByA, cursor: 13, more: false });
-
-    for (const limit of [1, 2, 3]) {
-      const pages = await allPages(store, limit, 'r-a');
-      expect(pages.flatMap((p) => p.rows)).toEqual(notByA);
-      expect(pages.at(-1)).toMatchObject({ more: false, cursor: 13 });
-    }
-    // A writer that wrote everything after a point gets an empty page whose cursor still advances.
-    expect(await store.changesSince(12, 10, 'r-a')).toEqual({ rows: [], cursor: 13, more: false });
-  });
-
-  it('an empty store returns an empty page at generation 0', async () => {
-    const store = openStore();
-    expect(await store.changesSince(0, 10)).toEqual({ rows: [], cursor: 0, more: false });
-  });
-});
-
-describe('SQLite store: after close()', () => {
-  it('every call rejects with unavailable, and transaction work is never run', async () => {
-    const store = openStore();
-    await commitRows(store, [
-      { table: 'notes', rowguid: 'n1', values: { title: 'a' }, deleted: false, writer: 'r-a', priority: 0 },
-    ]);
-    await store.close();
-
-    const work = vi.fn(async () => 'ran');
-    const calls: [string, () => Promise<unknown>][] = [
-      ['meta', () => store.meta()],
-      ['transaction', () => store.transaction(work)],
-      ['changesSince', () => store.changesSince(0, 10)],
-      ['getReplica', () => store.getReplica('r-a')],
-      ['notePull', () => store.notePull('r-a', 1, '2024-05-01T00:00:00.000Z')],
-      ['listConflicts', () => store.listConflicts({ limit: 10 })],
-      ['close', () => store.close()],
-    ];
-    for (const [name, call] of calls) {
-      await expect(call(), name).rejects.toMatchObject({ name: 'ConcordError', code: 'unavailable' });
-    }
-    expect(work).not.toHaveBeenCalled();
-  });
-
-  it('close() waits for a transaction already started and lets it commit', async () => {
-    const store = openStore();
-    const committed = store.transaction(async (tx) => {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      const generation = await tx.allocateGenerations(1);
-      await tx.writeRows([row('notes', 'n1', generation, 'r-a', { title: 'a' })]);
-      return generation;
-    });
-    const closed = store.close();
-    await expect(committed).resolves.toBe(1);
-    await closed;
-
-    const reopened = openStore();
-    expect((await reopened.changesSince(0, 10)).rows.map((r) => r.rowguid)).toEqual(['n1']);
-  });
-});
-
 describe('SQLite store: concurrent transactions are serialized', () => {
-  it('a second transaction started before the first finishes runs after it commits and sees its generation and rows', async () => {
+  it('a read issued while a transaction runs waits for it in the queue and sees it whole, and a later transaction sees its rows', async () => {
     const store = openStore();
     const events: string[] = [];
     const first = store.transaction(async (tx) => {

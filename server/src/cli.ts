@@ -5,14 +5,17 @@ import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import type { Schema } from '@concord/shared';
 import { createSyncServer } from './create-sync-server';
+import { createPostgresStore } from './storage/postgres-store';
 import { createSqliteStore } from './storage/sqlite-store';
+import type { Store } from './storage/store';
 
-const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data]
+const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data | --postgres <url>]
 
   --schema    a module whose export "schema" (or default export) is the replicated schema
   --port      port to listen on (env PORT; default 8787)
   --host      address to listen on (env HOST; default 127.0.0.1)
-  --data-dir  where the SQLite file lives, created if missing (env CONCORD_DATA_DIR; default ./data)`;
+  --data-dir  where the SQLite file lives, created if missing (env CONCORD_DATA_DIR; default ./data)
+  --postgres  a PostgreSQL URL: keep the data there instead of SQLite (env CONCORD_POSTGRES_URL)`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -21,6 +24,7 @@ async function main(): Promise<void> {
       port: { type: 'string', default: process.env.PORT ?? '8787' },
       host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
       'data-dir': { type: 'string', default: process.env.CONCORD_DATA_DIR ?? 'data' },
+      postgres: { type: 'string', default: process.env.CONCORD_POSTGRES_URL },
       help: { type: 'boolean', default: false },
     },
   });
@@ -33,15 +37,13 @@ async function main(): Promise<void> {
   const module = (await import(pathToFileURL(resolve(values.schema)).href)) as { schema?: Schema; default?: Schema };
   const schema = module.schema ?? module.default;
   if (!schema) throw new Error(`${values.schema} exports no "schema"`);
-  const dataDir = resolve(values['data-dir']);
-  mkdirSync(dataDir, { recursive: true });
-  const filename = resolve(dataDir, 'concord.db');
-  const store = createSqliteStore({ filename });
+  const { store, where } = openStore(values.postgres, values['data-dir']);
   const app = createSyncServer({ schema, store });
+  await store.meta(); // fail at startup, not on the first request, when the database is unreachable
 
   const server = serve({ fetch: app.fetch, port, hostname: values.host }, (info) => {
     console.log(`concord: sync server listening on http://${values.host}:${info.port}/v1`);
-    console.log(`concord: data in ${filename} (SQLite), schema version ${schema.version}`);
+    console.log(`concord: data in ${where}, schema version ${schema.version}`);
   });
   let stopping = false;
   const stop = (signal: string) => {
@@ -55,6 +57,28 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function openStore(postgres: string | undefined, dataDir: string): { store: Store; where: string } {
+  if (postgres) {
+    const store = createPostgresStore({ connectionString: postgres });
+    return { store, where: `${withoutPassword(postgres)} (PostgreSQL)` };
+  }
+  const dir = resolve(dataDir);
+  mkdirSync(dir, { recursive: true });
+  const filename = resolve(dir, 'concord.db');
+  return { store: createSqliteStore({ filename }), where: `${filename} (SQLite)` };
+}
+
+/** A connection string safe to print. */
+function withoutPassword(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.password) url.password = '***';
+    return url.href;
+  } catch {
+    return 'the configured database'; // a key=value string may hold a password anywhere
+  }
 }
 
 main().catch((error: unknown) => {

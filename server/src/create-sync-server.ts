@@ -58,8 +58,10 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     maxPushChanges: Math.min(limits.maxPushChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPush),
     maxPullChanges: Math.min(limits.maxPullChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPull),
     defaultPullChanges: 1_000,
-    pokes: createPokeHub(),
   };
+  // Every commit to the store, by this process or another sharing its database, pokes the streams.
+  const pokes = createPokeHub();
+  store.onCommit((generation) => pokes.publish(generation));
   const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
   const read: BodyReader = (c, message) => readBody(c, message, schema);
 
@@ -74,7 +76,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     }),
   );
   app.route('/v1', replicationRoutes(env, read));
-  app.route('/v1', eventRoutes({ ...env, heartbeatMs: options.realtime?.heartbeatMs ?? 15_000 }));
+  app.route('/v1', eventRoutes({ store, pokes, heartbeatMs: options.realtime?.heartbeatMs ?? 15_000 }));
   app.notFound((c) =>
     c.json(new ConcordError('not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404),
   );

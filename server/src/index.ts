@@ -1,6 +1,7 @@
 /** @module @concord/server — the Hono sync server, its merge engine, resolvers and stores. */
 export { createSyncServer, type ReplicaRegistration, type SyncServerOptions } from './create-sync-server';
 export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite-store';
+export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres-store';
 export type * from './storage/store';
 export { priority } from './resolvers/priority';
 export { serverWins } from './resolvers/server-wins';

@@ -50,16 +50,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export interface TestServerOptions extends Partial<Omit<SyncServerOptions, 'store'>> {
+export interface TestServerOptions extends Partial<SyncServerOptions> {
   resolvers?: ResolverConfig;
 }
 
-/** A sync server on a fresh SQLite file in its own temporary directory. */
+/**
+ * A sync server on a fresh SQLite file in its own temporary directory, or on `options.store`
+ * (then `snapshot()`, which reads the SQLite file, is not available).
+ */
 export function createTestServer(options: TestServerOptions = {}): TestServer {
   const dir = mkdtempSync(join(tmpdir(), 'concord-test-'));
   const filename = join(dir, 'store.db');
   const schema = options.schema ?? testSchema;
-  const store = createSqliteStore({ filename });
+  const store = options.store ?? createSqliteStore({ filename });
   const app = createSyncServer({ log: (e) => console.error(e), ...options, schema, store });
   const request = (path: string, init?: RequestInit) => Promise.resolve(app.request(path, init));
   const post = (path: string, body: unknown) =>
@@ -102,6 +105,7 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
     conflicts: async (query = '') => ok(await request(`/v1/conflicts${query}`)),
     resolve: (id, body) => post(`/v1/conflicts/${encodeURIComponent(id)}/resolve`, body),
     snapshot: () => {
+      if (options.store) throw new Error('snapshot() reads the SQLite file of a server made without a store');
       const db = new Database(filename, { readonly: true });
       try {
         const all = (table: string, order: string) => db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all();

@@ -17,7 +17,6 @@ import {
 import { applyOverride } from '../merge/apply-override';
 import { applyPush, type PushEnvironment } from '../merge/apply-push';
 import { checkChanges } from '../merge/check-changes';
-import type { PokeHub } from '../realtime/poke-hub';
 import type { BodyReader } from './read-body';
 import type { Store } from '../storage/store';
 
@@ -27,8 +26,6 @@ export interface RouteEnvironment extends PushEnvironment {
   maxPushChanges: number;
   maxPullChanges: number;
   defaultPullChanges: number;
-  /** Told the newest generation after every commit, for the event streams. */
-  pokes: PokeHub;
 }
 
 const conflictQuery = z.strictObject({
@@ -86,8 +83,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       }
       checkChanges(schema, push.changes);
       const results = await store.transaction((tx) => applyPush(tx, env, push));
-      const { epoch, generation } = await store.meta();
-      env.pokes.publish(generation);
+      const { epoch } = await store.meta();
       return c.json({
         protocol: PROTOCOL_VERSION,
         epoch,
@@ -144,7 +140,6 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       const request = await readBody(c, fromReplicaResolveConflict);
       const id = c.req.param('id');
       const { conflict, generation } = await store.transaction((tx) => applyOverride(tx, env, id, request));
-      env.pokes.publish(generation);
       return c.json({ protocol: PROTOCOL_VERSION, conflict, generation } satisfies FromServerResolveConflict);
     });
 }

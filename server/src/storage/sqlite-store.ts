@@ -1,48 +1,23 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { ConcordError, type ConflictEntry } from '@concord/shared';
+import { createCommitListeners } from './commit-listeners';
 import { createSerialQueue } from './serial-queue';
 import {
   rowKeyString,
   type ChangePage,
   type ConflictQuery,
-  type ReplicaRecord,
   type RowKey,
   type Store,
   type StoredRow,
   type StoreTransaction,
 } from './store';
+import { fromReplica, fromRow, toReplica, toRow, type ReplicaRow, type RowRecord } from './store-records';
+import { storeSchema } from './store-schema';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing), or `:memory:`. */
   filename: string;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS rows (
-  tbl TEXT NOT NULL, rowguid TEXT NOT NULL, data TEXT NOT NULL, deleted INTEGER NOT NULL,
-  generation INTEGER NOT NULL, writer TEXT NOT NULL, priority REAL NOT NULL, columns TEXT,
-  PRIMARY KEY (tbl, rowguid)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation);
-CREATE TABLE IF NOT EXISTS replicas (
-  replica_id TEXT PRIMARY KEY, priority REAL NOT NULL, created_at TEXT NOT NULL, last_sync_at TEXT,
-  last_applied_local_generation INTEGER NOT NULL, last_pulled_generation INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS conflicts (id TEXT PRIMARY KEY, entry TEXT NOT NULL, status TEXT NOT NULL,
-  tbl TEXT NOT NULL, replica_id TEXT NOT NULL, winner TEXT, loser TEXT);
-`;
-
-interface RowRecord {
-  tbl: string;
-  rowguid: string;
-  data: string;
-  deleted: number;
-  generation: number;
-  writer: string;
-  priority: number;
-  columns: string | null;
 }
 
 interface ConflictFilter {
@@ -53,15 +28,6 @@ interface ConflictFilter {
   limit: number;
 }
 
-interface ReplicaRow {
-  replica_id: string;
-  priority: number;
-  created_at: string;
-  last_sync_at: string | null;
-  last_applied_local_generation: number;
-  last_pulled_generation: number;
-}
-
 /** The embedded store: one SQLite file in WAL mode, every push in one transaction. */
 export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
   const db = new Database(filename);
@@ -70,7 +36,7 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
   db.pragma('mmap_size = 268435456');
-  db.exec(SCHEMA);
+  db.exec(storeSchema('sqlite'));
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('epoch', randomUUID());
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('generation', '0');
 
@@ -80,9 +46,9 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     rowsOf: db.prepare<[string, string], RowRecord>(
       'SELECT * FROM rows WHERE tbl = ? AND rowguid IN (SELECT value FROM json_each(?))',
     ),
-    upsertRow: db.prepare<[string, string, string, number, number, string, number, string | null]>(
+    upsertRow: db.prepare<[RowRecord]>(
       `INSERT INTO rows (tbl, rowguid, data, deleted, generation, writer, priority, columns)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       VALUES (@tbl, @rowguid, @data, @deleted, @generation, @writer, @priority, @columns)
        ON CONFLICT (tbl, rowguid) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
          generation = excluded.generation, writer = excluded.writer, priority = excluded.priority,
          columns = excluded.columns`,
@@ -117,7 +83,10 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
 
   const generation = () => Number(sql.meta.get('generation')?.value ?? 0);
   const enqueue = createSerialQueue();
+  const listeners = createCommitListeners();
   let closed = false;
+  /** The highest generation the running transaction allocated; 0 when it allocated none. */
+  let allocated = 0;
   // Every call goes through the queue: between a transaction's awaits no other job may see its writes.
   const run = <T>(job: () => Promise<T> | T): Promise<T> =>
     enqueue(() => {
@@ -149,23 +118,13 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     },
     async allocateGenerations(count) {
       const first = generation() + 1;
-      sql.setGeneration.run(String(first + count - 1));
+      allocated = first + count - 1;
+      sql.setGeneration.run(String(allocated));
       return first;
     },
     async writeRows(rows) {
-      for (const row of rows) {
-        const columns = row.columns ? JSON.stringify(row.columns) : null;
-        sql.upsertRow.run(
-          row.table,
-          row.rowguid,
-          JSON.stringify(row.values),
-          row.deleted ? 1 : 0,
-          row.generation,
-          row.writer,
-          row.priority,
-          columns,
-        );
-      }
+      // One prepared statement per row is the batch here: in-process SQLite has no round trips.
+      for (const row of rows) sql.upsertRow.run(fromRow(row));
     },
     async addConflicts(entries) {
       for (const entry of entries) {
@@ -194,9 +153,11 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     transaction: (work) =>
       run(async () => {
         db.exec('BEGIN IMMEDIATE');
+        allocated = 0;
         try {
           const result = await work(tx);
           db.exec('COMMIT');
+          if (allocated > 0) listeners.emit(allocated);
           return result;
         } catch (error) {
           db.exec('ROLLBACK');
@@ -228,48 +189,12 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
           })
           .map((record) => JSON.parse(record.entry) as ConflictEntry),
       ),
+    onCommit: (listener) => listeners.add(listener),
     close: () =>
       run(() => {
         closed = true;
+        listeners.clear();
         db.close();
       }),
-  };
-}
-
-function toRow(record: RowRecord): StoredRow {
-  const row: StoredRow = {
-    table: record.tbl,
-    rowguid: record.rowguid,
-    values: JSON.parse(record.data) as StoredRow['values'],
-    deleted: record.deleted === 1,
-    generation: record.generation,
-    writer: record.writer,
-    priority: record.priority,
-  };
-  if (record.columns !== null) row.columns = JSON.parse(record.columns) as StoredRow['columns'];
-  return row;
-}
-
-function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefined {
-  return (
-    row && {
-      replicaId: row.replica_id,
-      priority: row.priority,
-      createdAt: row.created_at,
-      lastSyncAt: row.last_sync_at,
-      lastAppliedLocalGeneration: row.last_applied_local_generation,
-      lastPulledGeneration: row.last_pulled_generation,
-    }
-  );
-}
-
-function fromReplica(replica: ReplicaRecord): ReplicaRow {
-  return {
-    replica_id: replica.replicaId,
-    priority: replica.priority,
-    created_at: replica.createdAt,
-    last_sync_at: replica.lastSyncAt,
-    last_applied_local_generation: replica.lastAppliedLocalGeneration,
-    last_pulled_generation: replica.lastPulledGeneration,
   };
 }

@@ -84,6 +84,9 @@ export interface StoreTransaction {
   updateConflict(entry: ConflictEntry): Promise<void>;
 }
 
+/** Called with the highest generation a just-committed transaction allocated. */
+export type CommitListener = (generation: number) => void;
+
 /**
  * The server's storage contract. Invariants every implementation keeps:
  * - a transaction's writes and the replica's watermark commit together or not at all;
@@ -109,6 +112,15 @@ export interface Store {
   /** Records a download: the replica's cursor and last sync time. */
   notePull(replicaId: string, cursor: number, at: string): Promise<void>;
   listConflicts(query: ConflictQuery): Promise<ConflictEntry[]>;
+  /**
+   * Subscribes to "changes committed": the listener is called after every transaction that
+   * allocated generations commits — by any process sharing the store's database, this one
+   * included — and never for one that rolled back. Notifications are pokes, not a log: one may
+   * stand for several commits, so a listener must read `changesSince` rather than count calls.
+   * Returns the unsubscribe function.
+   */
+  onCommit(listener: CommitListener): () => void;
+  /** Waits for work already started, then releases the database; later calls reject with `unavailable`. */
   close(): Promise<void>;
 }
 

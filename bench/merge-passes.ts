@@ -1,0 +1,130 @@
+/**
+ * The workload both merge benchmarks time: 10,000 rows pushed through the real HTTP path
+ * (`app.request('/v1/push')`) in two passes, whatever store is behind the app.
+ * - insert: every row is new (baseGeneration 0);
+ * - update: one column of every row changes, based on the generation the insert returned.
+ * Request bodies are built before the clock starts and responses are parsed after it stops:
+ * only the server's work is timed.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import {
+  PROTOCOL_VERSION,
+  defineSchema,
+  type FromReplicaChange,
+  type FromServerPush,
+  type FromServerRegister,
+  type RowValues,
+} from '@concord/shared';
+import type { createSyncServer } from '@concord/server';
+import { now } from './bench';
+
+export const TABLE = 'items';
+
+export const schema = defineSchema({
+  version: 1,
+  tables: {
+    [TABLE]: { columns: { name: 'string', count: 'integer', price: 'number', active: 'boolean', updatedAt: 'date' } },
+  },
+});
+
+export interface Dataset {
+  rowguids: string[];
+  /** The values each row is inserted with. */
+  inserted: RowValues[];
+  /** The one column each update changes. */
+  updates: RowValues[];
+  /** The whole row after the update (what a baseline writes). */
+  updated: RowValues[];
+}
+
+export interface PassTimes {
+  insertMs: number;
+  updateMs: number;
+}
+
+export function makeDataset(count: number): Dataset {
+  const epoch = Date.UTC(2024, 0, 1);
+  const data: Dataset = { rowguids: [], inserted: [], updates: [], updated: [] };
+  for (let i = 0; i < count; i++) {
+    data.rowguids.push(uuidv7()); // rowguids are UUIDv7, as replicas make them
+    const values: RowValues = {
+      name: `item ${i}`,
+      count: i,
+      price: Math.round(i * 1.37 * 100) / 100,
+      active: i % 2 === 0,
+      updatedAt: new Date(epoch + i * 60_000).toISOString(),
+    };
+    data.inserted.push(values);
+    data.updates.push({ count: i + 1 });
+    data.updated.push({ ...values, count: i + 1 });
+  }
+  return data;
+}
+
+/** Registers a replica on `app`, then times both passes, `batch` changes per push. */
+export async function pushBothPasses(
+  app: ReturnType<typeof createSyncServer>,
+  data: Dataset,
+  batch: number,
+): Promise<PassTimes> {
+  const post = (path: string, body: string) =>
+    Promise.resolve(app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
+  const registered = await post('/v1/replicas', JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: 1 }));
+  if (!registered.ok) throw new Error(`register failed: HTTP ${registered.status} ${await registered.text()}`);
+  const { replicaId } = (await registered.json()) as FromServerRegister;
+
+  let localGeneration = 0;
+  const bodies = (change: (index: number, localGeneration: number) => FromReplicaChange): string[] => {
+    const out: string[] = [];
+    for (let start = 0; start < data.rowguids.length; start += batch) {
+      const changes: FromReplicaChange[] = [];
+      for (let i = start; i < Math.min(start + batch, data.rowguids.length); i++)
+        changes.push(change(i, ++localGeneration));
+      const from = changes[0]!.localGeneration;
+      const to = changes[changes.length - 1]!.localGeneration;
+      const push = { protocol: PROTOCOL_VERSION, schemaVersion: schema.version, replicaId, changes };
+      out.push(JSON.stringify({ ...push, fromLocalGeneration: from, toLocalGeneration: to }));
+    }
+    return out;
+  };
+  const send = async (pushes: readonly string[]) => {
+    const texts: string[] = [];
+    const start = now();
+    for (const body of pushes) {
+      const response = await post('/v1/push', body);
+      const text = await response.text();
+      if (!response.ok) throw new Error(`push failed: HTTP ${response.status} ${text.slice(0, 500)}`);
+      texts.push(text);
+    }
+    const ms = now() - start;
+    const results = texts.flatMap((text) => (JSON.parse(text) as FromServerPush).results);
+    if (results.length !== data.rowguids.length)
+      throw new Error(`expected ${data.rowguids.length} results, got ${results.length}`);
+    const wrong = results.find((result) => result.outcome !== 'applied');
+    if (wrong) throw new Error(`expected every change to be applied, got ${JSON.stringify(wrong)}`);
+    return { ms, results };
+  };
+
+  const insert = await send(
+    bodies((i, gen) => ({
+      table: TABLE,
+      rowguid: data.rowguids[i]!,
+      op: 'upsert',
+      localGeneration: gen,
+      baseGeneration: 0,
+      values: data.inserted[i]!,
+    })),
+  );
+  const generations = new Map(insert.results.map((result) => [result.rowguid, result.generation]));
+  const update = await send(
+    bodies((i, gen) => ({
+      table: TABLE,
+      rowguid: data.rowguids[i]!,
+      op: 'upsert',
+      localGeneration: gen,
+      baseGeneration: generations.get(data.rowguids[i]!)!,
+      values: data.updates[i]!,
+    })),
+  );
+  return { insertMs: insert.ms, updateMs: update.ms };
+}

@@ -1,0 +1,139 @@
+/**
+ * Server merge throughput on PostgreSQL through the real HTTP path (`app.request('/v1/push')`:
+ * body limit, JSON parsing, validation, merge, one PostgreSQL transaction per push, JSON
+ * response), compared with a raw `UNNEST` upsert of the same rows in the same process.
+ *
+ * The same two passes as merge-throughput.bench.ts (10,000 rows, 1,000 per push: insert,
+ * then a one-column update of every row). Uses the database at CONCORD_POSTGRES_URL when it
+ * is set (each run in a fresh database made there), otherwise a throwaway server started
+ * like the tests' one.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { RowValues } from '@concord/shared';
+import { createPostgresStore, createSyncServer } from '@concord/server';
+import { startPostgres } from '../test/support/postgres-server';
+import { median, now, perSecond, type BenchResult } from './bench';
+import { TABLE, makeDataset, pushBothPasses, schema, type Dataset, type PassTimes } from './merge-passes';
+
+const ROWS = 10_000;
+const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
+const WARMUP_ROWS = 2_000;
+const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
+const MIN_RATIO = 0.25;
+const MIN_ROWS_PER_SECOND = 30_000;
+
+/** Runs `work` on a fresh database on the server at `adminUrl`, dropped afterwards. */
+async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  const name = `concord_bench_${randomUUID().replaceAll('-', '')}`;
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
+    const url = new URL(adminUrl);
+    url.pathname = `/${name}`;
+    try {
+      return await work(url.href);
+    } finally {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Both passes through the sync server on a PostgreSQL store. */
+function runMerge(adminUrl: string, data: Dataset): Promise<PassTimes> {
+  return withDatabase(adminUrl, async (connectionString) => {
+    const store = createPostgresStore({ connectionString });
+    try {
+      await store.meta(); // schema creation is not part of the merge
+      const times = await pushBothPasses(createSyncServer({ schema, store }), data, BATCH);
+      const { generation } = await store.meta();
+      if (generation !== 2 * data.rowguids.length)
+        throw new Error(`expected generation ${2 * data.rowguids.length} after both passes, got ${generation}`);
+      return times;
+    } finally {
+      await store.close();
+    }
+  });
+}
+
+/** Both passes as raw `UNNEST` upserts, one transaction per batch, on a table of the store's layout. */
+function runBaseline(adminUrl: string, data: Dataset): Promise<PassTimes> {
+  return withDatabase(adminUrl, async (connectionString) => {
+    const client = new pg.Client({ connectionString });
+    await client.connect();
+    try {
+      await client.query(`CREATE TABLE rows (tbl TEXT NOT NULL, rowguid TEXT NOT NULL, data TEXT NOT NULL,
+        generation BIGINT NOT NULL, PRIMARY KEY (tbl, rowguid))`);
+      const upsert = `INSERT INTO rows (tbl, rowguid, data, generation)
+        SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[])
+        ON CONFLICT (tbl, rowguid) DO UPDATE SET data = excluded.data, generation = excluded.generation`;
+      let generation = 0;
+      const pass = async (values: readonly RowValues[]) => {
+        const start = now();
+        for (let from = 0; from < data.rowguids.length; from += BATCH) {
+          const rowguids = data.rowguids.slice(from, from + BATCH);
+          const json = values.slice(from, from + BATCH).map((v) => JSON.stringify(v));
+          await client.query('BEGIN');
+          await client.query(upsert, [rowguids.map(() => TABLE), rowguids, json, rowguids.map(() => ++generation)]);
+          await client.query('COMMIT');
+        }
+        return now() - start;
+      };
+      const insertMs = await pass(data.inserted);
+      const updateMs = await pass(data.updated);
+      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM rows');
+      if (Number(rows[0]!.n) !== data.rowguids.length) throw new Error(`baseline holds ${rows[0]!.n} rows`);
+      return { insertMs, updateMs };
+    } finally {
+      await client.end();
+    }
+  });
+}
+
+function target(name: string, value: number, baseline: { name: string; value: number }): BenchResult {
+  const ratio = value / baseline.value;
+  return {
+    name,
+    value,
+    unit: 'rows/s',
+    baseline,
+    ratio,
+    target: `≥ ${MIN_RATIO * 100}% of baseline and ≥ ${MIN_ROWS_PER_SECOND.toLocaleString('en-US')} rows/s`,
+    met: ratio >= MIN_RATIO && value >= MIN_ROWS_PER_SECOND,
+  };
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const given = process.env.CONCORD_POSTGRES_URL;
+  const server = given ? undefined : await startPostgres();
+  const adminUrl = given ?? server!.url;
+  try {
+    const warmup = makeDataset(WARMUP_ROWS);
+    await runMerge(adminUrl, warmup);
+    await runBaseline(adminUrl, warmup);
+
+    const data = makeDataset(ROWS);
+    const merge: PassTimes[] = [];
+    const baseline: PassTimes[] = [];
+    for (let i = 0; i < REPEATS; i++) {
+      merge.push(await runMerge(adminUrl, data));
+      baseline.push(await runBaseline(adminUrl, data));
+    }
+    const rate = (times: PassTimes[], pass: keyof PassTimes) => perSecond(ROWS, median(times.map((t) => t[pass])));
+    const baselineInsert = { name: 'raw PostgreSQL UNNEST upsert, insert', value: rate(baseline, 'insertMs') };
+    const baselineUpdate = { name: 'raw PostgreSQL UNNEST upsert, update', value: rate(baseline, 'updateMs') };
+    const rows = ROWS.toLocaleString('en-US');
+    const batches = `${ROWS / BATCH}×${BATCH.toLocaleString('en-US')}`;
+    return [
+      target(`postgres merge: push ${rows} new rows (${batches})`, rate(merge, 'insertMs'), baselineInsert),
+      target(`postgres merge: push ${rows} one-column updates (${batches})`, rate(merge, 'updateMs'), baselineUpdate),
+      { name: `baseline: ${baselineInsert.name} ${rows}`, value: baselineInsert.value, unit: 'rows/s' },
+      { name: `baseline: ${baselineUpdate.name} ${rows}`, value: baselineUpdate.value, unit: 'rows/s' },
+    ];
+  } finally {
+    server?.stop();
+  }
+}

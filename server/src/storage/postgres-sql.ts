@@ -1,0 +1,53 @@
+import pg from 'pg';
+
+/**
+ * The statements of the PostgreSQL store. Batches travel as arrays and are spread with
+ * `UNNEST`, so a push of any size is a fixed number of statements.
+ */
+export const SQL = {
+  /** A transaction-scoped advisory lock that serializes write transactions (see postgres-store.ts). */
+  lockWrites: 'SELECT pg_advisory_xact_lock(7233373950215501568)',
+  /** Schema creation from several processes at once must not race on the catalog. */
+  lockSchema: 'SELECT pg_advisory_xact_lock(7233373950215501569)',
+  initMeta: `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('generation', '0') ON CONFLICT (key) DO NOTHING`,
+  meta: 'SELECT key, value FROM meta',
+  allocate: `UPDATE meta SET value = (value::bigint + $1)::text WHERE key = 'generation' RETURNING value::bigint AS last`,
+  rowsOf: `SELECT r.* FROM rows r JOIN UNNEST($1::text[], $2::text[]) AS k (tbl, rowguid)
+    ON r.tbl = k.tbl AND r.rowguid = k.rowguid`,
+  upsertRows: `INSERT INTO rows (tbl, rowguid, data, deleted, generation, writer, priority, columns)
+    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int[], $5::bigint[], $6::text[], $7::float8[], $8::text[])
+    ON CONFLICT (tbl, rowguid) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
+      generation = excluded.generation, writer = excluded.writer, priority = excluded.priority,
+      columns = excluded.columns`,
+  /**
+   * One page of changes and the store generation, read in one statement and so from one
+   * snapshot; a store row with no page rows comes back as a single row of nulls.
+   */
+  changes: `SELECT m.value::bigint AS store_generation, r.* FROM meta m LEFT JOIN LATERAL (
+      SELECT * FROM rows WHERE generation > $1 AND writer <> $2 AND tbl <> ALL($3::text[])
+      ORDER BY generation LIMIT $4) r ON true
+    WHERE m.key = 'generation' ORDER BY r.generation`,
+  replica: 'SELECT * FROM replicas WHERE replica_id = $1',
+  putReplica: `INSERT INTO replicas (replica_id, priority, created_at, last_sync_at, last_applied_local_generation,
+      last_pulled_generation) VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (replica_id) DO UPDATE SET priority = excluded.priority, last_sync_at = excluded.last_sync_at,
+      last_applied_local_generation = excluded.last_applied_local_generation,
+      last_pulled_generation = excluded.last_pulled_generation`,
+  notePull: 'UPDATE replicas SET last_pulled_generation = $1, last_sync_at = $2 WHERE replica_id = $3',
+  addConflicts: `INSERT INTO conflicts (id, entry, status, tbl, replica_id, winner, loser)
+    SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+  conflict: 'SELECT entry FROM conflicts WHERE id = $1',
+  updateConflict: 'UPDATE conflicts SET entry = $1, status = $2, winner = $3, loser = $4 WHERE id = $5',
+  conflicts: `SELECT entry FROM conflicts WHERE id > $1 AND ($2::text IS NULL OR status = $2)
+    AND ($3::text IS NULL OR tbl = $3) AND ($4::text IS NULL OR $4 IN (replica_id, winner, loser))
+    ORDER BY id LIMIT $5`,
+  notify: 'SELECT pg_notify($1, $2)',
+} as const;
+
+/** `bigint` columns come back as numbers: generations stay far below 2^53. */
+export const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8
+      ? Number
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};

@@ -1,0 +1,28 @@
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/**
+ * The store's tables in either dialect; idempotent (every statement is `IF NOT EXISTS`).
+ * The layouts match column for column, so one record mapping (store-records.ts) serves both.
+ */
+export function storeSchema(dialect: SqlDialect): string {
+  const sqlite = dialect === 'sqlite';
+  const bigint = sqlite ? 'INTEGER' : 'BIGINT';
+  const real = sqlite ? 'REAL' : 'DOUBLE PRECISION';
+  // Conflict ids are paged with `id > after ORDER BY id`: byte order in both, whatever the database's locale.
+  const bytewise = sqlite ? '' : ' COLLATE "C"';
+  return `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rows (
+  tbl TEXT NOT NULL, rowguid TEXT NOT NULL, data TEXT NOT NULL, deleted INTEGER NOT NULL,
+  generation ${bigint} NOT NULL, writer TEXT NOT NULL, priority ${real} NOT NULL, columns TEXT,
+  PRIMARY KEY (tbl, rowguid)
+)${sqlite ? ' WITHOUT ROWID' : ''};
+CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation);
+CREATE TABLE IF NOT EXISTS replicas (
+  replica_id TEXT PRIMARY KEY, priority ${real} NOT NULL, created_at TEXT NOT NULL, last_sync_at TEXT,
+  last_applied_local_generation ${bigint} NOT NULL, last_pulled_generation ${bigint} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conflicts (id TEXT${bytewise} PRIMARY KEY, entry TEXT NOT NULL, status TEXT NOT NULL,
+  tbl TEXT NOT NULL, replica_id TEXT NOT NULL, winner TEXT, loser TEXT);
+`;
+}

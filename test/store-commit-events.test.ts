@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import pg from 'pg';
+import { createPostgresStore, type Store } from '@concord/server';
+import { createTestDatabase } from './support/postgres-database';
+import { commitRows, storeKinds, type StoreLocation } from './support/store-fixtures';
+
+/** Notifications travel through the database server; allow for a loaded machine. */
+const heardWithin = { timeout: 5_000 };
+
+const note = (rowguid: string) => ({
+  table: 'notes',
+  rowguid,
+  values: { title: rowguid },
+  deleted: false,
+  writer: 'r-a',
+  priority: 0,
+});
+
+describe.each(storeKinds)('$name store: onCommit', (kind) => {
+  let location: StoreLocation;
+  let store: Store;
+
+  beforeEach(async () => {
+    location = await kind.create();
+    store = location.open();
+    await store.meta(); // the store is ready: a commit from now on is heard
+  });
+  afterEach(() => location.dispose());
+
+  it('fires with the highest generation after a transaction that allocated generations commits', async () => {
+    const heard: number[] = [];
+    store.onCommit((generation) => heard.push(generation));
+    await commitRows(store, [note('n1'), note('n2'), note('n3')]);
+    await vi.waitFor(() => expect(heard).toEqual([3]), heardWithin);
+    await commitRows(store, [note('n4')]);
+    await vi.waitFor(() => expect(heard).toEqual([3, 4]), heardWithin);
+  });
+
+  it('never fires for a rolled-back transaction or one that allocated nothing, nor after unsubscribing', async () => {
+    const heard: number[] = [];
+    const stop = store.onCommit((generation) => heard.push(generation));
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.allocateGenerations(2);
+        throw new Error('rolled back');
+      }),
+    ).rejects.toThrow('rolled back');
+    await store.transaction(async (tx) => void (await tx.getReplica('nobody')));
+    // A marker commit: once it is heard, anything the two transactions above produced would have been too.
+    await commitRows(store, [note('marker')]);
+    await vi.waitFor(() => expect(heard).toEqual([1]), heardWithin);
+
+    // A second listener tells when the next commit has been delivered.
+    const probe: number[] = [];
+    store.onCommit((generation) => probe.push(generation));
+    stop();
+    await commitRows(store, [note('after')]);
+    await vi.waitFor(() => expect(probe).toEqual([2]), heardWithin);
+    expect(heard).toEqual([1]);
+  });
+
+  it('a listener that throws affects neither the commit nor the other listeners', async () => {
+    const heard: number[] = [];
+    store.onCommit(() => {
+      throw new Error('bad listener');
+    });
+    store.onCommit((generation) => heard.push(generation));
+    await expect(commitRows(store, [note('n1')])).resolves.toHaveLength(1);
+    await vi.waitFor(() => expect(heard).toEqual([1]), heardWithin);
+  });
+});
+
+describe('PostgreSQL store: commits are heard across processes', () => {
+  let location: StoreLocation;
+  afterEach(() => location.dispose());
+
+  it('a commit through one store instance (one process) reaches the listeners of every other instance on the database', async () => {
+    location = await storeKinds.find((kind) => kind.name === 'PostgreSQL')!.create();
+    const [a, b, c] = [location.open(), location.open(), location.open()];
+    await Promise.all([a.meta(), b.meta(), c.meta()]);
+    const heard = { a: [] as number[], b: [] as number[], c: [] as number[] };
+    a.onCommit((generation) => heard.a.push(generation));
+    b.onCommit((generation) => heard.b.push(generation));
+    c.onCommit((generation) => heard.c.push(generation));
+
+    await commitRows(a, [note('n1'), note('n2')]);
+    await vi.waitFor(() => expect(heard).toEqual({ a: [2], b: [2], c: [2] }), heardWithin);
+    await commitRows(b, [note('n3')]);
+    await vi.waitFor(() => expect(heard).toEqual({ a: [2, 3], b: [2, 3], c: [2, 3] }), heardWithin);
+
+    // A closed instance stops listening; the others keep hearing.
+    await c.close();
+    await commitRows(a, [note('n4')]);
+    await vi.waitFor(() => expect(heard.b).toEqual([2, 3, 4]), heardWithin);
+    expect(heard.a).toEqual([2, 3, 4]);
+    expect(heard.c).toEqual([2, 3]);
+  });
+});
+
+describe('PostgreSQL store: the LISTEN connection', () => {
+  const stores: Store[] = [];
+  afterEach(() => Promise.all(stores.splice(0).map((store) => store.close())));
+
+  it('is replaced when the database ends it, and commits are heard again', async () => {
+    const connectionString = await createTestDatabase();
+    const [writer, listener] = [0, 1].map(() => createPostgresStore({ connectionString })) as [Store, Store];
+    stores.push(writer, listener);
+    await Promise.all([writer.meta(), listener.meta()]);
+    const heard: number[] = [];
+    listener.onCommit((generation) => heard.push(generation));
+
+    const admin = new pg.Client({ connectionString });
+    await admin.connect();
+    try {
+      const ended = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%'`,
+      );
+      expect(ended.rowCount).toBe(2);
+    } finally {
+      await admin.end();
+    }
+    // Commits made before the new LISTEN is active are not heard; keep committing until one is.
+    let n = 0;
+    await vi.waitFor(
+      async () => {
+        await commitRows(writer, [note(`n${++n}`)]);
+        expect(heard.length).toBeGreaterThan(0);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+    expect(heard.every((generation) => generation >= 1 && generation <= n)).toBe(true);
+  });
+});
