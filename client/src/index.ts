@@ -2,6 +2,7 @@
 export { openReplica, type Replica, type ReplicaOptions } from './open-replica';
 export type { ReplicaStatus, SyncState } from './status';
 export type { SyncReport } from './sync/sync-round';
+export type { SyncProgress } from './sync/sync-context';
 export type { OutboxEntry } from './storage/replica-db';
 export type { ConflictChoice, ConflictQuery } from './conflicts/replica-conflicts';
 export { createHttpTransport, type Transport, type TransportOptions } from './sync/transport';

@@ -24,7 +24,7 @@ export interface ReplicaOptions extends TransportOptions {
   IDBKeyRange?: typeof IDBKeyRange;
   /** Most changes in one upload; also the most changes one local generation holds. Default 1,000. */
   maxUploadChanges?: number;
-  /** Most changes per download page. Default 1,000. */
+  /** Most changes per download page (the first page of a round holds at most 1,000, so rows show early). Default 5,000. */
   maxDownloadChanges?: number;
   /** Background sync: interval, debounce after local writes, first backoff and its ceiling (ms). */
   syncIntervalMs?: number;
@@ -86,6 +86,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     leader: false,
     openConflicts: 0,
     persisted: null,
+    progress: null,
     error: null,
   });
 
@@ -114,12 +115,13 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     transport,
     state,
     maxUploadChanges,
-    maxDownloadChanges: options.maxDownloadChanges ?? 1_000,
+    maxDownloadChanges: options.maxDownloadChanges ?? 5_000,
     syncTransaction: (work) =>
       db.transaction('rw', tables, (tx) => {
         syncTransactions.add(tx.idbtrans as unknown as DBCoreTransaction);
         return work(tx);
       }),
+    onProgress: (progress) => status.update({ progress }),
   };
   const replicaId = () => state.get<string | null>('replicaId', null);
 

@@ -1,3 +1,5 @@
+import type { SyncProgress } from './sync/sync-context';
+
 export type SyncState = 'idle' | 'syncing' | 'offline' | 'error';
 
 /** What a replica shows about its sync. */
@@ -16,6 +18,8 @@ export interface ReplicaStatus {
    * the browser may evict the database, unsynced changes included. Null where unknown.
    */
   persisted: boolean | null;
+  /** How far the running round has come (for a progress bar during long syncs); null between rounds. */
+  progress: SyncProgress | null;
   /** The last failure, cleared by the next successful round. */
   error: { code: string; message: string } | null;
 }

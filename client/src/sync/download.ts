@@ -7,6 +7,9 @@ import { applyServerRows, checkEpoch, outbox, type Session, type SyncContext } f
  * it stopped. A row with a pending local change keeps its local value: the server resolves it
  * when that change goes up.
  */
+/** The first page of a round stays small, so the first rows are queryable early in a long download. */
+const FIRST_PAGE = 1_000;
+
 export async function download(ctx: SyncContext, session: Session): Promise<number> {
   let downloaded = 0;
   for (;;) {
@@ -15,7 +18,7 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
       after,
-      limit: ctx.maxDownloadChanges,
+      limit: downloaded === 0 ? Math.min(FIRST_PAGE, ctx.maxDownloadChanges) : ctx.maxDownloadChanges,
     });
     checkEpoch(session, page.epoch);
     await ctx.syncTransaction(async (tx) => {
@@ -29,6 +32,8 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
       await replicaState(tx).set({ receivedGeneration: page.cursor });
     });
     downloaded += page.changes.length;
+    const left = page.more ? Math.max(page.generation - page.cursor, 1) : 0;
+    if (downloaded + left > 0) ctx.onProgress?.({ phase: 'download', done: downloaded, total: downloaded + left });
     if (!page.more) return downloaded;
   }
 }

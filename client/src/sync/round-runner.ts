@@ -35,6 +35,7 @@ export function createRoundRunner({ ctx, state, status, now, after }: RoundRunne
       status.update({ state: offline ? 'offline' : 'error', error: { code: concord.code, message: concord.message } });
       throw error;
     } finally {
+      status.update({ progress: null });
       await after(report);
     }
   };

@@ -16,6 +16,18 @@ export interface SyncContext {
    * Work must reach tables through `tx`: bound tables do not depend on Dexie's async zone.
    */
   syncTransaction<T>(work: (tx: Tables) => Promise<T>): Promise<T>;
+  /** Told after every uploaded batch and every applied download page. */
+  onProgress?(progress: SyncProgress): void;
+}
+
+/**
+ * How far a round has come. Upload: changes sent of those pending when it started. Download:
+ * rows applied, of an estimate that the server's newest generation bounds (exact at the end).
+ */
+export interface SyncProgress {
+  phase: 'upload' | 'download';
+  done: number;
+  total: number;
 }
 
 export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');

@@ -32,6 +32,7 @@ type Row = Record<string, unknown>;
  */
 export async function upload(ctx: SyncContext, session: Session): Promise<UploadReport> {
   const report: UploadReport = { uploaded: 0, conflicts: 0, rejected: 0 };
+  const pending = ctx.onProgress ? await ctx.syncTransaction((tx) => outbox(tx).count()) : 0;
   for (;;) {
     const batch = await takeBatch(ctx);
     if (!batch) return report;
@@ -49,6 +50,7 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
       await replicaState(tx).set({ sentGeneration: response.acknowledged, inFlight: null });
     });
     report.uploaded += batch.changes.length;
+    ctx.onProgress?.({ phase: 'upload', done: report.uploaded, total: Math.max(pending, report.uploaded) });
     report.conflicts += response.results.filter((result) => result.outcome === 'conflict').length;
     report.rejected += response.results.filter((result) => result.outcome === 'rejected').length;
   }

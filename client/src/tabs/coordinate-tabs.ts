@@ -42,8 +42,8 @@ export function coordinateTabs(options: TabsOptions) {
   const asked = new Map<string, { resolve: (report: SyncReport) => void; reject: (error: unknown) => void }>();
 
   const shareStatus = () => {
-    const { state, lastSyncAt, error, openConflicts } = status.get();
-    channel.post({ type: 'status', status: { state, lastSyncAt, error, openConflicts } });
+    const { state, lastSyncAt, error, openConflicts, progress } = status.get();
+    channel.post({ type: 'status', status: { state, lastSyncAt, error, openConflicts, progress } });
   };
   const answer = (id: string) =>
     options.localSync().then(

@@ -1,10 +1,13 @@
 import type { ReplicaStatus } from '../status';
 import type { SyncReport } from '../sync/sync-round';
 
+/** The part of the leader's status every tab shows. */
+export type SharedStatus = Pick<ReplicaStatus, 'state' | 'lastSyncAt' | 'error' | 'openConflicts' | 'progress'>;
+
 /** What the tabs sharing one replica tell each other. */
 export type TabMessage =
   /** The leader's sync status, sent on every change and when a tab says hello. */
-  | { type: 'status'; status: Pick<ReplicaStatus, 'state' | 'lastSyncAt' | 'error' | 'openConflicts'> }
+  | { type: 'status'; status: SharedStatus }
   /** A tab opened and wants the leader's status. */
   | { type: 'hello' }
   /** A tab wrote to the replica: the leader should sync soon. */

@@ -123,6 +123,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
         changes,
         cursor: page.cursor,
         more: page.more,
+        generation: Math.max(generation, page.cursor),
       } satisfies FromServerPull);
     })
     .get('/conflicts', async (c) => {

@@ -163,6 +163,8 @@ export const fromServerPull = z.object({
   /** The replica's next `after`: every change up to it has been delivered. */
   cursor: generation,
   more: z.boolean(),
+  /** The server's newest generation when the page was read: `generation − cursor` bounds what is left (for progress). */
+  generation,
 });
 export type FromServerPull = z.infer<typeof fromServerPull>;
 

@@ -1,14 +1,16 @@
+import { Dexie } from 'dexie';
 import { openReplica, type Replica } from '@concord/client';
+import { benchRow } from './bench-rows';
 import { browserSchema } from './schema';
 
 /**
  * Opens the replica named by `?name=` (default `concord`) against this page's origin, starts
  * background sync, and exposes it as `window.concord` for the browser tests. `?start=0` leaves
- * background sync off.
+ * background sync off; `?pageSize=` sets the download page size.
  */
 declare global {
   interface Window {
-    concord: { replica: Replica; ready: Promise<Replica> };
+    concord: { replica: Replica; ready: Promise<Replica>; Dexie: typeof Dexie; benchRow: typeof benchRow };
   }
 }
 
@@ -18,6 +20,7 @@ const ready = openReplica({
   url: location.origin,
   name: params.get('name') ?? 'concord',
   debounceMs: 20,
+  ...(params.has('pageSize') ? { maxDownloadChanges: Number(params.get('pageSize')) } : {}),
   backoffMs: 100,
   maxBackoffMs: 1_000,
 }).then((replica) => {
@@ -28,5 +31,5 @@ const ready = openReplica({
   show();
   return replica;
 });
-window.concord = { ready } as Window['concord'];
+window.concord = { ready, Dexie, benchRow } as Window['concord'];
 if (params.get('sw') === '1') void navigator.serviceWorker.register('/sw.js');

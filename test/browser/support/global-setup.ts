@@ -1,9 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'vite';
+import { existsSync, rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
+import { buildPage } from './build-page';
 import { CHROMIUM } from './chromium';
 
 declare module 'vitest' {
@@ -24,18 +21,7 @@ export default async function setup(project: TestProject) {
         'Install it with: sudo apt-get update && sudo apt-get install -y chromium',
     );
   }
-  const outDir = mkdtempSync(join(tmpdir(), 'concord-page-'));
-  await build({
-    root: join(dirname(fileURLToPath(import.meta.url)), '../page'),
-    logLevel: 'warn',
-    build: {
-      outDir,
-      emptyOutDir: true,
-      minify: false,
-      // Fixed names, so the page's service worker can keep the app shell.
-      rolldownOptions: { output: { entryFileNames: 'assets/main.js', chunkFileNames: 'assets/[name].js' } },
-    },
-  });
+  const outDir = await buildPage();
   project.provide('browserPage', outDir);
   return () => rmSync(outDir, { recursive: true, force: true });
 }
