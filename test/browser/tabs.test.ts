@@ -80,4 +80,26 @@ describe('two tabs of one replica', () => {
     await write(second, 'n3', 'after the crash');
     await until(onServer('n3'));
   });
+
+  it('a follower tab sees rows the leader downloads through a Dexie live query', async () => {
+    const leader = await openTab(context, server);
+    const follower = await openTab(context, server);
+    await follower.evaluate(() => {
+      const { Dexie, replica } = window.concord;
+      const seen = ((window as unknown as { seen: string[] }).seen = [] as string[]);
+      Dexie.liveQuery(() => replica.db.table('notes').toArray()).subscribe((rows) => {
+        seen.push(rows.map((row: { title: string }) => row.title).join());
+      });
+    });
+    const other = await browser.newContext();
+    try {
+      await write(await openTab(other, server, 'name=elsewhere'), 'n1', 'from another device');
+      await until(() =>
+        follower.evaluate(() => (window as unknown as { seen: string[] }).seen.includes('from another device')),
+      );
+      expect(await status(leader)).toMatchObject({ leader: true });
+    } finally {
+      await other.close();
+    }
+  });
 });
