@@ -81,6 +81,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const syncTransactions = new WeakSet<DBCoreTransaction>();
   const status = createStatus({
     state: 'idle',
+    replicaId: null,
     pending: 0,
     lastSyncAt: null,
     leader: false,
@@ -130,7 +131,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     const id = await replicaId();
     const open = await db.table<ConflictEntry, string>('_conflicts').where('status').equals('open').toArray();
     const mine = open.filter((entry) => [entry.replicaId, entry.winner, entry.loser].includes(id));
-    status.update({ pending: await db.table('_changes').count(), openConflicts: mine.length });
+    status.update({ replicaId: id, pending: await db.table('_changes').count(), openConflicts: mine.length });
   };
   // Counting after every single write would double the cost of small transactions.
   let refreshQueued = false;

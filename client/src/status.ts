@@ -9,6 +9,8 @@ export interface ReplicaStatus {
   pending: number;
   /** When the last round completed (ISO 8601), or null. */
   lastSyncAt: string | null;
+  /** The server-assigned id of this replica; null until it first registers. */
+  replicaId: string | null;
   /** Whether this tab is the one that syncs (the holder of the replica's Web Lock). */
   leader: boolean;
   /** Open conflicts that concern this replica, as of the last sync or `conflicts()` call. */

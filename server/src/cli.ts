@@ -1,21 +1,26 @@
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
+import { serveStatic } from '@hono/node-server/serve-static';
+import { Hono } from 'hono';
 import type { Schema } from '@concord/shared';
 import { createSyncServer } from './create-sync-server';
+import type { ResolverConfig } from './resolvers/resolver-config';
 import { createPostgresStore } from './storage/postgres-store';
 import { createSqliteStore } from './storage/sqlite-store';
 import type { Store } from './storage/store';
 
-const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data | --postgres <url>]
+const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data | --postgres <url>] [--static <dir>]
 
-  --schema    a module whose export "schema" (or default export) is the replicated schema
+  --schema    a module whose export "schema" (or default export) is the replicated schema,
+              and whose optional export "resolvers" configures conflict resolution
   --port      port to listen on (env PORT; default 8787)
   --host      address to listen on (env HOST; default 127.0.0.1)
   --data-dir  where the SQLite file lives, created if missing (env CONCORD_DATA_DIR; default ./data)
-  --postgres  a PostgreSQL URL: keep the data there instead of SQLite (env CONCORD_POSTGRES_URL)`;
+  --postgres  a PostgreSQL URL: keep the data there instead of SQLite (env CONCORD_POSTGRES_URL)
+  --static    a directory of web files (a built app) to serve at / next to the sync API`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -25,6 +30,7 @@ async function main(): Promise<void> {
       host: { type: 'string', default: process.env.HOST ?? '127.0.0.1' },
       'data-dir': { type: 'string', default: process.env.CONCORD_DATA_DIR ?? 'data' },
       postgres: { type: 'string', default: process.env.CONCORD_POSTGRES_URL },
+      static: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -34,15 +40,23 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be a port number, got "${values.port}"`);
 
-  const module = (await import(pathToFileURL(resolve(values.schema)).href)) as { schema?: Schema; default?: Schema };
+  const module = (await import(pathToFileURL(resolve(values.schema)).href)) as {
+    schema?: Schema;
+    default?: Schema;
+    resolvers?: ResolverConfig;
+  };
   const schema = module.schema ?? module.default;
   if (!schema) throw new Error(`${values.schema} exports no "schema"`);
+  const webRoot = values.static && resolve(values.static);
+  if (webRoot && !existsSync(join(webRoot, 'index.html'))) throw new Error(`--static: no index.html in ${webRoot}`);
   const { store, where } = openStore(values.postgres, values['data-dir']);
-  const app = createSyncServer({ schema, store });
+  const sync = createSyncServer({ schema, store, resolvers: module.resolvers });
   await store.meta(); // fail at startup, not on the first request, when the database is unreachable
+  const app = webRoot ? withWebApp(sync, webRoot) : sync;
 
   const server = serve({ fetch: app.fetch, port, hostname: values.host }, (info) => {
     console.log(`concord: sync server listening on http://${values.host}:${info.port}/v1`);
+    if (webRoot) console.log(`concord: app at http://${values.host}:${info.port}/ (from ${webRoot})`);
     console.log(`concord: data in ${where}, schema version ${schema.version}`);
   });
   let stopping = false;
@@ -57,6 +71,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** The sync API under /v1, and a built web app's files at / (any other path answers its index.html). */
+function withWebApp(sync: Hono, webRoot: string): Hono {
+  const app = new Hono();
+  app.all('/v1/*', (c) => sync.fetch(c.req.raw));
+  app.use('/*', serveStatic({ root: webRoot }));
+  app.get('/*', serveStatic({ path: join(webRoot, 'index.html') }));
+  return app;
 }
 
 function openStore(postgres: string | undefined, dataDir: string): { store: Store; where: string } {

@@ -1,0 +1,56 @@
+import { useState } from 'react';
+import type { Replica } from '@concord/client';
+import { DEVICES, isOffline, setOffline } from './device';
+import { useStatus } from './use-status';
+
+/** Device, the offline switch, leader tab, pending changes, last sync, open conflicts and progress. */
+export function StatusBar({ replica, device }: { replica: Replica; device: string }) {
+  const status = useStatus(replica);
+  const [offline, setOfflineState] = useState(() => isOffline(device));
+  const toggle = () => {
+    const next = !offline;
+    setOffline(device, next);
+    setOfflineState(next);
+    if (next) replica.stop();
+    else {
+      replica.start();
+      void replica.sync().catch(() => undefined);
+    }
+  };
+  const { progress } = status;
+  return (
+    <header className="status-bar">
+      <nav>
+        <strong>Device {device}</strong>
+        {DEVICES.filter((d) => d !== device).map((d) => (
+          <a key={d} href={`?device=${d}`} target="_blank" rel="noreferrer">
+            open {d}
+          </a>
+        ))}
+      </nav>
+      <button className={offline ? 'switch off' : 'switch on'} onClick={toggle} data-testid="offline-switch">
+        {offline ? 'Offline — reconnect' : 'Online — go offline'}
+      </button>
+      <span data-testid="sync-state" className={`state ${status.state}`}>
+        {status.state}
+      </span>
+      <span>{status.leader ? 'this tab syncs' : 'another tab syncs'}</span>
+      <span data-testid="pending">{status.pending} pending</span>
+      <span>last sync {status.lastSyncAt ? new Date(status.lastSyncAt).toLocaleTimeString() : 'never'}</span>
+      <span data-testid="open-conflicts">{status.openConflicts} open conflicts</span>
+      {status.persisted === false && status.pending > 0 && (
+        <span className="warn">storage not persistent: the browser may evict unsynced changes</span>
+      )}
+      <button onClick={() => void replica.sync().catch(() => undefined)} disabled={offline}>
+        Sync now
+      </button>
+      {progress && progress.total > 0 && (
+        <label className="progress">
+          {progress.phase} {progress.done.toLocaleString()} / {progress.total.toLocaleString()}
+          <progress max={progress.total} value={progress.done} />
+        </label>
+      )}
+      {status.error && status.state === 'error' && <span className="warn">{status.error.message}</span>}
+    </header>
+  );
+}
