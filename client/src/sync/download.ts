@@ -9,8 +9,9 @@ import { applyServerRows, checkEpoch, outbox, type Session, type SyncContext } f
  */
 export async function download(ctx: SyncContext, session: Session): Promise<number> {
   let downloaded = 0;
+  // Each page commits its cursor, so the next page starts from the cursor the last one gave.
+  let after = await ctx.state.get('receivedGeneration', 0);
   for (;;) {
-    const after = await ctx.state.get('receivedGeneration', 0);
     const page = await ctx.transport.pull({
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
@@ -28,6 +29,7 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
       if (known.length > 0) await outbox(tx).bulkPut(known);
       await replicaState(tx).set({ receivedGeneration: page.cursor });
     });
+    after = page.cursor;
     downloaded += page.changes.length;
     if (!page.more) return downloaded;
   }
