@@ -19,7 +19,10 @@ export interface ReplicaOptions extends TransportOptions {
   IDBKeyRange?: typeof IDBKeyRange;
   /** Most changes in one upload; also the most changes one local generation holds. Default 1,000. */
   maxUploadChanges?: number;
-  /** Most changes per download page. Default 1,000. */
+  /**
+   * Most changes asked for per download page; the server may send fewer (its own ceiling, 5,000
+   * by default). Default 5,000: an initial sync takes few round trips and few transactions.
+   */
   maxDownloadChanges?: number;
   /** Background sync: interval, debounce after local writes, first backoff and its ceiling (ms). */
   syncIntervalMs?: number;
@@ -101,7 +104,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     transport,
     state,
     maxUploadChanges,
-    maxDownloadChanges: options.maxDownloadChanges ?? 1_000,
+    maxDownloadChanges: options.maxDownloadChanges ?? 5_000,
     syncTransaction: (work) =>
       db.transaction('rw', tables, (tx) => {
         syncTransactions.add(tx.idbtrans as unknown as DBCoreTransaction);
