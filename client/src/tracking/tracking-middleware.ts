@@ -121,7 +121,8 @@ async function track({ down, table, def, request, options, state }: TrackContext
     mayHoldAny(changes, trans, keys, def.name),
   ]);
   // The reads are issued before the write, so they see the rows as they were: IndexedDB runs
-  // the requests of a transaction in the order they are made.
+  // the requests of a transaction in the order they are made, and Dexie's core below this
+  // middleware makes them synchronously, in call order.
   const [befores, entries, sync, response] = await Promise.all([
     readExisting<Row>(table, trans, keys, rowsMayExist),
     readExisting<OutboxEntry>(changes, trans, outboxKeys, entriesMayExist),
