@@ -28,6 +28,45 @@ describe('push and pull over HTTP', () => {
     expect(pulledByA.cursor).toBe(1);
   });
 
+  it('changes may leave out op, baseGeneration and localGeneration: upsert, 0 and the push’s last generation', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    const b = await server.register();
+    await server.push(b.replicaId, [upsert('notes', 'n2', { title: 'from b' }, { gen: 1 })]);
+    const push = (changes: unknown[], from: number, to: number) =>
+      server.post('/v1/push', {
+        protocol: 1,
+        schemaVersion: 1,
+        replicaId: a.replicaId,
+        fromLocalGeneration: from,
+        toLocalGeneration: to,
+        changes,
+      });
+    const response = await push(
+      [
+        { table: 'notes', rowguid: 'n1', values: { title: 'new' } },
+        { table: 'notes', rowguid: 'n2', localGeneration: 3, values: { title: 'from a' } },
+      ],
+      3,
+      4,
+    );
+    expect(response.status).toBe(200);
+    const pushed = (await response.json()) as { acknowledged: number; results: { outcome: string }[] };
+    expect(pushed.acknowledged).toBe(4);
+    // n2 went up from base 0 over B's row: an insert–insert conflict, logged at its own generation.
+    expect(pushed.results.map((result) => result.outcome)).toEqual(['applied', 'conflict']);
+    expect((await server.conflicts()).conflicts).toMatchObject([
+      { rowguid: 'n2', type: 'insert-insert', localGeneration: 3 },
+    ]);
+    // A replay of generation 4 is a duplicate: the defaulted change counts as generation 4.
+    const replay = await push([{ table: 'notes', rowguid: 'n1', values: { title: 'new' } }], 4, 4);
+    expect(((await replay.json()) as { results: { outcome: string }[] }).results[0]!.outcome).toBe('duplicate');
+    const pulled = await server.pull(b.replicaId, 1);
+    expect(pulled.changes).toEqual([
+      { table: 'notes', rowguid: 'n1', generation: 2, deleted: false, values: { title: 'new' } },
+    ]);
+  });
+
   it('tombstones are downloaded', async () => {
     server = createTestServer();
     const a = await server.register();

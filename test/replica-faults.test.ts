@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OutboxEntry, Replica } from '@concord/client';
-import type { FromReplicaPull, FromReplicaPush, FromServerPull, FromServerPush } from '@concord/shared';
+import type { FromReplicaPull, FromReplicaPushInput, FromServerPull, FromServerPush } from '@concord/shared';
 import { createTestServer, type TestServer } from './support/test-server';
 import { expectConverged, openTestReplica, serverRows, type TestReplicaOptions } from './support/test-replica';
 
@@ -68,7 +68,7 @@ function wire(fault: Fault = (_, forward) => forward()) {
   return {
     fetch,
     exchanges,
-    pushes: () => exchanges.filter((e) => e.path === '/v1/push') as Exchange<FromReplicaPush, FromServerPush>[],
+    pushes: () => exchanges.filter((e) => e.path === '/v1/push') as Exchange<FromReplicaPushInput, FromServerPush>[],
     pulls: () => exchanges.filter((e) => e.path === '/v1/pull') as Exchange<FromReplicaPull, FromServerPull>[],
   };
 }
@@ -205,12 +205,16 @@ describe('lost responses', () => {
 
     const log = (await server.conflicts()).conflicts;
     expect(log).toHaveLength(2);
-    const changes = lost.request.changes;
+    // A change without its own local generation has the push's last one (the protocol default).
+    const { changes, toLocalGeneration } = lost.request;
     expect(log.filter((entry) => entry.rowguid === 'n1')).toEqual([
-      expect.objectContaining({ type: 'update-update', localGeneration: changes[0]!.localGeneration }),
+      expect.objectContaining({
+        type: 'update-update',
+        localGeneration: changes[0]!.localGeneration ?? toLocalGeneration,
+      }),
     ]);
     expect(log.filter((entry) => entry.rowguid === 's1')).toEqual([
-      expect.objectContaining({ columns: ['qty'], localGeneration: changes[1]!.localGeneration }),
+      expect.objectContaining({ columns: ['qty'], localGeneration: changes[1]!.localGeneration ?? toLocalGeneration }),
     ]);
     expect(snapshot().conflicts).toHaveLength(2);
 
@@ -416,7 +420,8 @@ describe('edits made while a sync is in flight', () => {
     expect(pending.find((entry) => entry.rowguid === 'n2')).toMatchObject({ inserted: true });
     const sent = Object.fromEntries(later[0]!.request.changes.map((change) => [change.rowguid, change]));
     expect(sent.n1).toMatchObject({ values: { body: 'added in flight' }, baseGeneration: firstResult.generation });
-    expect(sent.n2).toMatchObject({ values: { title: 'new in flight' }, baseGeneration: 0 });
+    expect(sent.n2).toMatchObject({ values: { title: 'new in flight' } });
+    expect(sent.n2).not.toHaveProperty('baseGeneration'); // 0, the protocol default, is left out
     expect(later[0]!.response!.results.map((r) => r.outcome)).toEqual(['applied', 'applied']);
     expect((await server.conflicts()).conflicts).toEqual([]);
 

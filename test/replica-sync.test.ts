@@ -78,12 +78,11 @@ describe.each(storeKinds)('$name store', (kind) => {
       expect(await a.db.table('_changes').count()).toBe(1);
       expect(await a.sync()).toMatchObject({ uploaded: 1, conflicts: 0 });
       const last = wire.pushes().at(-1)!.request as { changes: unknown[] };
+      // op 'upsert' and the push's own local generation are protocol defaults, left out on the wire.
       expect(last.changes).toEqual([
         {
           table: 'notes',
           rowguid: 'n1',
-          op: 'upsert',
-          localGeneration: expect.any(Number),
           baseGeneration: 1,
           values: { title: 'v50', rank: 50 },
           base: { title: 'v0', rank: 0 },
@@ -151,6 +150,45 @@ describe.each(storeKinds)('$name store', (kind) => {
       await expectConverged(server, a, b);
     });
 
+    it('one bulk write over new, synced and pending rows records each with its own base and one local generation', async () => {
+      start();
+      const a = await replica();
+      await a.db.table('notes').bulkPut([
+        { id: 'n2', title: 'synced', rank: 2 },
+        { id: 'n6', title: 'synced', rank: 6 },
+      ]);
+      await a.sync();
+      await a.db.table('notes').update('n6', { title: 'edited', rank: 60 });
+      await a.db.table('notes').add({ id: 'n4', title: 'pending', rank: 4 });
+      await a.db.table('notes').bulkPut([
+        { id: 'n1', title: 'new', rank: 1 },
+        { id: 'n2', title: 'synced', rank: 20 },
+        { id: 'n4', title: 'pending', rank: 40 },
+        { id: 'n6', title: 'again', rank: 60 },
+        { id: 'n9', title: 'new', rank: 9 },
+        { id: 'n1', title: 'new twice', rank: 1 },
+      ]);
+      const entries = (await a.db.table('_changes').toArray()) as Record<string, unknown>[];
+      const generations = new Set(entries.map((entry) => entry.localGeneration));
+      expect(generations.size).toBe(1);
+      expect(
+        Object.fromEntries(
+          entries.map(({ rowguid, columns, base, inserted }) => [rowguid, { columns, base, inserted }]),
+        ),
+      ).toEqual({
+        n1: { columns: ['title', 'rank'], base: {}, inserted: true },
+        n2: { columns: ['rank'], base: { rank: 2 }, inserted: false },
+        n4: { columns: ['title', 'rank'], base: {}, inserted: true },
+        n6: { columns: ['title', 'rank'], base: { title: 'synced', rank: 6 }, inserted: false },
+        n9: { columns: ['title', 'rank'], base: {}, inserted: true },
+      });
+      expect(await a.sync()).toMatchObject({ uploaded: 5, conflicts: 0, rejected: 0 });
+      const b = await replica();
+      await b.sync();
+      expect(await b.db.table('notes').get('n1')).toEqual({ id: 'n1', title: 'new twice', rank: 1 });
+      await expectConverged(server, a, b);
+    });
+
     it('a transaction larger than one upload batch gets several local generations, and no batch splits one', async () => {
       start();
       const wire = recordingFetch(server);
@@ -172,15 +210,15 @@ describe.each(storeKinds)('$name store', (kind) => {
           exchange.request as {
             fromLocalGeneration: number;
             toLocalGeneration: number;
-            changes: { localGeneration: number }[];
+            changes: { localGeneration?: number }[];
           },
       );
       expect(batches.map((batch) => batch.changes.length)).toEqual([10, 10, 5, 7]);
       for (const batch of batches) {
         expect(
           batch.changes.every(
-            (change) =>
-              change.localGeneration >= batch.fromLocalGeneration && change.localGeneration <= batch.toLocalGeneration,
+            ({ localGeneration = batch.toLocalGeneration }) =>
+              localGeneration >= batch.fromLocalGeneration && localGeneration <= batch.toLocalGeneration,
           ),
         ).toBe(true);
       }

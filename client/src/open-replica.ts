@@ -24,7 +24,11 @@ export interface ReplicaOptions extends TransportOptions {
   IDBKeyRange?: typeof IDBKeyRange;
   /** Most changes in one upload; also the most changes one local generation holds. Default 1,000. */
   maxUploadChanges?: number;
-  /** Most changes per download page (the first page of a round holds at most 1,000, so rows show early). Default 5,000. */
+  /**
+   * Most changes asked for per download page; the server may send fewer (its own ceiling, 5,000
+   * by default). Default 5,000: an initial sync takes few round trips and few transactions. The
+   * first page of a round asks for at most 1,000, so the first rows are queryable early.
+   */
   maxDownloadChanges?: number;
   /** Background sync: interval, debounce after local writes, first backoff and its ceiling (ms). */
   syncIntervalMs?: number;

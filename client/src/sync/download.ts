@@ -1,19 +1,20 @@
 import { replicaState } from '../storage/replica-state';
 import { applyServerRows, checkEpoch, outbox, type Session, type SyncContext } from './sync-context';
 
+/** The first page of a round stays small, so the first rows are queryable early in a long download. */
+const FIRST_PAGE = 1_000;
+
 /**
  * Downloads the server's changes after `receivedGeneration`, page by page. Each page is applied
  * in one transaction together with its cursor, so an interrupted download resumes exactly where
  * it stopped. A row with a pending local change keeps its local value: the server resolves it
  * when that change goes up.
  */
-/** The first page of a round stays small, so the first rows are queryable early in a long download. */
-const FIRST_PAGE = 1_000;
-
 export async function download(ctx: SyncContext, session: Session): Promise<number> {
   let downloaded = 0;
+  // Each page commits its cursor, so the next page starts from the cursor the last one gave.
+  let after = await ctx.state.get('receivedGeneration', 0);
   for (;;) {
-    const after = await ctx.state.get('receivedGeneration', 0);
     const page = await ctx.transport.pull({
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
@@ -31,6 +32,7 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
       if (known.length > 0) await outbox(tx).bulkPut(known);
       await replicaState(tx).set({ receivedGeneration: page.cursor });
     });
+    after = page.cursor;
     downloaded += page.changes.length;
     const left = page.more ? Math.max(page.generation - page.cursor, 1) : 0;
     if (downloaded + left > 0) ctx.onProgress?.({ phase: 'download', done: downloaded, total: downloaded + left });

@@ -32,7 +32,7 @@ export interface SyncProgress {
 
 export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');
 
-/** A server version of a row: its values, or null for a tombstone. */
+/** A server version of a row: its values, or null for a tombstone. Applying it takes `values` over as the row. */
 export interface ServerRow {
   table: string;
   rowguid: string;
@@ -45,8 +45,18 @@ export async function applyServerRows(tx: Tables, schema: Schema, rows: readonly
     const table = schema.tables[name];
     if (!table) continue;
     const target: Table = tx.table(name);
-    const deletes = group.filter((row) => row.values == null).map((row) => row.rowguid);
-    const puts = group.filter((row) => row.values != null).map((row) => ({ ...row.values, [table.key]: row.rowguid }));
+    const deletes: string[] = [];
+    const puts: RowValues[] = [];
+    for (const { rowguid, values } of group) {
+      if (values == null) {
+        deletes.push(rowguid);
+        continue;
+      }
+      // The values come from a parsed server answer and belong to nothing else: keying them in
+      // place saves copying every downloaded row.
+      values[table.key] = rowguid;
+      puts.push(values);
+    }
     if (deletes.length) await target.bulkDelete(deletes);
     if (puts.length) await target.bulkPut(puts);
   }

@@ -8,7 +8,7 @@ import {
   fromServerResolveConflict,
   isErrorCode,
   type FromReplicaPull,
-  type FromReplicaPush,
+  type FromReplicaPushInput,
   type FromServerConflicts,
   type FromServerPull,
   type FromServerPush,
@@ -29,7 +29,7 @@ export interface TransportOptions {
 /** How a replica talks to the server. Failures are `ConcordError`s; `details.offline` marks a network failure. */
 export interface Transport {
   register(schemaVersion: number): Promise<FromServerRegister>;
-  push(push: Omit<FromReplicaPush, 'protocol'>): Promise<FromServerPush>;
+  push(push: Omit<FromReplicaPushInput, 'protocol'>): Promise<FromServerPush>;
   pull(pull: Omit<FromReplicaPull, 'protocol'>): Promise<FromServerPull>;
   conflicts(query: Record<string, string | undefined>): Promise<FromServerConflicts>;
   resolveConflict(

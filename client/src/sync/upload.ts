@@ -1,4 +1,4 @@
-import type { FromReplicaChange, FromServerChangeResult } from '@concord/shared';
+import type { FromReplicaChangeInput, FromServerChangeResult } from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
 import { pickValues, presentColumns, sameValue } from '../tracking/row-values';
@@ -20,7 +20,10 @@ export interface UploadReport {
 
 interface Batch {
   entries: OutboxEntry[];
-  changes: FromReplicaChange[];
+  changes: FromReplicaChangeInput[];
+  /** The local generations the batch covers: those of its first and last entries. */
+  from: number;
+  to: number;
 }
 
 type Row = Record<string, unknown>;
@@ -36,12 +39,11 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
   for (;;) {
     const batch = await takeBatch(ctx);
     if (!batch) return report;
-    const gens = batch.entries.map((entry) => entry.localGeneration);
     const response = await ctx.transport.push({
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
-      fromLocalGeneration: Math.min(...gens),
-      toLocalGeneration: Math.max(...gens),
+      fromLocalGeneration: batch.from,
+      toLocalGeneration: batch.to,
       changes: batch.changes,
     });
     checkEpoch(session, response.epoch);
@@ -72,9 +74,10 @@ async function takeBatch(ctx: SyncContext): Promise<Batch | undefined> {
       if (whole.length > 0) entries = whole;
     }
     const rows = await currentRows(tx, entries);
-    const changes = entries.map((entry, i) => toChange(ctx, entry, rows[i]));
+    const to = entries[entries.length - 1]!.localGeneration;
+    const changes = entries.map((entry, i) => toChange(ctx, entry, rows[i], to));
     await replicaState(tx).set({ inFlight: last });
-    return { entries, changes };
+    return { entries, changes, from: entries[0]!.localGeneration, to };
   });
 }
 
@@ -88,11 +91,15 @@ async function currentRows(tx: Tables, entries: readonly OutboxEntry[]): Promise
   return entries.map((entry) => found.get(entry));
 }
 
-function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined): FromReplicaChange {
+/** The entry as sent: fields at their protocol default (see `fromReplicaChange`) are left out. */
+function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined, to: number): FromReplicaChangeInput {
   const { table, rowguid, localGeneration, baseGeneration } = entry;
-  if (entry.op === 'delete' || !row) return { table, rowguid, op: 'delete', localGeneration, baseGeneration };
+  const change: FromReplicaChangeInput = { table, rowguid };
+  if (entry.op === 'delete' || !row) change.op = 'delete';
+  if (localGeneration !== to) change.localGeneration = localGeneration;
+  if (baseGeneration !== 0) change.baseGeneration = baseGeneration;
+  if (change.op === 'delete' || !row) return change;
   const columns = entry.inserted ? presentColumns(ctx.schema.tables[table]!, row) : entry.columns;
-  const change: FromReplicaChange = { table, rowguid, op: 'upsert', localGeneration, baseGeneration };
   change.values = pickValues(row, columns);
   const based = columns.filter((column) => column in entry.base);
   if (based.length > 0) change.base = pickValues(entry.base, based);
@@ -108,10 +115,9 @@ function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined): F
 async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: readonly FromServerChangeResult[]) {
   // Every later edit has a newer local generation, so the entries still inside the batch's
   // range are exactly the unchanged ones: their keys suffice; only edited ones are read whole.
-  const gens = batch.entries.map((entry) => entry.localGeneration);
   const unchangedKeys = await outbox(tx)
     .where('localGeneration')
-    .between(Math.min(...gens), Math.max(...gens), true, true)
+    .between(batch.from, batch.to, true, true)
     .primaryKeys();
   const unchanged = new Set(unchangedKeys.map(([table, rowguid]) => `${table}\u0000${rowguid}`));
   const isUnchanged = (entry: OutboxEntry) => unchanged.has(`${entry.table}\u0000${entry.rowguid}`);

@@ -32,25 +32,19 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
   const { before, after, entry, localGeneration } = write;
   if (!before && !after) return entry;
   if (!entry) {
-    const baseGeneration = write.receivedGeneration;
-    const common = { table: table.name, rowguid: write.rowguid, baseGeneration, localGeneration };
-    if (!before) {
-      // A new row goes up from base 0, so the same rowguid created elsewhere is an insert–insert conflict.
-      const columns = presentColumns(table, after!);
-      return { ...common, baseGeneration: 0, op: 'upsert', columns, base: {}, inserted: true };
-    }
+    const { rowguid, receivedGeneration } = write;
+    // A new row goes up from base 0, so the same rowguid created elsewhere is an insert–insert conflict.
+    if (!before)
+      return outboxEntry(table.name, rowguid, 'upsert', presentColumns(table, after!), {}, 0, localGeneration, true);
     // A delete keeps the row's values as base, in case the row is written again before upload.
-    if (!after)
-      return {
-        ...common,
-        op: 'delete',
-        columns: [],
-        base: pickValues(before, presentColumns(table, before)),
-        inserted: false,
-      };
+    if (!after) {
+      const base = pickValues(before, presentColumns(table, before));
+      return outboxEntry(table.name, rowguid, 'delete', [], base, receivedGeneration, localGeneration, false);
+    }
     const columns = changedColumns(table, before, after);
     if (columns.length === 0) return undefined;
-    return { ...common, op: 'upsert', columns, base: pickValues(before, columns), inserted: false };
+    const base = pickValues(before, columns);
+    return outboxEntry(table.name, rowguid, 'upsert', columns, base, receivedGeneration, localGeneration, false);
   }
   if (!after) {
     if (entry.inserted && write.mayCancel) return null;
@@ -66,4 +60,18 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
     base: { ...pickValues(before, added), ...entry.base },
     localGeneration,
   };
+}
+
+/** A new entry, always built with the same shape: objects made by spreading are slow to build and to clone into IndexedDB. */
+function outboxEntry(
+  table: string,
+  rowguid: string,
+  op: OutboxEntry['op'],
+  columns: string[],
+  base: OutboxEntry['base'],
+  baseGeneration: number,
+  localGeneration: number,
+  inserted: boolean,
+): OutboxEntry {
+  return { table, rowguid, op, columns, base, baseGeneration, localGeneration, inserted };
 }

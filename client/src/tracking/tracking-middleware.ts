@@ -7,9 +7,11 @@ import type {
   Middleware,
 } from 'dexie';
 import type { Schema, TableDef } from '@concord/shared';
-import { TRACKING_TABLES, type OutboxEntry, type StateRecord } from '../storage/replica-db';
+import { TRACKING_TABLES, type OutboxEntry } from '../storage/replica-db';
 import { coalesce } from './coalesce';
+import { mayHoldAny, readExisting } from './read-existing';
 import { checkRow } from './row-values';
+import { createTransactionState } from './transaction-state';
 
 type Row = Record<string, unknown>;
 
@@ -38,7 +40,7 @@ export function createTrackingMiddleware(options: TrackingOptions): Middleware<D
     // observability), which this middleware's awaits leave; app writes still pass through them.
     level: -0.5,
     create(down) {
-      const generations = createGenerationAllocator(down.table('_state'), options.generationSize);
+      const state = createTransactionState(down.table('_state'), options.generationSize);
       const watched = new WeakSet<DBCoreTransaction>();
       // Tracked writes of one transaction run one after another, so each sees the outbox the previous left.
       const queues = new WeakMap<DBCoreTransaction, Promise<unknown>>();
@@ -71,7 +73,7 @@ export function createTrackingMiddleware(options: TrackingOptions): Middleware<D
             mutate: (request) => {
               if (options.isSyncTransaction(request.trans)) return table.mutate(request);
               watch(request.trans);
-              return serially(request.trans, () => track({ down, table, def, request, options, generations }));
+              return serially(request.trans, () => track({ down, table, def, request, options, state }));
             },
           };
         },
@@ -86,10 +88,10 @@ interface TrackContext {
   def: TableDef;
   request: DBCoreMutateRequest;
   options: TrackingOptions;
-  generations: ReturnType<typeof createGenerationAllocator>;
+  state: ReturnType<typeof createTransactionState>;
 }
 
-async function track({ down, table, def, request, options, generations }: TrackContext): Promise<DBCoreMutateResponse> {
+async function track({ down, table, def, request, options, state }: TrackContext): Promise<DBCoreMutateResponse> {
   const { trans } = request;
   let keys: string[];
   let afters: (Row | undefined)[];
@@ -113,21 +115,25 @@ async function track({ down, table, def, request, options, generations }: TrackC
 
   const changes = down.table('_changes');
   const outboxKeys = keys.map((key) => [def.name, key]);
-  const [befores, entries, state] = await Promise.all([
+  const [rowsMayExist, entriesMayExist] = await Promise.all([
     // An add fails where a row exists, so where it succeeds there was none.
-    request.type === 'add'
-      ? keys.map(() => undefined)
-      : (table.getMany({ trans, keys }) as Promise<(Row | undefined)[]>),
-    changes.getMany({ trans, keys: outboxKeys }) as Promise<(OutboxEntry | undefined)[]>,
-    readState(down, trans),
+    request.type !== 'add' && mayHoldAny(table, trans, keys),
+    mayHoldAny(changes, trans, keys, def.name),
   ]);
-
-  const response = await table.mutate(request);
+  // The reads are issued before the write, so they see the rows as they were: IndexedDB runs
+  // the requests of a transaction in the order they are made, and Dexie's core below this
+  // middleware makes them synchronously, in call order.
+  const [befores, entries, sync, response] = await Promise.all([
+    readExisting<Row>(table, trans, keys, rowsMayExist),
+    readExisting<OutboxEntry>(changes, trans, outboxKeys, entriesMayExist),
+    state.read(trans),
+    table.mutate(request),
+  ]);
 
   // Later writes to one key in the same request see the earlier ones.
   const current = new Map<string, Row | undefined>();
   const pending = new Map<string, OutboxEntry | null | undefined>();
-  const stamps = await generations(trans, keys.length);
+  const { stamps, record } = state.stamp(sync, keys.length);
   keys.forEach((key, i) => {
     if (response.failures[i]) return;
     const before = current.has(key) ? current.get(key) : befores[i];
@@ -137,9 +143,9 @@ async function track({ down, table, def, request, options, generations }: TrackC
       before,
       after: afters[i],
       entry,
-      receivedGeneration: state.receivedGeneration,
+      receivedGeneration: sync.receivedGeneration,
       localGeneration: stamps[i]!,
-      mayCancel: state.inFlight == null,
+      mayCancel: sync.inFlight == null,
     });
     current.set(key, afters[i]);
     if (next !== undefined || entry) pending.set(key, next === undefined ? entry : next);
@@ -147,41 +153,15 @@ async function track({ down, table, def, request, options, generations }: TrackC
 
   const puts = [...pending.values()].filter((entry): entry is OutboxEntry => !!entry);
   const cancelled = [...pending.entries()].filter(([, entry]) => entry === null).map(([key]) => [def.name, key]);
-  if (puts.length) await changes.mutate({ trans, type: 'put', values: puts });
-  if (cancelled.length) await changes.mutate({ trans, type: 'delete', keys: cancelled });
+  const writes: Promise<DBCoreMutateResponse>[] = [];
+  if (record) writes.push(down.table('_state').mutate({ trans, type: 'put', values: [record] }));
+  if (puts.length) writes.push(changes.mutate({ trans, type: 'put', values: puts }));
+  if (cancelled.length) writes.push(changes.mutate({ trans, type: 'delete', keys: cancelled }));
+  const written = await Promise.all(writes);
+  if (written.some((result) => result.numFailures > 0)) {
+    // A write must never commit without its record.
+    trans.abort();
+    throw new Error('the outbox could not be written; the transaction was aborted');
+  }
   return response;
-}
-
-/** The sync state a write needs: the download cursor (its base generation) and whether an upload is in flight. */
-async function readState(down: DBCore, trans: DBCoreTransaction) {
-  const keys = ['receivedGeneration', 'inFlight'];
-  const [received, inFlight] = (await down.table('_state').getMany({ trans, keys })) as (StateRecord | undefined)[];
-  return { receivedGeneration: (received?.value as number | undefined) ?? 0, inFlight: inFlight?.value };
-}
-
-/**
- * Local generations: one per transaction (read and bumped in `_state` inside it, so tabs sharing
- * the database never collide), and a new one every `size` changes, so no generation is larger
- * than one upload batch. Calls for one transaction never overlap (tracked writes run serially).
- */
-function createGenerationAllocator(state: DBCoreTable, size: number) {
-  const open = new WeakMap<DBCoreTransaction, { generation: number; used: number }>();
-  const next = async (trans: DBCoreTransaction) => {
-    const [record] = (await state.getMany({ trans, keys: ['localGeneration'] })) as (StateRecord | undefined)[];
-    const generation = ((record?.value as number | undefined) ?? 0) + 1;
-    await state.mutate({ trans, type: 'put', values: [{ key: 'localGeneration', value: generation }] });
-    return { generation, used: 0 };
-  };
-  /** The local generation of each of `count` changes. */
-  return async (trans: DBCoreTransaction, count: number): Promise<number[]> => {
-    const stamps: number[] = [];
-    let current = open.get(trans);
-    for (let i = 0; i < count; i++) {
-      if (!current || current.used === size) current = await next(trans);
-      current.used++;
-      stamps.push(current.generation);
-    }
-    if (current) open.set(trans, current);
-    return stamps;
-  };
 }

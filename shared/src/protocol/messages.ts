@@ -33,18 +33,21 @@ export const rowValues = z.custom<RowValues>(
 /**
  * One outbox entry on the wire. For `upsert`, `values` holds only the changed columns and
  * `base` their values before the first unsent edit. `baseGeneration` is the server generation
- * of the row the replica last saw (0 if never).
+ * of the row the replica last saw. Fields at their default may be left out, which keeps a
+ * one-column update small: `op` defaults to `upsert`, `baseGeneration` to 0 (a row the replica
+ * never saw from the server) and `localGeneration` to the push's `toLocalGeneration`.
  */
 export const fromReplicaChange = z.strictObject({
   table: id,
   rowguid: id,
-  op: z.enum(['upsert', 'delete']),
-  localGeneration: generation.min(1),
-  baseGeneration: generation,
+  op: z.enum(['upsert', 'delete']).default('upsert'),
+  localGeneration: generation.min(1).optional(),
+  baseGeneration: generation.default(0),
   values: rowValues.optional(),
   base: rowValues.optional(),
 });
-export type FromReplicaChange = z.infer<typeof fromReplicaChange>;
+/** A change as it may be sent: fields at their default may be absent. */
+export type FromReplicaChangeInput = z.input<typeof fromReplicaChange>;
 
 export const fromReplicaRegister = z.strictObject({
   protocol,
@@ -52,7 +55,10 @@ export const fromReplicaRegister = z.strictObject({
 });
 export type FromReplicaRegister = z.infer<typeof fromReplicaRegister>;
 
-/** A batch of changes covering local generations `fromLocalGeneration..toLocalGeneration`. */
+/**
+ * A batch of changes covering local generations `fromLocalGeneration..toLocalGeneration`.
+ * Parsing fills in every default, so each parsed change has its op, base generation and local generation.
+ */
 export const fromReplicaPush = z
   .strictObject({
     protocol,
@@ -69,12 +75,22 @@ export const fromReplicaPush = z
   .refine(
     (push) =>
       push.changes.every(
-        (change) =>
-          change.localGeneration >= push.fromLocalGeneration && change.localGeneration <= push.toLocalGeneration,
+        ({ localGeneration = push.toLocalGeneration }) =>
+          localGeneration >= push.fromLocalGeneration && localGeneration <= push.toLocalGeneration,
       ),
     { message: 'every change must lie within fromLocalGeneration..toLocalGeneration', path: ['changes'] },
-  );
-export type FromReplicaPush = z.infer<typeof fromReplicaPush>;
+  )
+  .transform((push) => {
+    // The parsed changes are fresh objects, so filling them in place copies nothing.
+    for (const change of push.changes) change.localGeneration ??= push.toLocalGeneration;
+    return push as Omit<typeof push, 'changes'> & { changes: FromReplicaChange[] };
+  });
+/** A parsed push: every change complete. */
+export type FromReplicaPush = z.output<typeof fromReplicaPush>;
+/** A push as it may be sent: changes may leave fields at their default out. */
+export type FromReplicaPushInput = z.input<typeof fromReplicaPush>;
+/** A parsed change, every default filled in. */
+export type FromReplicaChange = z.output<typeof fromReplicaChange> & { localGeneration: number };
 
 export const fromReplicaPull = z.strictObject({
   protocol,
