@@ -17,6 +17,7 @@ import {
 } from '@concord/shared';
 import type { createSyncServer } from '@concord/server';
 import { now } from './bench';
+import type { BenchResult } from './bench';
 
 export const TABLE = 'items';
 
@@ -127,4 +128,23 @@ export async function pushBothPasses(
     })),
   );
   return { insertMs: insert.ms, updateMs: update.ms };
+}
+
+/** A throughput figure held against its target: a share of the baseline and a floor in rows/s. */
+export function throughputTarget(
+  name: string,
+  value: number,
+  baseline: { name: string; value: number },
+  goal: { minRatio: number; minRowsPerSecond: number },
+): BenchResult {
+  const ratio = value / baseline.value;
+  return {
+    name,
+    value,
+    unit: 'rows/s',
+    baseline,
+    ratio,
+    target: `≥ ${goal.minRatio * 100}% of baseline and ≥ ${goal.minRowsPerSecond.toLocaleString('en-US')} rows/s`,
+    met: ratio >= goal.minRatio && value >= goal.minRowsPerSecond,
+  };
 }

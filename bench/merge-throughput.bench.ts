@@ -16,15 +16,22 @@ import Database from 'better-sqlite3';
 import type { RowValues } from '@concord/shared';
 import { createSqliteStore, createSyncServer } from '@concord/server';
 import { median, perSecond, now, type BenchResult } from './bench';
-import { TABLE, makeDataset, pushBothPasses, schema, type Dataset, type PassTimes } from './merge-passes';
+import {
+  TABLE,
+  makeDataset,
+  pushBothPasses,
+  schema,
+  throughputTarget,
+  type Dataset,
+  type PassTimes,
+} from './merge-passes';
 
 const ROWS = 10_000;
 const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
 const WARMUP_ROWS = 2_000;
 /** Measured repetitions (each on fresh files); the median is reported. */
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
-const MIN_RATIO = 0.25;
-const MIN_ROWS_PER_SECOND = 50_000;
+const GOAL = { minRatio: 0.25, minRowsPerSecond: 50_000 };
 
 function withTempDir<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -86,19 +93,6 @@ function runBaseline(data: Dataset): Promise<PassTimes> {
   });
 }
 
-function target(name: string, value: number, baseline: { name: string; value: number }): BenchResult {
-  const ratio = value / baseline.value;
-  return {
-    name,
-    value,
-    unit: 'rows/s',
-    baseline,
-    ratio,
-    target: `≥ ${MIN_RATIO * 100}% of baseline and ≥ ${MIN_ROWS_PER_SECOND.toLocaleString('en-US')} rows/s`,
-    met: ratio >= MIN_RATIO && value >= MIN_ROWS_PER_SECOND,
-  };
-}
-
 export async function run(): Promise<BenchResult[]> {
   // Warm-up on separate files, so that JIT compilation and first-use costs are not measured.
   const warmup = makeDataset(WARMUP_ROWS);
@@ -119,8 +113,13 @@ export async function run(): Promise<BenchResult[]> {
   const rows = ROWS.toLocaleString('en-US');
   const batches = `${ROWS / BATCH}×${BATCH.toLocaleString('en-US')}`;
   return [
-    target(`merge: push ${rows} new rows (${batches})`, rate(merge, 'insertMs'), baselineInsert),
-    target(`merge: push ${rows} one-column updates (${batches})`, rate(merge, 'updateMs'), baselineUpdate),
+    throughputTarget(`merge: push ${rows} new rows (${batches})`, rate(merge, 'insertMs'), baselineInsert, GOAL),
+    throughputTarget(
+      `merge: push ${rows} one-column updates (${batches})`,
+      rate(merge, 'updateMs'),
+      baselineUpdate,
+      GOAL,
+    ),
     { name: `baseline: ${baselineInsert.name} ${rows}`, value: baselineInsert.value, unit: 'rows/s' },
     { name: `baseline: ${baselineUpdate.name} ${rows}`, value: baselineUpdate.value, unit: 'rows/s' },
   ];

@@ -14,14 +14,21 @@ import type { RowValues } from '@concord/shared';
 import { createPostgresStore, createSyncServer } from '@concord/server';
 import { startPostgres } from '../test/support/postgres-server';
 import { median, now, perSecond, type BenchResult } from './bench';
-import { TABLE, makeDataset, pushBothPasses, schema, type Dataset, type PassTimes } from './merge-passes';
+import {
+  TABLE,
+  makeDataset,
+  pushBothPasses,
+  schema,
+  throughputTarget,
+  type Dataset,
+  type PassTimes,
+} from './merge-passes';
 
 const ROWS = 10_000;
 const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
 const WARMUP_ROWS = 2_000;
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
-const MIN_RATIO = 0.25;
-const MIN_ROWS_PER_SECOND = 30_000;
+const GOAL = { minRatio: 0.25, minRowsPerSecond: 30_000 };
 
 /** Runs `work` on a fresh database on the server at `adminUrl`, dropped afterwards. */
 async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<T>): Promise<T> {
@@ -93,19 +100,6 @@ function runBaseline(adminUrl: string, data: Dataset): Promise<PassTimes> {
   });
 }
 
-function target(name: string, value: number, baseline: { name: string; value: number }): BenchResult {
-  const ratio = value / baseline.value;
-  return {
-    name,
-    value,
-    unit: 'rows/s',
-    baseline,
-    ratio,
-    target: `≥ ${MIN_RATIO * 100}% of baseline and ≥ ${MIN_ROWS_PER_SECOND.toLocaleString('en-US')} rows/s`,
-    met: ratio >= MIN_RATIO && value >= MIN_ROWS_PER_SECOND,
-  };
-}
-
 export async function run(): Promise<BenchResult[]> {
   const given = process.env.CONCORD_POSTGRES_URL;
   const server = given ? undefined : await startPostgres();
@@ -128,8 +122,18 @@ export async function run(): Promise<BenchResult[]> {
     const rows = ROWS.toLocaleString('en-US');
     const batches = `${ROWS / BATCH}×${BATCH.toLocaleString('en-US')}`;
     return [
-      target(`postgres merge: push ${rows} new rows (${batches})`, rate(merge, 'insertMs'), baselineInsert),
-      target(`postgres merge: push ${rows} one-column updates (${batches})`, rate(merge, 'updateMs'), baselineUpdate),
+      throughputTarget(
+        `postgres merge: push ${rows} new rows (${batches})`,
+        rate(merge, 'insertMs'),
+        baselineInsert,
+        GOAL,
+      ),
+      throughputTarget(
+        `postgres merge: push ${rows} one-column updates (${batches})`,
+        rate(merge, 'updateMs'),
+        baselineUpdate,
+        GOAL,
+      ),
       { name: `baseline: ${baselineInsert.name} ${rows}`, value: baselineInsert.value, unit: 'rows/s' },
       { name: `baseline: ${baselineUpdate.name} ${rows}`, value: baselineUpdate.value, unit: 'rows/s' },
     ];
