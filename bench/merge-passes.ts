@@ -16,8 +16,7 @@ import {
   type RowValues,
 } from '@concord/shared';
 import type { createSyncServer } from '@concord/server';
-import { now } from './bench';
-import type { BenchResult } from './bench';
+import { now, type BenchResult } from './bench';
 
 export const TABLE = 'items';
 
