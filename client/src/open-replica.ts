@@ -43,6 +43,8 @@ export interface ReplicaOptions extends TransportOptions {
   openChannel?: ((name: string) => Channel) | null;
   /** Listen to the server's event stream and sync on its pokes while started. Default true. */
   realtime?: boolean;
+  /** An event stream silent this long (no event, not even a ping) is opened again. Default 45 s. */
+  realtimeStaleMs?: number;
   /** Ask the browser for persistent storage (`navigator.storage.persist()`). Default true. */
   persist?: boolean;
   now?: () => Date;
@@ -172,13 +174,17 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   });
   const realtime = createRealtime({
     transport,
+    staleMs: options.realtimeStaleMs ?? 45_000,
     backoffMs,
     maxBackoffMs,
     random,
     onPoke: (generation) =>
-      void state.get('receivedGeneration', 0).then((received) => {
-        if (generation > received) scheduler.syncNow();
-      }),
+      void state
+        .get('receivedGeneration', 0)
+        .then((received) => {
+          if (generation > received) scheduler.syncNow();
+        })
+        .catch(() => undefined), // the database closed meanwhile
   });
   const useRealtime = options.realtime ?? true;
   const tabs = coordinateTabs({
@@ -234,10 +240,12 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       return conflict;
     },
     async close() {
-      tabs.close();
+      // The lock passes on only after this tab's last round ends: never two syncing tabs.
+      tabs.stop();
       events?.removeEventListener('offline', goOffline);
       events?.removeEventListener('online', goOnline);
       await rounds.idle();
+      tabs.close();
       db.close();
     },
   };

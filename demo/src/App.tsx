@@ -16,7 +16,11 @@ export function App({ replica, device }: { replica: Replica; device: string }) {
           {products === 0 ? (
             <div className="empty">
               <p>No products yet on this device. Sync to receive another device's data, or create a data set.</p>
-              <button onClick={() => void seed(replica)}>Seed 3 branches and 300 products</button>
+              <button
+                onClick={() => void seed(replica).catch((error: unknown) => alert(`Seeding failed: ${String(error)}`))}
+              >
+                Seed 3 branches and 300 products
+              </button>
             </div>
           ) : (
             <ProductList replica={replica} />

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Replica } from '@concord/client';
 import type { ConflictEntry, RowValues } from '@concord/shared';
 import { useStatus } from './use-status';
@@ -12,11 +12,12 @@ export function ConflictPanel({ replica }: { replica: Replica }) {
   const { lastSyncAt, replicaId } = useStatus(replica);
   const [conflicts, setConflicts] = useState<ConflictEntry[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const reload = () =>
-    replica
-      .conflicts({ scope: 'all' })
-      .then((all) => setConflicts(all.reverse()))
-      .catch(() => undefined);
+  const latest = useRef(0);
+  const reload = async () => {
+    const asked = ++latest.current;
+    const all = await replica.conflicts({ scope: 'all' }).catch(() => undefined);
+    if (all && asked === latest.current) setConflicts(all.reverse()); // only the newest answer shows
+  };
   useEffect(() => void reload(), [lastSyncAt]); // a sync may have brought new conflicts
 
   const settle = async (id: string, choice: 'loser' | 'winner' | RowValues) => {
@@ -88,20 +89,27 @@ function EditChoice({ entry, onSubmit }: { entry: ConflictEntry; onSubmit: (valu
   const column = entry.columns[0];
   if (!column) return null;
   const numeric = typeof entry.winningValues?.[column] === 'number';
+  const value = numeric ? Number(draft) : draft;
+  // A number column takes only a finite number: anything else would be sent as null.
+  const usable = draft.trim() !== '' && (!numeric || Number.isFinite(value));
   return (
     <form
       onSubmit={(event) => {
         event.preventDefault();
-        if (draft.trim() !== '') onSubmit({ [column]: numeric ? Number(draft) : draft });
+        if (usable) onSubmit({ [column]: value });
       }}
     >
       <input
         aria-label={`new ${column}`}
         placeholder={`new ${column}`}
+        type={numeric ? 'number' : 'text'}
+        step="any"
         value={draft}
         onChange={(e) => setDraft(e.target.value)}
       />
-      <button type="submit">Use</button>
+      <button type="submit" disabled={!usable}>
+        Use
+      </button>
     </form>
   );
 }

@@ -42,8 +42,12 @@ export function ProductList({ replica }: { replica: Replica }) {
     useLiveQuery(() => db.table<Stock, string>('stock').where('productId').anyOf(ids).toArray(), [db, ids.join()]) ??
     [];
   const stockOf = new Map(stock.map((s) => [`${s.productId}/${s.branchId}`, s]));
+  // An edit the replica refuses (a value its column cannot hold) leaves the stored value shown.
   const touch = (id: string, changes: Partial<Product>) =>
-    db.table('products').update(id, { ...changes, updatedAt: new Date().toISOString() });
+    db
+      .table('products')
+      .update(id, { ...changes, updatedAt: new Date().toISOString() })
+      .catch(() => undefined);
 
   return (
     <>
@@ -85,12 +89,19 @@ export function ProductList({ replica }: { replica: Replica }) {
               {branches.map((b) => {
                 const row = stockOf.get(`${p.id}/${b.id}`);
                 if (!row) return <td key={b.id}>—</td>;
-                const set = (qty: number) => void db.table('stock').update(row.id, { qty: Math.round(qty) });
+                const set = (qty: number) =>
+                  void db
+                    .table('stock')
+                    .update(row.id, { qty: Math.round(qty) })
+                    .catch(() => undefined);
                 // Relative to the stored count, not the rendered one: quick clicks all count.
                 const bump = (delta: number) =>
-                  void db.table<Stock, string>('stock').update(row.id, (s) => {
-                    s.qty += delta;
-                  });
+                  void db
+                    .table<Stock, string>('stock')
+                    .update(row.id, (s) => {
+                      s.qty += delta;
+                    })
+                    .catch(() => undefined);
                 return (
                   <td key={b.id} className="stock">
                     <button aria-label={`less ${p.sku} at ${b.name}`} onClick={() => bump(-1)}>

@@ -1,15 +1,13 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { Replica } from '@concord/client';
-import { DEVICES, isOffline, setOffline } from './device';
+import { DEVICES, isOffline, offlineKey, setOffline } from './device';
 import { useStatus } from './use-status';
 
 /** Device, the offline switch, leader tab, pending changes, last sync, open conflicts and progress. */
 export function StatusBar({ replica, device }: { replica: Replica; device: string }) {
   const status = useStatus(replica);
   const [offline, setOfflineState] = useState(() => isOffline(device));
-  const toggle = () => {
-    const next = !offline;
-    setOffline(device, next);
+  const apply = (next: boolean) => {
     setOfflineState(next);
     if (next) replica.stop();
     else {
@@ -17,6 +15,18 @@ export function StatusBar({ replica, device }: { replica: Replica; device: strin
       void replica.sync().catch(() => undefined);
     }
   };
+  const toggle = () => {
+    setOffline(device, !offline);
+    apply(!offline);
+  };
+  // Every tab of the device follows the switch, whichever tab was clicked (and whichever leads).
+  useEffect(() => {
+    const follow = (event: StorageEvent) => {
+      if (event.key === offlineKey(device)) apply(isOffline(device));
+    };
+    window.addEventListener('storage', follow);
+    return () => window.removeEventListener('storage', follow);
+  });
   const { progress } = status;
   return (
     <header className="status-bar">

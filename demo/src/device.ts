@@ -11,7 +11,7 @@ export function currentDevice(): string {
   return asked && /^[A-Z0-9]{1,8}$/.test(asked) ? asked : 'A';
 }
 
-const offlineKey = (device: string) => `concord-demo-offline-${device}`;
+export const offlineKey = (device: string) => `concord-demo-offline-${device}`;
 
 export function isOffline(device: string): boolean {
   return localStorage.getItem(offlineKey(device)) === '1';

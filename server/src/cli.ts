@@ -65,7 +65,8 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`concord: ${signal} received, shutting down`);
     server.close(() => void store.close().then(() => process.exit(0)));
-    // Event streams stay open until their replicas go: end them so the close can finish.
+    // Event streams stay open until their replicas go, so every connection is ended: a request
+    // cut mid-way loses only its answer, and its replica sends it again (uploads are idempotent).
     if ('closeAllConnections' in server) server.closeAllConnections();
     setTimeout(() => process.exit(1), 5_000).unref();
   };

@@ -6,6 +6,11 @@ export interface RealtimeOptions {
   onPoke(generation: number): void;
   /** The stream opened (`true`) or dropped (`false`). */
   onConnection?(connected: boolean): void;
+  /**
+   * A stream silent this long is taken for dead (a sleeping laptop, a proxy that dropped it) and
+   * opened again. The server pings every 15 s by default.
+   */
+  staleMs: number;
   /** First reconnect delay; doubles per failure up to `maxBackoffMs`, with jitter. */
   backoffMs: number;
   maxBackoffMs: number;
@@ -31,20 +36,30 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   let failures = 0;
 
   const connect = async (controller: AbortController) => {
+    const connection = new AbortController(); // this stream only: the watchdog ends it
+    const end = () => connection.abort();
+    controller.signal.addEventListener('abort', end);
+    let watchdog = setTimeout(end, options.staleMs);
     try {
-      const body = await options.transport.events(controller.signal);
+      const body = await options.transport.events(connection.signal);
       for await (const event of serverSentEvents(body)) {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(end, options.staleMs);
         if (event.type === 'hello') {
           failures = 0;
           options.onConnection?.(true);
         }
-        const generation = (JSON.parse(event.data || '{}') as { generation?: unknown }).generation;
-        if ((event.type === 'hello' || event.type === 'poke') && typeof generation === 'number') {
+        const generation = generationOf(event.data);
+        if ((event.type === 'hello' || event.type === 'poke') && generation !== undefined) {
           options.onPoke(generation);
         }
       }
     } catch {
-      // A failed or dropped stream is retried below; sync itself reports network errors.
+      // A failed, dropped or stale stream is opened again below; sync itself reports network errors.
+    } finally {
+      clearTimeout(watchdog);
+      end();
+      controller.signal.removeEventListener('abort', end);
     }
     if (controller.signal.aborted) return;
     options.onConnection?.(false);
@@ -71,6 +86,16 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       if (abort) open();
     },
   };
+}
+
+/** The `generation` of an event's JSON data; undefined for anything else (a proxy's junk included). */
+function generationOf(data: string): number | undefined {
+  try {
+    const { generation } = JSON.parse(data) as { generation?: unknown };
+    return typeof generation === 'number' ? generation : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 interface ServerSentEvent {
@@ -106,6 +131,6 @@ async function* serverSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerat
       }
     }
   } finally {
-    reader.releaseLock();
+    await reader.cancel().catch(() => undefined); // closes the connection, however the loop ended
   }
 }

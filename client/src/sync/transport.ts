@@ -24,6 +24,8 @@ export interface TransportOptions {
   fetch?: typeof fetch;
   /** A bearer token, or a function giving the current one. */
   token?: string | (() => string | undefined | Promise<string | undefined>);
+  /** A request not answered within this time fails like a lost connection (the event stream excepted). Default 60 s. */
+  timeoutMs?: number;
 }
 
 /** How a replica talks to the server. Failures are `ConcordError`s; `details.offline` marks a network failure. */
@@ -44,6 +46,7 @@ export function createHttpTransport({
   url,
   fetch: fetchFn = globalThis.fetch.bind(globalThis),
   token,
+  timeoutMs = 60_000,
 }: TransportOptions): Transport {
   const base = url.replace(/\/+$/, '');
   const request = async (path: string, accept: string, body?: unknown, signal?: AbortSignal) => {
@@ -56,7 +59,7 @@ export function createHttpTransport({
         method: body === undefined ? 'GET' : 'POST',
         headers,
         body: body === undefined ? undefined : JSON.stringify({ protocol: PROTOCOL_VERSION, ...body }),
-        signal,
+        signal: signal ?? AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new ConcordError(

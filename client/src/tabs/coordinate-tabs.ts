@@ -61,6 +61,9 @@ export function coordinateTabs(options: TabsOptions) {
     if (message.type === 'status') {
       status.update(message.status);
       options.refresh();
+    } else if (message.type === 'leader') {
+      // A new tab leads: requests the previous leader never answered go to it.
+      for (const id of asked.keys()) channel.post({ type: 'sync', id });
     } else if (message.type === 'synced') {
       const waiting = asked.get(message.id);
       asked.delete(message.id);
@@ -80,7 +83,10 @@ export function coordinateTabs(options: TabsOptions) {
     leader = isLeader;
     status.update({ leader: isLeader });
     if (!isLeader) return background.stop();
+    // A round the previous leader was running ended with it.
+    if (status.get().state === 'syncing') status.update({ state: 'idle', progress: null });
     if (wanted) background.start();
+    channel.post({ type: 'leader' });
     shareStatus();
     // Requests this tab sent to the previous leader are answered here now.
     for (const [, waiting] of asked) options.localSync().then(waiting.resolve, waiting.reject);

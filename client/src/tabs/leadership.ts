@@ -36,7 +36,10 @@ export function createLeadership(
         lead();
         return held;
       })
-      .catch(() => undefined);
+      // No lock to be had (a sandboxed frame): sync directly, as without Web Locks.
+      .catch(() => {
+        if (!released && !isLeader) lead();
+      });
   }
   return {
     get isLeader() {

@@ -10,6 +10,8 @@ export type TabMessage =
   | { type: 'status'; status: SharedStatus }
   /** A tab opened and wants the leader's status. */
   | { type: 'hello' }
+  /** This tab leads now (the previous leader closed or crashed). */
+  | { type: 'leader' }
   /** A tab wrote to the replica: the leader should sync soon. */
   | { type: 'wrote' }
   /** A tab asks the leader for a sync round now; `id` matches the answer. */
@@ -35,9 +37,16 @@ export function createTabChannel(
   onMessage: (message: TabMessage) => void,
 ): TabChannel {
   const channel = open?.(name);
+  let closed = false;
   channel?.addEventListener('message', (event) => onMessage(event.data as TabMessage));
   return {
-    post: (message) => channel?.postMessage(message),
-    close: () => channel?.close(),
+    // A closed channel throws on post; late messages (a round that ends after close) are dropped.
+    post: (message) => {
+      if (!closed) channel?.postMessage(message);
+    },
+    close: () => {
+      closed = true;
+      channel?.close();
+    },
   };
 }

@@ -18,15 +18,16 @@ export interface EventEnvironment {
 export function eventRoutes(env: EventEnvironment) {
   return new Hono().get('/events', (c) =>
     streamSSE(c, async (stream) => {
-      const { generation, epoch } = await env.store.meta();
       let wake: () => void = () => undefined;
       const pokes: number[] = [];
+      // Subscribed before reading the generation, so no commit falls between hello and the first poke.
       const unsubscribe = env.pokes.subscribe((newest) => {
         pokes.push(newest);
         wake();
       });
       stream.onAbort(() => wake());
       try {
+        const { generation, epoch } = await env.store.meta();
         await stream.writeSSE({ event: 'hello', data: JSON.stringify({ generation, epoch }) });
         while (!stream.aborted && !stream.closed) {
           const newest = pokes.length > 0 ? Math.max(...pokes.splice(0)) : undefined;
