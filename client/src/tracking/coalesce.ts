@@ -56,7 +56,9 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
     if (entry.inserted && write.mayCancel) return null;
     return { ...entry, op: 'delete', localGeneration };
   }
-  const fresh = before ? changedColumns(table, before, after) : presentColumns(table, after);
+  // A row written again after a pending delete is a new row: it replaces the old one wholly, so
+  // every column goes up (null where the new row has none).
+  const fresh = before ? changedColumns(table, before, after) : [...table.columnNames];
   if (before && fresh.length === 0) return undefined;
   const added = fresh.filter((column) => !entry.columns.includes(column));
   return {

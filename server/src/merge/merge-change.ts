@@ -77,8 +77,12 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
   const foreign = (version: { generation: number; writer: string }) =>
     version.generation > change.baseGeneration && version.writer !== replica.id;
   const rowMoved = foreign(stored) || Object.values(stored.columns ?? {}).some(foreign);
+  // An upsert onto a tombstone its writer has seen, or an insert (base 0), creates the row anew:
+  // the deleted row's columns must not come back. Only an update that missed the delete builds on them.
+  const recreated = stored.deleted && (change.baseGeneration === 0 || !foreign(stored));
+  const prior = recreated ? {} : stored.values;
   const client: ConflictVersion = {
-    values: deletes ? null : { ...stored.values, ...changed },
+    values: deletes ? null : { ...prior, ...changed },
     replicaId: replica.id,
     priority: replica.priority,
   };
@@ -116,7 +120,7 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
       return { outcome: 'conflict', write: clientWrite, conflicts: [conflict] };
     case 'merge': {
       const priority = Math.max(stored.priority, replica.priority);
-      const values = { ...stored.values, ...changed, ...resolution.values };
+      const values = { ...prior, ...changed, ...resolution.values };
       return {
         outcome: 'conflict',
         write: { values, deleted: false, priority, touched: touch(Object.keys(values), priority) },
