@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import { createTestServer, type TestServer } from '../support/test-server';
-import { expectConverged, openTestReplica, serverRows } from '../support/test-replica';
+import { expectConverged, openTestReplica, serverRows, type TestReplicaOptions } from '../support/test-replica';
 
 /** Regressions found by the seeded fuzz harness (test/fuzz/harness.ts), each reduced by hand. */
 
@@ -11,8 +11,8 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((replica) => replica.close()));
   await server?.close();
 });
-const replica = async () => {
-  const opened = await openTestReplica(server);
+const replica = async (options: TestReplicaOptions = {}) => {
+  const opened = await openTestReplica(server, options);
   open.push(opened);
   return opened;
 };
@@ -72,5 +72,30 @@ describe('fuzz regressions', () => {
 
     await expectConverged(server, a, b);
     expect((await serverRows(server)).stock!.s3).toEqual({ sku: 'S3', price: 19.5 });
+  });
+  it('a column cleared after an insert whose upload lost its response is cleared on the server too', async () => {
+    server = createTestServer();
+    let loseResponse = false;
+    const a = await replica({
+      fetch: async (input, init) => {
+        const response = await server.app.request(input as string, init);
+        if (loseResponse && String(input).endsWith('/v1/push')) {
+          loseResponse = false;
+          throw new TypeError('response lost');
+        }
+        return response;
+      },
+    });
+    const b = await replica();
+    await a.db.table('notes').add({ id: 'n1', title: 'first', rank: 2 });
+    loseResponse = true;
+    await expect(a.sync()).rejects.toThrow('response lost');
+    // The server has the insert; the replica cannot know it. Now the row loses its rank.
+    await a.db.table('notes').put({ id: 'n1', title: 'second' });
+    await a.sync();
+    await b.sync();
+
+    await expectConverged(server, a, b);
+    expect((await serverRows(server)).notes!.n1).toEqual({ title: 'second' });
   });
 });

@@ -67,5 +67,8 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
     columns: [...entry.columns, ...added],
     base: { ...pickValues(before, added), ...entry.base },
     localGeneration,
+    // An insert edited while an upload is in flight may already be at the server: from now on
+    // its changed columns go up as they are, nulls included, not only the columns the row has.
+    inserted: entry.inserted && write.mayCancel,
   };
 }
