@@ -132,24 +132,25 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
       }
       return;
     }
-    if (!current || (result.outcome !== 'applied' && result.outcome !== 'merged')) return;
+    if (!current) return;
     const row = rowsNow[editedRows.get(sent)!];
     const sentValues = batch.changes[i]!.values ?? {};
+    // The server has judged what was sent: only columns edited again since stay pending, or a
+    // value it merged or resolved away would go up again and undo its decision.
     const columns = current.columns.filter(
       (column) => !(column in sentValues) || !sameValue(row?.[column], sentValues[column]),
     );
+    const took = result.outcome === 'applied' || result.outcome === 'merged';
     if (current.op === 'upsert' && columns.length === 0) done.push([sent.table, sent.rowguid]);
-    else {
+    else if (took) {
       const base = { ...current.base, ...sentValues };
       rebased.push({ ...current, columns, base, baseGeneration: result.generation, inserted: false });
-    }
-    // A merge brought in other replicas' columns: take them, keeping the columns still pending.
-    if (result.outcome === 'merged' && result.values && row && current.op === 'upsert') {
-      serverRows.push({
-        table: sent.table,
-        rowguid: sent.rowguid,
-        values: { ...result.values, ...pickValues(row, columns) },
-      });
+    } else rebased.push({ ...current, columns, inserted: false });
+    // Take the server's version of the columns no longer pending (a merge brought in other
+    // replicas' columns, or a resolution kept another value), keeping the pending ones.
+    if (result.outcome !== 'applied' && row && current.op === 'upsert') {
+      const values = result.values ? { ...result.values, ...pickValues(row, columns) } : null;
+      if (values || columns.length === 0) serverRows.push({ table: sent.table, rowguid: sent.rowguid, values });
     }
   });
   await outbox(tx).bulkDelete(done);

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Replica } from '@concord/client';
+import type { Resolver } from '@concord/shared';
+import { createTestServer, type TestServer } from '../support/test-server';
+import { expectConverged, openTestReplica, serverRows, type TestReplicaOptions } from '../support/test-replica';
+
+/**
+ * Regressions found while fuzzing: an edit the server has already merged must not go up again
+ * after a later edit of the same row, or it overwrites the merge it lost.
+ */
+
+/** The larger number wins, as a merge (so the merged row is written on the uploader's behalf). */
+const larger: Resolver = {
+  name: 'larger',
+  resolve: ({ server, client, columns }) => ({
+    kind: 'merge',
+    values: Object.fromEntries(
+      columns.map((c) => [c, Math.max(Number(server.values?.[c] ?? 0), Number(client.values?.[c] ?? 0))]),
+    ),
+  }),
+};
+
+let server: TestServer;
+const open: Replica[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((replica) => replica.close()));
+  await server?.close();
+});
+const replica = async (options: TestReplicaOptions = {}) => {
+  const opened = await openTestReplica(server, options);
+  open.push(opened);
+  return opened;
+};
+
+/** A fetch that runs `before` once, just before the next push leaves, and may lose that push's response. */
+function pushHook(options: { before?: () => Promise<void>; loseResponse?: boolean }) {
+  let armed = false;
+  return {
+    arm: () => (armed = true),
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      const push = armed && String(input).endsWith('/v1/push');
+      if (push) armed = false;
+      if (push) await options.before?.();
+      const response = await server.app.request(input as string, init);
+      if (push && options.loseResponse) throw new TypeError('response lost');
+      return response;
+    },
+  };
+}
+
+describe.each([
+  ['notes', 'rank', 'title', 'later'],
+  ['stock', 'qty', 'sku', 'later'],
+] as const)('%s: a merged edit is not sent again', (table, column, other, later) => {
+  const setUp = async (a: Replica, b: Replica) => {
+    await a.db.table(table).add({ id: 'r1', [column]: 10, [other]: 'first' });
+    await a.sync();
+    await b.sync();
+    await b.db.table(table).update('r1', { [column]: 50 });
+    await b.sync();
+    await a.db.table(table).update('r1', { [column]: 30 });
+  };
+
+  it('a row edited again while its conflicting upload is in flight keeps the merged value', async () => {
+    server = createTestServer({ resolvers: { default: larger } });
+    const late: { a?: Replica } = {};
+    const hook = pushHook({
+      before: async () => void (await late.a!.db.table(table).update('r1', { [other]: later })),
+    });
+    const a = (late.a = await replica({ fetch: hook.fetch }));
+    const b = await replica();
+    await setUp(a, b);
+    hook.arm();
+    await a.sync();
+    await a.sync();
+    await b.sync();
+
+    await expectConverged(server, a, b);
+    expect((await serverRows(server))[table]!.r1).toMatchObject({ [column]: 50, [other]: later });
+  });
+});
