@@ -78,4 +78,41 @@ describe.each([
     await expectConverged(server, a, b);
     expect((await serverRows(server))[table]!.r1).toMatchObject({ [column]: 50, [other]: later });
   });
+
+  it('a row edited again after its conflicting upload lost its response keeps the merged value', async () => {
+    server = createTestServer({ resolvers: { default: larger } });
+    const hook = pushHook({ loseResponse: true });
+    const a = await replica({ fetch: hook.fetch });
+    const b = await replica();
+    await setUp(a, b);
+    hook.arm();
+    await expect(a.sync()).rejects.toThrow('response lost');
+    await a.db.table(table).update('r1', { [other]: later });
+    await a.sync();
+    await b.sync();
+
+    await expectConverged(server, a, b);
+    expect((await serverRows(server))[table]!.r1).toMatchObject({ [column]: 50, [other]: later });
+  });
+});
+
+describe('a lost push answer', () => {
+  it('a row edited again after its upload lost its response still takes the columns the server merged in', async () => {
+    server = createTestServer({ resolvers: { default: { name: 'client', resolve: () => ({ kind: 'client' }) } } });
+    const hook = pushHook({ loseResponse: true });
+    const a = await replica({ fetch: hook.fetch });
+    const b = await replica();
+    await b.db.table('notes').add({ id: 'n3', body: 'from b' });
+    await b.sync();
+    // An insert of the same rowguid: the uploaded version wins, over b's row, so b's body stays.
+    await a.db.table('notes').add({ id: 'n3', rank: 1 });
+    hook.arm();
+    await expect(a.sync()).rejects.toThrow('response lost');
+    await a.db.table('notes').put({ id: 'n3', rank: 3 });
+    await a.sync();
+    await b.sync();
+
+    await expectConverged(server, a, b);
+    expect((await serverRows(server)).notes!.n3).toEqual({ body: 'from b', rank: 3 });
+  });
 });

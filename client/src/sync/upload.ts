@@ -29,11 +29,13 @@ type Row = Record<string, unknown>;
  * Uploads the outbox in local-generation order, in batches that never split a local
  * generation. Each response is applied at once: acknowledged entries leave the outbox and
  * rows the server resolved or rejected take the server's values — unless edited meanwhile.
+ * A batch whose answer never came is sent again exactly as it was before anything newer, so
+ * its answer (a replay if the server had applied it) settles what it carried.
  */
 export async function upload(ctx: SyncContext, session: Session): Promise<UploadReport> {
   const report: UploadReport = { uploaded: 0, conflicts: 0, rejected: 0 };
   for (;;) {
-    const batch = await takeBatch(ctx);
+    const batch = (await ctx.state.get<Batch | null>('inFlightBatch', null)) ?? (await takeBatch(ctx));
     if (!batch) return report;
     const gens = batch.entries.map((entry) => entry.localGeneration);
     const response = await ctx.transport.push({
@@ -46,7 +48,7 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
     checkEpoch(session, response.epoch);
     await ctx.syncTransaction(async (tx) => {
       await settle(ctx, tx, batch, response.results);
-      await replicaState(tx).set({ sentGeneration: response.acknowledged, inFlight: null });
+      await replicaState(tx).set({ sentGeneration: response.acknowledged, inFlight: null, inFlightBatch: null });
     });
     report.uploaded += batch.changes.length;
     report.conflicts += response.results.filter((result) => result.outcome === 'conflict').length;
@@ -71,7 +73,7 @@ async function takeBatch(ctx: SyncContext): Promise<Batch | undefined> {
     }
     const rows = await currentRows(tx, entries);
     const changes = entries.map((entry, i) => toChange(ctx, entry, rows[i]));
-    await replicaState(tx).set({ inFlight: last });
+    await replicaState(tx).set({ inFlight: last, inFlightBatch: { entries, changes } });
     return { entries, changes };
   });
 }
