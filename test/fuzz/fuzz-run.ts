@@ -93,7 +93,7 @@ export async function checkFuzz(settings: FuzzSettings, options: RunOptions = {}
 export async function assertFuzz(settings: FuzzSettings, options: RunOptions = {}): Promise<void> {
   const details = await checkFuzz(settings, options);
   if (!details.failed) return;
-  const replay = `FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath} FUZZ_RUNS=1`;
+  const replay = `FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath} FUZZ_OPS=${settings.ops} FUZZ_RUNS=1`;
   const message = fc.defaultReportMessage(details) ?? 'the fuzz property failed';
   const error = details.errorInstance;
   const verdict = error instanceof Error ? error.message : String(error);
