@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import type { Resolver } from '@concord/shared';
 import { createTestServer, type TestServer } from '../support/test-server';
+import { resolverConfig } from './fuzz-config';
 import { expectConverged, openTestReplica, serverRows, type TestReplicaOptions } from '../support/test-replica';
 
 /**
@@ -33,7 +34,7 @@ const replica = async (options: TestReplicaOptions = {}) => {
 };
 
 /** A fetch that runs `before` once, just before the next push leaves, and may lose that push's response. */
-function pushHook(options: { before?: () => Promise<void>; loseResponse?: boolean }) {
+function pushHook(options: { before?: () => Promise<void>; loseResponse?: boolean; dropRequest?: boolean }) {
   let armed = false;
   return {
     arm: () => (armed = true),
@@ -41,6 +42,7 @@ function pushHook(options: { before?: () => Promise<void>; loseResponse?: boolea
       const push = armed && String(input).endsWith('/v1/push');
       if (push) armed = false;
       if (push) await options.before?.();
+      if (push && options.dropRequest) throw new TypeError('request lost');
       const response = await server.app.request(input as string, init);
       if (push && options.loseResponse) throw new TypeError('response lost');
       return response;
@@ -114,5 +116,42 @@ describe('a lost push answer', () => {
 
     await expectConverged(server, a, b);
     expect((await serverRows(server)).notes!.n3).toEqual({ body: 'from b', rank: 3 });
+  });
+});
+
+describe("a merge written on the uploader's behalf before it knew", () => {
+  /** Row tracking, numbers merged by their maximum; b's row is at the server, a's insert of it is not. */
+  const start = async (first: Record<string, unknown>) => {
+    server = createTestServer({ resolvers: resolverConfig('max-merge') });
+    const hook = pushHook({ dropRequest: true });
+    const a = await replica({ fetch: hook.fetch });
+    const b = await replica();
+    await b.db.table('notes').add({ id: 'n0', rank: 10 });
+    await b.sync();
+    await a.db.table('notes').add({ id: 'n0', ...first });
+    hook.arm();
+    await expect(a.sync()).rejects.toThrow('request lost');
+    return { a, b };
+  };
+
+  it("an edit made before the replica saw the merge still conflicts with the other replica's value", async () => {
+    const { a, b } = await start({ title: 'from a' });
+    await a.db.table('notes').update('n0', { rank: 7 });
+    await a.sync();
+    await b.sync();
+
+    await expectConverged(server, a, b);
+    expect((await serverRows(server)).notes!.n0).toEqual({ title: 'from a', rank: 10 });
+  });
+
+  it("a delete made before the replica saw the merge conflicts with the other replica's row", async () => {
+    const { a, b } = await start({ rank: 1 });
+    await a.db.table('notes').delete('n0');
+    await a.sync();
+    await b.sync();
+
+    await expectConverged(server, a, b);
+    expect((await serverRows(server)).notes!.n0).toEqual({ rank: 10 });
+    expect((await server.conflicts()).conflicts.map((c) => c.type)).toEqual(['insert-insert', 'delete-update']);
   });
 });

@@ -90,7 +90,11 @@ async function currentRows(tx: Tables, entries: readonly OutboxEntry[]): Promise
 
 function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined): FromReplicaChange {
   const { table, rowguid, localGeneration, baseGeneration } = entry;
-  if (entry.op === 'delete' || !row) return { table, rowguid, op: 'delete', localGeneration, baseGeneration };
+  if (entry.op === 'delete' || !row) {
+    // The values the delete was made over, so that the server sees whether they were the latest.
+    const base = Object.keys(entry.base).length > 0 ? { base: entry.base } : {};
+    return { table, rowguid, op: 'delete', localGeneration, baseGeneration, ...base };
+  }
   const columns = entry.inserted ? presentColumns(ctx.schema.tables[table]!, row) : entry.columns;
   const change: FromReplicaChange = { table, rowguid, op: 'upsert', localGeneration, baseGeneration };
   change.values = pickValues(row, columns);
@@ -147,7 +151,11 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
     else if (took) {
       const base = { ...current.base, ...sentValues };
       rebased.push({ ...current, columns, base, baseGeneration: result.generation, inserted: false });
-    } else rebased.push({ ...current, columns, inserted: false });
+    } else {
+      // The server holds what was sent as this replica's own (replayed or resolved): later edits
+      // build on those values, so it can tell them from a version they never saw.
+      rebased.push({ ...current, columns, base: { ...current.base, ...sentValues }, inserted: false });
+    }
     // Take the server's version of the columns no longer pending (a merge brought in other
     // replicas' columns, or a resolution kept another value), keeping the pending ones.
     if (result.outcome !== 'applied' && row && current.op === 'upsert') {
