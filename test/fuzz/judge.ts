@@ -10,14 +10,16 @@ import {
   rowDifferences,
   storeRows,
   unaccountedWrites,
+  undoneResolutions,
   type Check,
 } from './oracle';
 import type { WriteRecord } from './writes';
 
 /**
  * The oracle, after the final fault-free sync: no unexpected server error; every replica's rows
- * equal the server's; no outbox entry left; no conflict logged twice for one change; every write
- * accounted for. Calls `fail` with every check that failed; records the conflict log in `report`.
+ * equal the server's; no outbox entry left; no conflict logged twice for one change; no
+ * resolution undone; every write accounted for. Calls `fail` with every check that failed;
+ * records the conflict log in `report`.
  */
 export async function judge(
   server: FuzzServer,
@@ -43,6 +45,8 @@ export async function judge(
   report.conflicts = log;
   const duplicates = duplicateConflicts(log);
   if (duplicates.length > 0) failures.push(['duplicates', duplicates]);
+  const undone = undoneResolutions(log, final);
+  if (undone.length > 0) failures.push(['resolutions', undone]);
   const lost = unaccountedWrites({
     schema: fuzzSchema,
     writes,

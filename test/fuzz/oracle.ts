@@ -5,7 +5,8 @@ import type { Store } from '@concord/server';
 import type { Delivery } from './network';
 import type { WriteRecord } from './writes';
 
-export type Check = 'final-sync' | 'server-errors' | 'convergence' | 'accounting' | 'duplicates' | 'outbox';
+export type Check =
+  'final-sync' | 'server-errors' | 'convergence' | 'accounting' | 'duplicates' | 'resolutions' | 'outbox';
 
 /** The oracle's verdict on a run: which checks failed, and why. */
 export class OracleFailure extends Error {
@@ -83,6 +84,35 @@ export function duplicateConflicts(log: readonly ConflictEntry[]): string[] {
     const first = seen.get(key);
     if (first) lines.push(`${key}: entries ${first.id} and ${entry.id}`);
     else seen.set(key, entry);
+  }
+  return lines;
+}
+
+/**
+ * (d) No resolution is undone: a value that lost a logged conflict to another value of its
+ * column (values are unique per write) must not be final, unless a conflict logged it as a
+ * winner too (a merge that chose it). Only a re-sent copy of the losing change could bring it
+ * back. A delete that won is left out: an update that missed it may bring the row back.
+ */
+export function undoneResolutions(log: readonly ConflictEntry[], final: Rows): string[] {
+  const lines: string[] = [];
+  for (const entry of log) {
+    const row = final[entry.table]?.[entry.rowguid];
+    if (!row || !entry.losingValues || !entry.winningValues) continue;
+    for (const [column, value] of Object.entries(entry.losingValues)) {
+      if (value === null || typeof value === 'boolean' || !(column in entry.winningValues)) continue;
+      if (!isDeepStrictEqual(row[column], value)) continue;
+      const won = log.some(
+        (other) =>
+          other.table === entry.table &&
+          other.rowguid === entry.rowguid &&
+          isDeepStrictEqual(other.winningValues?.[column], value),
+      );
+      if (!won)
+        lines.push(
+          `${entry.table}/${entry.rowguid}.${column}=${JSON.stringify(value)} lost conflict ${entry.id} but is final`,
+        );
+    }
   }
   return lines;
 }

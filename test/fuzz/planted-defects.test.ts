@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { ConflictEntry } from '@concord/shared';
 import type { Store, StoreTransaction } from '@concord/server';
 import { checkFuzz } from './fuzz-run';
 import { OracleFailure, runCase, type RunOptions } from './harness';
 import type { WireDefect } from './network';
 import type { FuzzCase, Op } from './ops';
+import { undoneResolutions } from './oracle';
 
 /** A test that cannot fail is a defect: these plant bugs and assert that the oracle reports them. */
 
@@ -93,4 +95,32 @@ describe('the fuzz oracle catches planted defects', () => {
     expect(counterexample.ops.length).toBeLessThanOrEqual(3);
     expect((details.errorInstance as OracleFailure).checks).toContain('convergence');
   }, 120_000);
+});
+
+describe('the resolutions check', () => {
+  const entry: ConflictEntry = {
+    id: 'c1',
+    table: 'notes',
+    rowguid: 'n1',
+    columns: ['rank'],
+    type: 'update-update',
+    resolver: 'priority',
+    status: 'resolved',
+    winner: 'r1',
+    loser: 'r2',
+    winningValues: { rank: 10 },
+    losingValues: { rank: 7 },
+    reason: 'priority: the server version wins',
+    replicaId: 'r2',
+    localGeneration: 1,
+    generation: 2,
+    createdAt: '2024-01-01T00:00:00.000Z',
+  };
+
+  it('reports a value that lost a logged conflict but is final, as a re-sent losing change leaves it', () => {
+    expect(undoneResolutions([entry], { notes: { n1: { rank: 7 } } })).toEqual([
+      'notes/n1.rank=7 lost conflict c1 but is final',
+    ]);
+    expect(undoneResolutions([entry], { notes: { n1: { rank: 10 } } })).toEqual([]);
+  });
 });
