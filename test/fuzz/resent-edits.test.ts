@@ -6,8 +6,10 @@ import { resolverConfig } from './fuzz-config';
 import { expectConverged, openTestReplica, serverRows, type TestReplicaOptions } from '../support/test-replica';
 
 /**
- * Regressions found while fuzzing: an edit the server has already merged must not go up again
- * after a later edit of the same row, or it overwrites the merge it lost.
+ * Regressions found while fuzzing, around edits made while a push was in flight or after its
+ * answer was lost: an edit the server has already merged must not go up again and overwrite the
+ * merge it lost, the replica must learn what the merge brought in, and its later edits must
+ * still conflict with other replicas' values that the merge kept.
  */
 
 /** The larger number wins, as a merge (so the merged row is written on the uploader's behalf). */
