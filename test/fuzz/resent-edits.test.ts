@@ -157,3 +157,32 @@ describe("a merge written on the uploader's behalf before it knew", () => {
     expect((await server.conflicts()).conflicts.map((c) => c.type)).toEqual(['insert-insert', 'delete-update']);
   });
 });
+
+describe('a column-tracked merge', () => {
+  it('an edit made while its merged upload was in flight still conflicts with a newer value of that column', async () => {
+    server = createTestServer();
+    const late: { a?: Replica } = {};
+    const hook = pushHook({ before: async () => void (await late.a!.db.table('stock').update('s0', { seen: AFTER })) });
+    const a = (late.a = await replica({ fetch: hook.fetch }));
+    const b = await replica();
+    await a.db.table('stock').add({ id: 's0', sku: 'S0' });
+    await a.sync();
+    await b.sync();
+    await b.db.table('stock').update('s0', { seen: FROM_B });
+    await b.sync();
+    // a has not seen b's date; its qty merges with it, and its own date is written meanwhile.
+    await a.db.table('stock').update('s0', { qty: 5 });
+    hook.arm();
+    await a.sync();
+    await a.sync();
+    await b.sync();
+
+    await expectConverged(server, a, b);
+    expect((await serverRows(server)).stock!.s0).toEqual({ sku: 'S0', qty: 5, seen: FROM_B });
+    const { conflicts } = await server.conflicts();
+    expect(conflicts.map((c) => [c.columns, c.losingValues])).toEqual([[['seen'], { seen: AFTER }]]);
+  });
+});
+
+const FROM_B = '2024-02-01T00:00:00.000Z';
+const AFTER = '2024-03-01T00:00:00.000Z';

@@ -146,15 +146,14 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
     const columns = current.columns.filter(
       (column) => !(column in sentValues) || !sameValue(row?.[column], sentValues[column]),
     );
-    const took = result.outcome === 'applied' || result.outcome === 'merged';
     if (current.op === 'upsert' && columns.length === 0) done.push([sent.table, sent.rowguid]);
-    else if (took) {
+    else {
+      // The server holds what was sent as this replica's own: later edits build on those values.
+      // Only a plain apply proves no other replica's change came between, so only then do they
+      // build on its generation; otherwise they must still meet what they never saw.
       const base = { ...current.base, ...sentValues };
-      rebased.push({ ...current, columns, base, baseGeneration: result.generation, inserted: false });
-    } else {
-      // The server holds what was sent as this replica's own (replayed or resolved): later edits
-      // build on those values, so it can tell them from a version they never saw.
-      rebased.push({ ...current, columns, base: { ...current.base, ...sentValues }, inserted: false });
+      const baseGeneration = result.outcome === 'applied' ? result.generation : current.baseGeneration;
+      rebased.push({ ...current, columns, base, baseGeneration, inserted: false });
     }
     // Take the server's version of the columns no longer pending (a merge brought in other
     // replicas' columns, or a resolution kept another value), keeping the pending ones.
