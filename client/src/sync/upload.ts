@@ -106,8 +106,8 @@ function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined): F
 /**
  * Applies the server's answers. An entry unchanged since it was sent leaves the outbox and its
  * row takes the server's values. An entry edited again while the upload was in flight stays
- * pending; where the server took this replica's version, the pending edit now builds on it, so
- * it is rebased: columns not edited again are not sent twice and cannot conflict with later writers.
+ * pending with only the columns edited since, rebased on what was sent: the server's answer
+ * settles the others, which take the server's version, so nothing it decided is sent twice.
  */
 async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: readonly FromServerChangeResult[]) {
   // Every later edit has a newer local generation, so the entries still inside the batch's
