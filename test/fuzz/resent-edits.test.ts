@@ -184,5 +184,29 @@ describe('a column-tracked merge', () => {
   });
 });
 
+describe('a replayed delete', () => {
+  it("a row re-created after a delete whose push was lost still conflicts with another replica's delete", async () => {
+    server = createTestServer();
+    const hook = pushHook({ dropRequest: true });
+    const a = await replica();
+    const b = await replica({ fetch: hook.fetch });
+    await a.db.table('notes').add({ id: 'n1', pinned: true });
+    await a.sync();
+    await b.sync();
+    await b.db.table('notes').delete('n1');
+    hook.arm();
+    await expect(b.sync()).rejects.toThrow('request lost');
+    await b.db.table('notes').put({ id: 'n1', rank: 2 });
+    // Meanwhile a deletes the row: the replayed delete lands on a's tombstone.
+    await a.db.table('notes').delete('n1');
+    await a.sync();
+    await b.sync();
+    await a.sync();
+
+    await expectConverged(server, a, b);
+    expect((await server.conflicts()).conflicts.map((c) => c.type)).toEqual(['update-delete']);
+  });
+});
+
 const FROM_B = '2024-02-01T00:00:00.000Z';
 const AFTER = '2024-03-01T00:00:00.000Z';

@@ -149,10 +149,12 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
     if (current.op === 'upsert' && columns.length === 0) done.push([sent.table, sent.rowguid]);
     else {
       // The server holds what was sent as this replica's own: later edits build on those values.
-      // Only a plain apply proves no other replica's change came between, so only then do they
-      // build on its generation; otherwise they must still meet what they never saw.
+      // Only an applied upsert proves the server wrote exactly it, with no other replica's change
+      // between (a delete of a deleted row is applied too, over someone else's tombstone), so
+      // only then do they build on its generation; otherwise they must still meet what they never saw.
       const base = { ...current.base, ...sentValues };
-      const baseGeneration = result.outcome === 'applied' ? result.generation : current.baseGeneration;
+      const wrote = result.outcome === 'applied' && batch.changes[i]!.op === 'upsert';
+      const baseGeneration = wrote ? result.generation : current.baseGeneration;
       rebased.push({ ...current, columns, base, baseGeneration, inserted: false });
     }
     // Take the server's version of the columns no longer pending (a merge brought in other
