@@ -136,7 +136,9 @@ export interface AccountingInput {
  * log; or lost to a merge that chose another value (a merge logs the uploaded side only). A
  * delete must leave the row gone; or be followed by a later write of the row; or lose a logged
  * conflict (its losing side null); or have cancelled the replica's own insert, which no push
- * carried to the server in between (ARCHITECTURE §4.3). Nulls and booleans are not unique and are not checked.
+ * carried to the server in between (ARCHITECTURE §4.3); or have met a row another replica had
+ * deleted already, since re-created as a new row this replica never had. Nulls and booleans are
+ * not unique and are not checked.
  */
 export function unaccountedWrites({ schema, writes, final, log, replicaOf, deliveries }: AccountingInput): string[] {
   const byRow = groupBy(writes, (w) => `${w.table}/${w.rowguid}`);
@@ -160,7 +162,16 @@ export function unaccountedWrites({ schema, writes, final, log, replicaOf, deliv
       const cancelled =
         own !== undefined &&
         !deliveries.some((d) => d.replica === w.replica && d.rows.has(key) && d.at >= own.id && d.at < w.id);
-      if (lost || cancelled) continue;
+      // The delete met a row another replica had deleted already (no conflict), and the row there
+      // now is a new one, created after that delete, holding no value this replica had deleted.
+      const absorbed = rowWrites.some(
+        (d) =>
+          d.op === 'delete' &&
+          d.replica !== w.replica &&
+          d.id < w.id &&
+          rowWrites.some((c) => c.created && c.id > d.id && !sharesValue(c.values, w.deleted ?? {})),
+      );
+      if (lost || cancelled || absorbed) continue;
       lines.push(`${describe()}: the row is present (${JSON.stringify(row)}) and no conflict logs the delete`);
       continue;
     }
@@ -182,6 +193,13 @@ export function unaccountedWrites({ schema, writes, final, log, replicaOf, deliv
     }
   }
   return lines;
+}
+
+/** Whether two rows hold one of the same unique values (nulls and booleans are not unique). */
+function sharesValue(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  return Object.entries(a).some(
+    ([column, value]) => value !== null && typeof value !== 'boolean' && isDeepStrictEqual(b[column], value),
+  );
 }
 
 function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {

@@ -16,6 +16,8 @@ export interface WriteRecord {
   values: Record<string, JsonValue>;
   /** The row did not exist in the replica before this write. */
   created: boolean;
+  /** For a delete: the row the replica deleted. */
+  deleted?: Record<string, JsonValue>;
 }
 
 type Row = Record<string, unknown>;
@@ -61,7 +63,7 @@ export async function performWrites(db: Dexie, writes: readonly Write[], ctx: Wr
   await db.transaction('rw', tables, async (tx) => {
     for (const write of writes) {
       const table = tx.table(write.table);
-      const record = (rowguid: string, op: WriteRecord['op'], values: Row, created: boolean) =>
+      const record = (rowguid: string, op: WriteRecord['op'], values: Row, created: boolean, deleted?: Row) =>
         records.push({
           id: 0,
           replica: ctx.replica,
@@ -70,6 +72,7 @@ export async function performWrites(db: Dexie, writes: readonly Write[], ctx: Wr
           op,
           values: values as Record<string, JsonValue>,
           created,
+          ...(deleted ? { deleted: deleted as Record<string, JsonValue> } : {}),
         });
       if (write.kind === 'bulk') {
         const all = write.rows.map((row) => rowguidOf(write.table, row));
@@ -94,7 +97,7 @@ export async function performWrites(db: Dexie, writes: readonly Write[], ctx: Wr
       if (write.kind === 'delete') {
         if (!before) continue;
         await table.delete(rowguid);
-        record(rowguid, 'delete', {}, false);
+        record(rowguid, 'delete', {}, false, before);
       } else if (write.kind === 'update') {
         if (!before) continue;
         const values = makeValues(ctx, write.table, write.columns, write.salt);
