@@ -208,5 +208,29 @@ describe('a replayed delete', () => {
   });
 });
 
+describe('a delete after a lost edit', () => {
+  it('a delete made after an edit whose push was lost conflicts with a column another replica set meanwhile', async () => {
+    server = createTestServer({ resolvers: resolverConfig('max-merge') });
+    const hook = pushHook({ dropRequest: true });
+    const a = await replica({ fetch: hook.fetch });
+    const b = await replica();
+    await a.db.table('notes').add({ id: 'n3', rank: 1 });
+    await a.sync();
+    await b.sync();
+    await a.db.table('notes').update('n3', { rank: 5 });
+    hook.arm();
+    await expect(a.sync()).rejects.toThrow('request lost');
+    await a.db.table('notes').delete('n3');
+    await b.db.table('notes').update('n3', { body: 'from b' });
+    await b.sync();
+    // The replayed edit merges with b's body on a's behalf; the delete never saw that body.
+    await a.sync();
+    await b.sync();
+
+    await expectConverged(server, a, b);
+    expect((await serverRows(server)).notes!.n3).toEqual({ rank: 5, body: 'from b' });
+  });
+});
+
 const FROM_B = '2024-02-01T00:00:00.000Z';
 const AFTER = '2024-03-01T00:00:00.000Z';

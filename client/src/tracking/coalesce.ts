@@ -39,13 +39,14 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
       const columns = presentColumns(table, after!);
       return { ...common, baseGeneration: 0, op: 'upsert', columns, base: {}, inserted: true };
     }
-    // A delete keeps the row's values as base, in case the row is written again before upload.
+    // A delete keeps the whole row as base (null where it has no value): the server compares it,
+    // and it serves if the row is written again before upload.
     if (!after)
       return {
         ...common,
         op: 'delete',
         columns: [],
-        base: pickValues(before, presentColumns(table, before)),
+        base: pickValues(before, table.columnNames),
         inserted: false,
       };
     const columns = changedColumns(table, before, after);
@@ -54,7 +55,14 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
   }
   if (!after) {
     if (entry.inserted && write.mayCancel) return null;
-    return { ...entry, op: 'delete', localGeneration };
+    // The whole row the delete removes, as it was before the first unsent edit, so that the
+    // server can tell whether the delete was made over the latest version of every column.
+    return {
+      ...entry,
+      op: 'delete',
+      localGeneration,
+      base: { ...pickValues(before, table.columnNames), ...entry.base },
+    };
   }
   // A row written again after a pending delete is a new row: it replaces the old one wholly, so
   // every column goes up (null where the new row has none).
