@@ -231,7 +231,7 @@ describe('lost responses', () => {
     await expectConverged(server, a, b);
   });
 
-  it('a lost push followed by more edits: the retry applies only what is new and every change arrives once', async () => {
+  it('a lost push followed by more edits: the lost batch is replayed as it was, then only what is new goes up, and every change arrives once', async () => {
     start();
     let loseNextPush = true;
     const w = wire(async (exchange, forward) => {
@@ -262,14 +262,16 @@ describe('lost responses', () => {
     expect(await a.db.table('_changes').get(['notes', 'n2'])).toMatchObject({ op: 'delete' });
     expect(await outboxOf(a)).toHaveLength(4);
 
-    expect(await a.sync()).toMatchObject({ uploaded: 4, conflicts: 0, rejected: 0 });
-    const retry = w.pushes()[1]!;
-    expect(w.pushes()).toHaveLength(2);
-    expect(Object.fromEntries(retry.response!.results.map((r) => [r.rowguid, r.outcome]))).toEqual({
+    expect(await a.sync()).toMatchObject({ uploaded: 6, conflicts: 0, rejected: 0 });
+    const [, replay, retry] = w.pushes();
+    expect(w.pushes()).toHaveLength(3);
+    // The lost batch goes again exactly as it was; the server answers it as a replay.
+    expect(replay!.request).toEqual(lost.request);
+    expect(replay!.response!.results.map((r) => r.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    expect(Object.fromEntries(retry!.response!.results.map((r) => [r.rowguid, r.outcome]))).toEqual({
       n1: 'applied',
       n2: 'applied',
       n3: 'applied',
-      n4: 'duplicate',
     });
     // Three versions from the lost batch, three from the retry: nothing applied twice.
     expect(serverGeneration()).toBe(6);

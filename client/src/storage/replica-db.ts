@@ -33,6 +33,7 @@ export type StateKey =
   | 'sentGeneration'
   | 'receivedGeneration'
   | 'inFlight'
+  | 'inFlightBatch'
   | 'lastSyncAt';
 
 /** Tables the tracking middleware writes in the same transaction as every app write. */

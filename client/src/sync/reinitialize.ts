@@ -43,6 +43,7 @@ export async function reinitialize(ctx: SyncContext): Promise<void> {
       sentGeneration: 0,
       receivedGeneration: 0,
       inFlight: null,
+      inFlightBatch: null,
     });
   });
 }

@@ -32,12 +32,14 @@ type Row = Record<string, unknown>;
  * Uploads the outbox in local-generation order, in batches that never split a local
  * generation. Each response is applied at once: acknowledged entries leave the outbox and
  * rows the server resolved or rejected take the server's values — unless edited meanwhile.
+ * A batch whose answer never came is sent again exactly as it was before anything newer, so
+ * its answer (a replay if the server had applied it) settles what it carried.
  */
 export async function upload(ctx: SyncContext, session: Session): Promise<UploadReport> {
   const report: UploadReport = { uploaded: 0, conflicts: 0, rejected: 0 };
   const pending = ctx.onProgress ? await ctx.syncTransaction((tx) => outbox(tx).count()) : 0;
   for (;;) {
-    const batch = await takeBatch(ctx);
+    const batch = (await ctx.state.get<Batch | null>('inFlightBatch', null)) ?? (await takeBatch(ctx));
     if (!batch) return report;
     const response = await ctx.transport.push({
       schemaVersion: ctx.schema.version,
@@ -49,7 +51,7 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
     checkEpoch(session, response.epoch);
     await ctx.syncTransaction(async (tx) => {
       await settle(ctx, tx, batch, response.results);
-      await replicaState(tx).set({ sentGeneration: response.acknowledged, inFlight: null });
+      await replicaState(tx).set({ sentGeneration: response.acknowledged, inFlight: null, inFlightBatch: null });
     });
     report.uploaded += batch.changes.length;
     ctx.onProgress?.({ phase: 'upload', done: report.uploaded, total: Math.max(pending, report.uploaded) });
@@ -76,8 +78,9 @@ async function takeBatch(ctx: SyncContext): Promise<Batch | undefined> {
     const rows = await currentRows(tx, entries);
     const to = entries[entries.length - 1]!.localGeneration;
     const changes = entries.map((entry, i) => toChange(ctx, entry, rows[i], to));
-    await replicaState(tx).set({ inFlight: last });
-    return { entries, changes, from: entries[0]!.localGeneration, to };
+    const batch: Batch = { entries, changes, from: entries[0]!.localGeneration, to };
+    await replicaState(tx).set({ inFlight: last, inFlightBatch: batch });
+    return batch;
   });
 }
 
@@ -95,10 +98,14 @@ async function currentRows(tx: Tables, entries: readonly OutboxEntry[]): Promise
 function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined, to: number): FromReplicaChangeInput {
   const { table, rowguid, localGeneration, baseGeneration } = entry;
   const change: FromReplicaChangeInput = { table, rowguid };
-  if (entry.op === 'delete' || !row) change.op = 'delete';
   if (localGeneration !== to) change.localGeneration = localGeneration;
   if (baseGeneration !== 0) change.baseGeneration = baseGeneration;
-  if (change.op === 'delete' || !row) return change;
+  if (entry.op === 'delete' || !row) {
+    change.op = 'delete';
+    // The values the delete was made over, so that the server sees whether they were the latest.
+    if (Object.keys(entry.base).length > 0) change.base = entry.base;
+    return change;
+  }
   const columns = entry.inserted ? presentColumns(ctx.schema.tables[table]!, row) : entry.columns;
   change.values = pickValues(row, columns);
   const based = columns.filter((column) => column in entry.base);
@@ -109,8 +116,8 @@ function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined, to
 /**
  * Applies the server's answers. An entry unchanged since it was sent leaves the outbox and its
  * row takes the server's values. An entry edited again while the upload was in flight stays
- * pending; where the server took this replica's version, the pending edit now builds on it, so
- * it is rebased: columns not edited again are not sent twice and cannot conflict with later writers.
+ * pending with only the columns edited since, rebased on what was sent: the server's answer
+ * settles the others, which take the server's version, so nothing it decided is sent twice.
  */
 async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: readonly FromServerChangeResult[]) {
   // Every later edit has a newer local generation, so the entries still inside the batch's
@@ -140,24 +147,30 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
       }
       return;
     }
-    if (!current || (result.outcome !== 'applied' && result.outcome !== 'merged')) return;
+    if (!current) return;
     const row = rowsNow[editedRows.get(sent)!];
     const sentValues = batch.changes[i]!.values ?? {};
+    // The server has judged what was sent: only columns edited again since stay pending, or a
+    // value it merged or resolved away would go up again and undo its decision.
     const columns = current.columns.filter(
       (column) => !(column in sentValues) || !sameValue(row?.[column], sentValues[column]),
     );
     if (current.op === 'upsert' && columns.length === 0) done.push([sent.table, sent.rowguid]);
     else {
+      // The server holds what was sent as this replica's own: later edits build on those values.
+      // Only an applied upsert proves the server wrote exactly it, with no other replica's change
+      // between (a delete of a deleted row is applied too, over someone else's tombstone), so
+      // only then do they build on its generation; otherwise they must still meet what they never saw.
       const base = { ...current.base, ...sentValues };
-      rebased.push({ ...current, columns, base, baseGeneration: result.generation, inserted: false });
+      const wrote = result.outcome === 'applied' && batch.changes[i]!.op !== 'delete'; // op left out: an upsert
+      const baseGeneration = wrote ? result.generation : current.baseGeneration;
+      rebased.push({ ...current, columns, base, baseGeneration, inserted: false });
     }
-    // A merge brought in other replicas' columns: take them, keeping the columns still pending.
-    if (result.outcome === 'merged' && result.values && row && current.op === 'upsert') {
-      serverRows.push({
-        table: sent.table,
-        rowguid: sent.rowguid,
-        values: { ...result.values, ...pickValues(row, columns) },
-      });
+    // Take the server's version of the columns no longer pending (a merge brought in other
+    // replicas' columns, or a resolution kept another value), keeping the pending ones.
+    if (result.outcome !== 'applied' && row && current.op === 'upsert') {
+      const values = result.values ? { ...result.values, ...pickValues(row, columns) } : null;
+      if (values || columns.length === 0) serverRows.push({ table: sent.table, rowguid: sent.rowguid, values });
     }
   });
   await outbox(tx).bulkDelete(done);

@@ -36,9 +36,10 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
     // A new row goes up from base 0, so the same rowguid created elsewhere is an insert–insert conflict.
     if (!before)
       return outboxEntry(table.name, rowguid, 'upsert', presentColumns(table, after!), {}, 0, localGeneration, true);
-    // A delete keeps the row's values as base, in case the row is written again before upload.
+    // A delete keeps the whole row as base (null where it has no value): the server compares it,
+    // and it serves if the row is written again before upload.
     if (!after) {
-      const base = pickValues(before, presentColumns(table, before));
+      const base = pickValues(before, table.columnNames);
       return outboxEntry(table.name, rowguid, 'delete', [], base, receivedGeneration, localGeneration, false);
     }
     const columns = changedColumns(table, before, after);
@@ -48,9 +49,18 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
   }
   if (!after) {
     if (entry.inserted && write.mayCancel) return null;
-    return { ...entry, op: 'delete', localGeneration };
+    // The whole row the delete removes, as it was before the first unsent edit, so that the
+    // server can tell whether the delete was made over the latest version of every column.
+    return {
+      ...entry,
+      op: 'delete',
+      localGeneration,
+      base: { ...pickValues(before, table.columnNames), ...entry.base },
+    };
   }
-  const fresh = before ? changedColumns(table, before, after) : presentColumns(table, after);
+  // A row written again after a pending delete is a new row: it replaces the old one wholly, so
+  // every column goes up (null where the new row has none).
+  const fresh = before ? changedColumns(table, before, after) : [...table.columnNames];
   if (before && fresh.length === 0) return undefined;
   const added = fresh.filter((column) => !entry.columns.includes(column));
   return {
@@ -59,6 +69,9 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
     columns: [...entry.columns, ...added],
     base: { ...pickValues(before, added), ...entry.base },
     localGeneration,
+    // An insert edited while an upload is in flight may already be at the server: from now on
+    // its changed columns go up as they are, nulls included, not only the columns the row has.
+    inserted: entry.inserted && write.mayCancel,
   };
 }
 

@@ -74,11 +74,33 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
     };
   }
   if (stored.deleted && deletes) return { outcome: 'applied', conflicts: [] };
-  const foreign = (version: { generation: number; writer: string }) =>
-    version.generation > change.baseGeneration && version.writer !== replica.id;
-  const rowMoved = foreign(stored) || Object.values(stored.columns ?? {}).some(foreign);
+  const newer = (version: { generation: number }) => version.generation > change.baseGeneration;
+  // The uploader's own newer version is foreign too where the change's base values show it was
+  // not seen: one written on its behalf by a merge or a resolution holds other replicas' values.
+  // An insert (base 0) has seen no value; otherwise a column without a base value tells nothing.
+  const unseen = (columns: readonly string[]) =>
+    !stored.deleted &&
+    columns.some((column) =>
+      change.base && column in change.base
+        ? !sameJson(stored.values[column], change.base[column])
+        : change.baseGeneration === 0 && !sameJson(stored.values[column], null),
+    );
+  const foreign = (version: { generation: number; writer: string }, columns: readonly string[]) =>
+    newer(version) && (version.writer !== replica.id || unseen(columns));
+  const compared = deletes
+    ? [...new Set([...Object.keys(stored.values), ...Object.keys(change.base ?? {})])]
+    : Object.keys(changed);
+  const rowMoved =
+    foreign(stored, compared) ||
+    Object.entries(stored.columns ?? {}).some(([column, version]) =>
+      foreign(version, compared.includes(column) ? [column] : []),
+    );
+  // An upsert onto a tombstone its writer has seen, or an insert (base 0), creates the row anew:
+  // the deleted row's columns must not come back. Only an update that missed the delete builds on them.
+  const recreated = stored.deleted && (change.baseGeneration === 0 || !foreign(stored, []));
+  const prior = recreated ? {} : stored.values;
   const client: ConflictVersion = {
-    values: deletes ? null : { ...stored.values, ...changed },
+    values: deletes ? null : { ...prior, ...changed },
     replicaId: replica.id,
     priority: replica.priority,
   };
@@ -116,7 +138,7 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
       return { outcome: 'conflict', write: clientWrite, conflicts: [conflict] };
     case 'merge': {
       const priority = Math.max(stored.priority, replica.priority);
-      const values = { ...stored.values, ...changed, ...resolution.values };
+      const values = { ...prior, ...changed, ...resolution.values };
       return {
         outcome: 'conflict',
         write: { values, deleted: false, priority, touched: touch(Object.keys(values), priority) },
@@ -133,13 +155,13 @@ function mergeColumns(
   stored: StoredRow,
   change: FromReplicaChange,
   client: ConflictVersion,
-  foreign: (version: ColumnVersion) => boolean,
+  foreign: (version: ColumnVersion, columns: readonly string[]) => boolean,
   rowMoved: boolean,
 ): MergeOutcome {
   const { replica, table } = ctx;
   const changed = change.values ?? {};
   const versionOf = (column: string) => stored.columns?.[column] ?? UNTOUCHED;
-  const conflicting = Object.keys(changed).filter((column) => foreign(versionOf(column)));
+  const conflicting = Object.keys(changed).filter((column) => foreign(versionOf(column), [column]));
   const values: RowValues = { ...stored.values };
   const touched = new Map<string, number>();
   for (const column of Object.keys(changed)) {
@@ -241,6 +263,11 @@ function draft(resolver: Resolver, input: ConflictInput, resolution: Resolution)
 function describe(kind: Resolution['kind'], resolver: string): string {
   if (kind === 'merge') return `merged by ${resolver}`;
   return `${resolver}: ${kind === 'client' ? 'the uploaded version' : 'the server version'} wins`;
+}
+
+/** Equal as stored JSON values; a missing value is null. */
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
 function touch(columns: readonly string[], priority: number): Map<string, number> {

@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { FAULT_KINDS, caseArbitrary } from './ops';
+import { runCase, type RunOptions, type RunReport } from './harness';
+
+/** Totals over every run of this process (shrinking runs included). */
+export const totals = {
+  runs: 0,
+  ops: 0,
+  writes: 0,
+  syncs: 0,
+  failedSyncs: 0,
+  faults: Object.fromEntries([...FAULT_KINDS, 'offline', 'reordered'].map((kind) => [kind, 0])) as Record<
+    string,
+    number
+  >,
+  conflicts: {} as Record<string, number>,
+  failures: 0,
+};
+
+export function addToTotals(report: RunReport): void {
+  totals.runs++;
+  totals.ops += report.ops;
+  totals.writes += report.writes;
+  totals.syncs += report.syncs;
+  totals.failedSyncs += report.failedSyncs;
+  for (const [kind, n] of Object.entries(report.faults)) totals.faults[kind] = (totals.faults[kind] ?? 0) + (n ?? 0);
+  for (const entry of report.conflicts) {
+    const key = `${entry.type}/${entry.status}${entry.loser === null ? '/merged' : ''}`;
+    totals.conflicts[key] = (totals.conflicts[key] ?? 0) + 1;
+  }
+}
+
+export function formatTotals(): string {
+  const conflicts = Object.values(totals.conflicts).reduce((a, b) => a + b, 0);
+  const faults = Object.values(totals.faults).reduce((a, b) => a + b, 0);
+  return [
+    `runs ${totals.runs} (failed ${totals.failures}), ops ${totals.ops}, writes ${totals.writes}, syncs ${totals.syncs} (failed ${totals.failedSyncs})`,
+    `faults ${faults}: ${JSON.stringify(totals.faults)}`,
+    `conflicts ${conflicts}: ${JSON.stringify(totals.conflicts)}`,
+  ].join('\n');
+}
+
+/**
+ * The knobs: FUZZ_SEED, FUZZ_RUNS, FUZZ_OPS, FUZZ_PATH (replay a counterexample), FUZZ_TIME_LIMIT
+ * (seconds).
+ */
+export interface FuzzSettings {
+  seed: number;
+  runs: number;
+  ops: number;
+  path?: string;
+  timeLimitMs?: number;
+}
+
+export function fuzzSettings(defaults: { runs: number; ops: number }, env = process.env): FuzzSettings {
+  const int = (name: string) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value)) throw new Error(`${name} must be an integer, got "${raw}"`);
+    return value;
+  };
+  return {
+    seed: int('FUZZ_SEED') ?? (Math.random() * 2 ** 31) | 0,
+    runs: int('FUZZ_RUNS') ?? defaults.runs,
+    ops: int('FUZZ_OPS') ?? defaults.ops,
+    path: env.FUZZ_PATH || undefined,
+    timeLimitMs: int('FUZZ_TIME_LIMIT') === undefined ? undefined : int('FUZZ_TIME_LIMIT')! * 1000,
+  };
+}
+
+/**
+ * Runs the property over `runs` generated cases from `seed`, shrinking a failure to its shortest
+ * op log. Resolves to fast-check's run details; `assertFuzz` throws them as a readable failure.
+ */
+export async function checkFuzz(settings: FuzzSettings, options: RunOptions = {}) {
+  const property = fc.asyncProperty(caseArbitrary(settings.ops), async (fuzzCase) => {
+    try {
+      addToTotals(await runCase(fuzzCase, options));
+    } catch (error) {
+      totals.failures++;
+      throw error;
+    }
+  });
+  return fc.check(property, {
+    seed: settings.seed,
+    numRuns: settings.runs,
+    ...(settings.path ? { path: settings.path } : {}),
+    plugins: settings.timeLimitMs ? [fc.interruptAfterTimeLimit(settings.timeLimitMs)] : [],
+  });
+}
+
+export async function assertFuzz(settings: FuzzSettings, options: RunOptions = {}): Promise<void> {
+  const details = await checkFuzz(settings, options);
+  if (!details.failed) return;
+  const replay = `FUZZ_SEED=${details.seed} FUZZ_PATH=${details.counterexamplePath} FUZZ_OPS=${settings.ops} FUZZ_RUNS=1`;
+  const message = fc.defaultReportMessage(details) ?? 'the fuzz property failed';
+  const error = details.errorInstance;
+  const verdict = error instanceof Error ? error.message : String(error);
+  throw new Error(`${message}\n\n${verdict}\n\nreplay: ${replay} npx vitest run test/fuzz/convergence.test.ts`);
+}
