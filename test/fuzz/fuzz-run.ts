@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { FAULT_KINDS, caseArbitrary } from './ops';
 import { runCase, type RunOptions, type RunReport } from './harness';
+import type { FuzzBackend } from './fuzz-server';
 
 /** Totals over every run of this process (shrinking runs included). */
 export const totals = {
@@ -50,6 +51,8 @@ export interface FuzzSettings {
   ops: number;
   path?: string;
   timeLimitMs?: number;
+  /** The server's store (`FUZZ_STORE`): sqlite (default) or postgres. */
+  backend?: FuzzBackend;
 }
 
 export function fuzzSettings(defaults: { runs: number; ops: number }, env = process.env): FuzzSettings {
@@ -66,7 +69,14 @@ export function fuzzSettings(defaults: { runs: number; ops: number }, env = proc
     ops: int('FUZZ_OPS') ?? defaults.ops,
     path: env.FUZZ_PATH || undefined,
     timeLimitMs: int('FUZZ_TIME_LIMIT') === undefined ? undefined : int('FUZZ_TIME_LIMIT')! * 1000,
+    backend: backendOf(env.FUZZ_STORE),
   };
+}
+
+function backendOf(raw: string | undefined): FuzzBackend {
+  if (raw === undefined || raw === '' || raw === 'sqlite') return 'sqlite';
+  if (raw === 'postgres') return 'postgres';
+  throw new Error(`FUZZ_STORE must be sqlite or postgres, got "${raw}"`);
 }
 
 /**
@@ -76,7 +86,7 @@ export function fuzzSettings(defaults: { runs: number; ops: number }, env = proc
 export async function checkFuzz(settings: FuzzSettings, options: RunOptions = {}) {
   const property = fc.asyncProperty(caseArbitrary(settings.ops), async (fuzzCase) => {
     try {
-      addToTotals(await runCase(fuzzCase, options));
+      addToTotals(await runCase(fuzzCase, { backend: settings.backend, ...options }));
     } catch (error) {
       totals.failures++;
       throw error;

@@ -3,7 +3,7 @@ import { openReplica, type Replica } from '@concord/client';
 import { ConcordError, type ConflictEntry } from '@concord/shared';
 import type { Store } from '@concord/server';
 import { fuzzSchema, RANKS, resolverConfig } from './fuzz-config';
-import { createFuzzServer } from './fuzz-server';
+import { createFuzzServer, type FuzzBackend } from './fuzz-server';
 import { judge } from './judge';
 import { createNetwork, type WireDefect } from './network';
 import { describeOp, type FuzzCase, type Op, type Write } from './ops';
@@ -18,6 +18,8 @@ export interface RunOptions {
   wrapStore?: (store: Store) => Store;
   /** Log every exchange on the wire into the failure message (for debugging a counterexample). */
   verbose?: boolean;
+  /** The server's store: SQLite (default) or PostgreSQL. */
+  backend?: FuzzBackend;
 }
 
 /** What one run did, for the totals. */
@@ -54,13 +56,14 @@ export async function runCase(fuzzCase: FuzzCase, options: RunOptions = {}): Pro
   const now = () => new Date(Date.UTC(2024, 0, 1) + ++tick * 1000);
   let ids = 0;
   let registered = 0;
-  const server = createFuzzServer({
+  const server = await createFuzzServer({
     schema: fuzzSchema,
     resolvers: resolverConfig(config.resolver),
     replicaPriority: config.ranked ? () => RANKS[registered++ % RANKS.length]! : undefined,
     now,
     newId: () => `id-${String(++ids).padStart(8, '0')}`,
     wrapStore: options.wrapStore,
+    backend: options.backend,
   });
   const network = createNetwork(server, N, {
     defect: options.defect,

@@ -19,3 +19,17 @@ export async function createTestDatabase(): Promise<string> {
   admin.pathname = `/${name}`;
   return admin.href;
 }
+
+/** Drops a database made by `createTestDatabase` (its connections must be closed). */
+export async function dropTestDatabase(url: string): Promise<void> {
+  const admin = new URL(url);
+  const name = admin.pathname.slice(1);
+  admin.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: admin.href });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
