@@ -107,6 +107,25 @@ describe('realtime sync', () => {
   });
 });
 
+describe('stale event streams', () => {
+  it('a stream silent for longer than realtimeStaleMs is closed and opened again, and pokes still arrive', async () => {
+    server = createTestServer({ realtime: { heartbeatMs: 600_000 } }); // the server never pings
+    let opened = 0;
+    const fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input).endsWith('/v1/events')) opened++;
+      return Promise.resolve(server.app.request(input as string, init));
+    };
+    const a = await openTestReplica(server);
+    const b = await openTestReplica(server, { fetch, realtimeStaleMs: 100, syncIntervalMs: 600_000 });
+    open.push(a, b);
+    b.start();
+    await vi.waitFor(() => expect(opened).toBeGreaterThanOrEqual(3), { timeout: 5_000 });
+    await a.db.table('notes').add({ id: 'n1', title: 'after reconnects' });
+    await a.sync();
+    await vi.waitFor(async () => expect(await b.db.table('notes').get('n1')).toBeDefined(), { timeout: 5_000 });
+  });
+});
+
 describe('without Web Locks', () => {
   it('a replica leads by itself and its background sync runs', async () => {
     server = createTestServer();

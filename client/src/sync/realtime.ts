@@ -42,7 +42,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     let watchdog = setTimeout(end, options.staleMs);
     try {
       const body = await options.transport.events(connection.signal);
-      for await (const event of serverSentEvents(body)) {
+      for await (const event of serverSentEvents(body, connection.signal)) {
         clearTimeout(watchdog);
         watchdog = setTimeout(end, options.staleMs);
         if (event.type === 'hello') {
@@ -103,9 +103,17 @@ interface ServerSentEvent {
   data: string;
 }
 
-/** Parses a `text/event-stream` body into events (the `event:` and `data:` fields). */
-async function* serverSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent> {
+/**
+ * Parses a `text/event-stream` body into events (the `event:` and `data:` fields) until it ends
+ * or `signal` aborts: the body is cancelled then, whatever the fetch does with its own signal.
+ */
+async function* serverSentEvents(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): AsyncGenerator<ServerSentEvent> {
   const reader = body.getReader();
+  const cancel = () => void reader.cancel().catch(() => undefined);
+  signal.addEventListener('abort', cancel);
   const decoder = new TextDecoder();
   let buffer = '';
   try {
@@ -131,6 +139,7 @@ async function* serverSentEvents(body: ReadableStream<Uint8Array>): AsyncGenerat
       }
     }
   } finally {
+    signal.removeEventListener('abort', cancel);
     await reader.cancel().catch(() => undefined); // closes the connection, however the loop ended
   }
 }
