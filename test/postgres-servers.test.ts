@@ -5,7 +5,7 @@ import { startServerInstances, type ServerInstance } from './support/postgres-sy
 import { testSchema } from './support/test-server';
 
 /** Notifications travel through the database server; allow for a loaded machine. */
-const heardWithin = { timeout: 5_000 };
+const heardWithin = { timeout: 15_000 };
 
 let close: (() => Promise<unknown>) | undefined;
 const replicas: Replica[] = [];

@@ -5,7 +5,7 @@ import { createTestDatabase } from './support/postgres-database';
 import { commitRows, storeKinds, type StoreLocation } from './support/store-fixtures';
 
 /** Notifications travel through the database server; allow for a loaded machine. */
-const heardWithin = { timeout: 5_000 };
+const heardWithin = { timeout: 15_000 };
 
 const note = (rowguid: string) => ({
   table: 'notes',
