@@ -38,17 +38,7 @@ afterEach(() => {
 });
 
 function openTab(locks: Locks, name: string, localSync: () => Promise<SyncReport>) {
-  const status = createStatus({
-    state: 'idle',
-    replicaId: null,
-    pending: 0,
-    lastSyncAt: null,
-    leader: false,
-    openConflicts: 0,
-    persisted: null,
-    progress: null,
-    error: null,
-  });
+  const status = createStatus();
   const tab = coordinateTabs({
     name,
     locks,

@@ -85,17 +85,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const events = options.events ?? (typeof globalThis.addEventListener === 'function' ? globalThis : undefined);
   const browser = globalThis as { navigator?: Partial<Navigator>; BroadcastChannel?: typeof BroadcastChannel };
   const syncTransactions = new WeakSet<DBCoreTransaction>();
-  const status = createStatus({
-    state: 'idle',
-    replicaId: null,
-    pending: 0,
-    lastSyncAt: null,
-    leader: false,
-    openConflicts: 0,
-    persisted: null,
-    progress: null,
-    error: null,
-  });
+  const status = createStatus();
 
   const db = createReplicaDb({
     schema,

@@ -26,8 +26,21 @@ export interface ReplicaStatus {
   error: { code: string; message: string } | null;
 }
 
+/** A replica's status before it has done anything: idle, nothing known yet. */
+const INITIAL: ReplicaStatus = {
+  state: 'idle',
+  replicaId: null,
+  pending: 0,
+  lastSyncAt: null,
+  leader: false,
+  openConflicts: 0,
+  persisted: null,
+  progress: null,
+  error: null,
+};
+
 /** A tiny observable value: listeners hear every change, never a stale one. */
-export function createStatus(initial: ReplicaStatus) {
+export function createStatus(initial: ReplicaStatus = INITIAL) {
   let current = initial;
   const listeners = new Set<(status: ReplicaStatus) => void>();
   return {
