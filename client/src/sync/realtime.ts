@@ -1,6 +1,8 @@
+import { backoffDelay, type Backoff } from './backoff';
 import type { Transport } from './transport';
 
-export interface RealtimeOptions {
+/** Reconnecting waits as `Backoff` says after each failed or dropped stream. */
+export interface RealtimeOptions extends Backoff {
   transport: Pick<Transport, 'events'>;
   /** The server committed changes up to `generation`: sync. */
   onPoke(generation: number): void;
@@ -11,10 +13,6 @@ export interface RealtimeOptions {
    * opened again. The server pings every 15 s by default.
    */
   staleMs: number;
-  /** First reconnect delay; doubles per failure up to `maxBackoffMs`, with jitter. */
-  backoffMs: number;
-  maxBackoffMs: number;
-  random: () => number;
 }
 
 export interface Realtime {
@@ -64,8 +62,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     if (controller.signal.aborted) return;
     options.onConnection?.(false);
     failures++;
-    const ceiling = Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (failures - 1));
-    timer = setTimeout(() => open(), ceiling / 2 + (options.random() * ceiling) / 2);
+    timer = setTimeout(() => open(), backoffDelay(failures, options));
   };
   const open = () => {
     clearTimeout(timer);

@@ -1,14 +1,13 @@
-export interface SchedulerOptions {
+import { backoffDelay, type Backoff } from './backoff';
+
+/** A failed round is retried after `backoffDelay` (see `Backoff`). */
+export interface SchedulerOptions extends Backoff {
   /** One sync round; a rejection counts as a failure. */
   round(): Promise<unknown>;
   /** Wait after a local write before syncing, so a burst of writes goes up together. */
   debounceMs: number;
   /** Sync at least this often while started. */
   intervalMs: number;
-  /** First retry delay after a failure; doubles per failure up to `maxBackoffMs`, with jitter. */
-  backoffMs: number;
-  maxBackoffMs: number;
-  random: () => number;
   /** Where `online` events come from (the window in a browser). */
   events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
 }
@@ -39,8 +38,7 @@ export function createScheduler(options: SchedulerOptions) {
       schedule(nudged ? options.debounceMs : options.intervalMs);
     } catch {
       failures++;
-      const ceiling = Math.min(options.maxBackoffMs, options.backoffMs * 2 ** (failures - 1));
-      schedule(ceiling / 2 + (options.random() * ceiling) / 2);
+      schedule(backoffDelay(failures, options));
     } finally {
       running = false;
     }
