@@ -1,18 +1,10 @@
-import { defineSchema, type ConflictInput, type JsonValue, type Resolution, type Resolver } from '@concord/shared';
+import { type ConflictInput, type JsonValue, type Resolution, type Resolver } from '@concord/shared';
 import type { ResolverConfig } from '@concord/server';
+import { testSchema } from '../support/test-server';
 import type { ResolverName } from './ops';
 
-/** The fuzz schema: the shape of the suites' test schema, one row-tracked and one column-tracked table. */
-export const fuzzSchema = defineSchema({
-  version: 1,
-  tables: {
-    notes: { columns: { title: 'string', body: 'string', pinned: 'boolean', rank: 'integer' } },
-    stock: {
-      columns: { sku: 'string', qty: 'integer', price: 'number', seen: 'date', extra: 'json' },
-      tracking: 'column',
-    },
-  },
-});
+/** The fuzz schema is the suites' test schema: one row-tracked and one column-tracked table. */
+export const fuzzSchema = testSchema;
 
 /** The uploaded version always wins, deletes included ("subscriber always wins"). */
 const clientWins: Resolver = { name: 'fuzz-client-wins', resolve: () => ({ kind: 'client' }) };
