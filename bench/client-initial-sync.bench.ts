@@ -22,7 +22,6 @@ import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { v7 as uuidv7 } from 'uuid';
 import {
   PROTOCOL_VERSION,
-  defineSchema,
   type FromReplicaChange,
   type FromServerPush,
   type FromServerRegister,
@@ -31,6 +30,7 @@ import {
 import { createSqliteStore, createSyncServer } from '@concord/server';
 import { openReplica } from '@concord/client';
 import { median, now, type BenchResult } from './bench';
+import { KEY, STORE, TABLE, itemValues, schema, uniqueName } from './items';
 
 const ROWS = 10_000;
 const WARMUP_ROWS = 1_000;
@@ -38,20 +38,6 @@ const PUSH_BATCH = 1_000;
 /** Measured repetitions; the median is reported. */
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const MAX_RATIO = 1.3;
-const TABLE = 'items';
-
-const schema = defineSchema({
-  version: 1,
-  tables: {
-    [TABLE]: { columns: { name: 'string', count: 'integer', price: 'number', active: 'boolean', updatedAt: 'date' } },
-  },
-});
-const tableDef = schema.tables[TABLE]!;
-/** The Dexie store definition the replica gives the table: its key, then its indexes. */
-const STORE = [tableDef.key, ...tableDef.indexes].join(', ');
-
-let counter = 0;
-const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
 
 interface Dataset {
   rowguids: string[];
@@ -59,20 +45,8 @@ interface Dataset {
 }
 
 function makeDataset(count: number): Dataset {
-  const epoch = Date.UTC(2024, 0, 1);
-  const rowguids: string[] = [];
-  const values: RowValues[] = [];
-  for (let i = 0; i < count; i++) {
-    rowguids.push(uuidv7());
-    values.push({
-      name: `item ${i}`,
-      count: i,
-      price: Math.round(i * 1.37 * 100) / 100,
-      active: i % 2 === 0,
-      updatedAt: new Date(epoch + i * 60_000).toISOString(),
-    });
-  }
-  return { rowguids, values };
+  const rowguids = Array.from({ length: count }, () => uuidv7());
+  return { rowguids, values: rowguids.map((_, i) => itemValues(i)) };
 }
 
 interface BenchServer {
@@ -177,7 +151,7 @@ async function timeInitialSync(server: BenchServer, expected: number): Promise<S
 
 /** The same rows, as the replica stores them, written with one raw `bulkPut` into a fresh Dexie database. */
 async function timeBaseline(data: Dataset): Promise<number> {
-  const rows = data.rowguids.map((rowguid, i) => ({ ...data.values[i], [tableDef.key]: rowguid }));
+  const rows = data.rowguids.map((rowguid, i) => ({ ...data.values[i], [KEY]: rowguid }));
   const db = new Dexie(uniqueName('baseline'), { indexedDB: new IDBFactory(), IDBKeyRange });
   db.version(1).stores({ [TABLE]: STORE });
   await db.open();

@@ -10,10 +10,9 @@
  */
 import { Dexie, type Table } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { v7 as uuidv7 } from 'uuid';
-import { defineSchema } from '@concord/shared';
 import { openReplica } from '@concord/client';
 import { median, now, type BenchResult } from './bench';
+import { STORE, TABLE, itemRows, schema, uniqueName, type ItemRow } from './items';
 
 const BULK_ROWS = 10_000;
 const CHUNK = 1_000;
@@ -22,39 +21,8 @@ const WARMUP_ROWS = 500;
 /** Measured repetitions; the median is reported. */
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const MAX_RATIO = 2;
-const TABLE = 'items';
 
-const schema = defineSchema({
-  version: 1,
-  tables: {
-    [TABLE]: { columns: { name: 'string', count: 'integer', price: 'number', active: 'boolean', updatedAt: 'date' } },
-  },
-});
-const tableDef = schema.tables[TABLE]!;
-const STORE = [tableDef.key, ...tableDef.indexes].join(', ');
-
-let counter = 0;
-const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
-
-type Row = Record<string, string | number | boolean>;
-
-function makeRows(count: number): Row[] {
-  const epoch = Date.UTC(2024, 0, 1);
-  const rows: Row[] = [];
-  for (let i = 0; i < count; i++) {
-    rows.push({
-      [tableDef.key]: uuidv7(),
-      name: `item ${i}`,
-      count: i,
-      price: Math.round(i * 1.37 * 100) / 100,
-      active: i % 2 === 0,
-      updatedAt: new Date(epoch + i * 60_000).toISOString(),
-    });
-  }
-  return rows;
-}
-
-type Workload = (table: Table, rows: readonly Row[]) => Promise<void>;
+type Workload = (table: Table, rows: readonly ItemRow[]) => Promise<void>;
 
 const bulkPuts: Workload = async (table, rows) => {
   for (let start = 0; start < rows.length; start += CHUNK) await table.bulkPut(rows.slice(start, start + CHUNK));
@@ -65,7 +33,7 @@ const singlePuts: Workload = async (table, rows) => {
 };
 
 /** Runs `work` against a fresh replica's table (no server: the replica never syncs). */
-async function timeTracked(work: Workload, rows: readonly Row[]): Promise<number> {
+async function timeTracked(work: Workload, rows: readonly ItemRow[]): Promise<number> {
   const replica = await openReplica({
     schema,
     url: 'http://concord.bench',
@@ -89,7 +57,7 @@ async function timeTracked(work: Workload, rows: readonly Row[]): Promise<number
 }
 
 /** Runs `work` against a plain Dexie database with the same table definition. */
-async function timeUntracked(work: Workload, rows: readonly Row[]): Promise<number> {
+async function timeUntracked(work: Workload, rows: readonly ItemRow[]): Promise<number> {
   const db = new Dexie(uniqueName('untracked'), { indexedDB: new IDBFactory(), IDBKeyRange });
   db.version(1).stores({ [TABLE]: STORE });
   await db.open();
@@ -106,7 +74,7 @@ async function timeUntracked(work: Workload, rows: readonly Row[]): Promise<numb
   }
 }
 
-async function compare(work: Workload, rows: readonly Row[]) {
+async function compare(work: Workload, rows: readonly ItemRow[]) {
   const tracked: number[] = [];
   const untracked: number[] = [];
   for (let i = 0; i < REPEATS; i++) {
@@ -131,14 +99,14 @@ function result(name: string, baselineName: string, times: { tracked: number; un
 
 export async function run(): Promise<BenchResult[]> {
   // Warm-up on small data, so that JIT compilation and first-use costs are not measured.
-  const warmup = makeRows(WARMUP_ROWS);
+  const warmup = itemRows(WARMUP_ROWS);
   for (const work of [bulkPuts, singlePuts]) {
     await timeTracked(work, warmup);
     await timeUntracked(work, warmup);
   }
 
-  const bulk = await compare(bulkPuts, makeRows(BULK_ROWS));
-  const single = await compare(singlePuts, makeRows(PUT_ROWS));
+  const bulk = await compare(bulkPuts, itemRows(BULK_ROWS));
+  const single = await compare(singlePuts, itemRows(PUT_ROWS));
   const bulkLabel = `${BULK_ROWS.toLocaleString('en-US')} rows, bulkPut ×${BULK_ROWS / CHUNK}`;
   const putLabel = `${PUT_ROWS.toLocaleString('en-US')} rows, put ×${PUT_ROWS.toLocaleString('en-US')}`;
   return [

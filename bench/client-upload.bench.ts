@@ -14,10 +14,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { v7 as uuidv7 } from 'uuid';
 import {
   PROTOCOL_VERSION,
-  defineSchema,
   type FromReplicaChange,
   type FromServerPush,
   type FromServerRegister,
@@ -25,6 +23,7 @@ import {
 import { createSqliteStore, createSyncServer } from '@concord/server';
 import { openReplica } from '@concord/client';
 import { median, now, perSecond, type BenchResult } from './bench';
+import { KEY, TABLE, itemRows, schema, uniqueName, type ItemRow } from './items';
 
 const ROWS = 10_000;
 const WARMUP_ROWS = 1_000;
@@ -32,36 +31,6 @@ const TX_ROWS = 1_000;
 /** Measured repetitions (each on a fresh server and replica); the median is reported. */
 const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const MAX_MS = 1_000;
-const TABLE = 'items';
-
-const schema = defineSchema({
-  version: 1,
-  tables: {
-    [TABLE]: { columns: { name: 'string', count: 'integer', price: 'number', active: 'boolean', updatedAt: 'date' } },
-  },
-});
-const KEY = schema.tables[TABLE]!.key;
-
-let counter = 0;
-const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
-
-type Row = Record<string, string | number | boolean>;
-
-function makeRows(count: number): Row[] {
-  const epoch = Date.UTC(2024, 0, 1);
-  const rows: Row[] = [];
-  for (let i = 0; i < count; i++) {
-    rows.push({
-      [KEY]: uuidv7(),
-      name: `item ${i}`,
-      count: i,
-      price: Math.round(i * 1.37 * 100) / 100,
-      active: i % 2 === 0,
-      updatedAt: new Date(epoch + i * 60_000).toISOString(),
-    });
-  }
-  return rows;
-}
 
 interface BenchServer {
   app: ReturnType<typeof createSyncServer>;
@@ -90,7 +59,7 @@ interface UploadTimes {
   writeMs: number;
 }
 
-async function timeUpload(rows: readonly Row[]): Promise<UploadTimes> {
+async function timeUpload(rows: readonly ItemRow[]): Promise<UploadTimes> {
   const server = createServer();
   let serverMs = 0;
   const replica = await openReplica({
@@ -136,7 +105,7 @@ async function timeUpload(rows: readonly Row[]): Promise<UploadTimes> {
 }
 
 /** The server's share alone: the same inserts as pre-built push bodies of `TX_ROWS` changes, on a fresh server. */
-async function timeServerOnly(rows: readonly Row[]): Promise<number> {
+async function timeServerOnly(rows: readonly ItemRow[]): Promise<number> {
   const server = createServer();
   try {
     const post = (path: string, body: string) =>
@@ -189,11 +158,11 @@ async function timeServerOnly(rows: readonly Row[]): Promise<number> {
 
 export async function run(): Promise<BenchResult[]> {
   // Warm-up on small data, so that JIT compilation and first-use costs are not measured.
-  const warmup = makeRows(WARMUP_ROWS);
+  const warmup = itemRows(WARMUP_ROWS);
   await timeUpload(warmup);
   await timeServerOnly(warmup);
 
-  const rows = makeRows(ROWS);
+  const rows = itemRows(ROWS);
   const times: UploadTimes[] = [];
   const serverOnly: number[] = [];
   for (let i = 0; i < REPEATS; i++) {

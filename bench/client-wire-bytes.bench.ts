@@ -13,22 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { v7 as uuidv7 } from 'uuid';
-import { defineSchema } from '@concord/shared';
 import { createSqliteStore, createSyncServer } from '@concord/server';
 import { openReplica } from '@concord/client';
 import type { BenchResult } from './bench';
+import { KEY, TABLE, schema } from './items';
 
 const ROWS = 1_000;
 const MAX_REQUEST_BYTES_PER_ROW = 150;
-const TABLE = 'items';
-
-const schema = defineSchema({
-  version: 1,
-  tables: {
-    [TABLE]: { columns: { name: 'string', count: 'integer', price: 'number', active: 'boolean', updatedAt: 'date' } },
-  },
-});
-const KEY = schema.tables[TABLE]!.key;
 
 interface Exchange {
   path: string;

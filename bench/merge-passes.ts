@@ -9,7 +9,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import {
   PROTOCOL_VERSION,
-  defineSchema,
   type FromReplicaChange,
   type FromServerPush,
   type FromServerRegister,
@@ -17,15 +16,9 @@ import {
 } from '@concord/shared';
 import type { createSyncServer } from '@concord/server';
 import { now, type BenchResult } from './bench';
+import { TABLE, itemValues, schema } from './items';
 
-export const TABLE = 'items';
-
-export const schema = defineSchema({
-  version: 1,
-  tables: {
-    [TABLE]: { columns: { name: 'string', count: 'integer', price: 'number', active: 'boolean', updatedAt: 'date' } },
-  },
-});
+export { TABLE, schema } from './items';
 
 export interface Dataset {
   rowguids: string[];
@@ -43,17 +36,10 @@ export interface PassTimes {
 }
 
 export function makeDataset(count: number): Dataset {
-  const epoch = Date.UTC(2024, 0, 1);
   const data: Dataset = { rowguids: [], inserted: [], updates: [], updated: [] };
   for (let i = 0; i < count; i++) {
     data.rowguids.push(uuidv7()); // rowguids are UUIDv7, as replicas make them
-    const values: RowValues = {
-      name: `item ${i}`,
-      count: i,
-      price: Math.round(i * 1.37 * 100) / 100,
-      active: i % 2 === 0,
-      updatedAt: new Date(epoch + i * 60_000).toISOString(),
-    };
+    const values = itemValues(i);
     data.inserted.push(values);
     data.updates.push({ count: i + 1 });
     data.updated.push({ ...values, count: i + 1 });
