@@ -1,5 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Replica } from '@concord/client';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSqliteStore, type Store } from '@concord/server';
+import { commitRows } from './support/store-fixtures';
 import { createTestServer, upsert, type TestServer } from './support/test-server';
 import { expectConverged, openTestReplica } from './support/test-replica';
 
@@ -63,6 +68,32 @@ describe('the event stream', () => {
     expect(await next()).toEqual(['hello', { generation: 1, epoch: expect.any(String) }]);
     await server.push(a, [change]);
     expect(await next()).toEqual(['ping', null]);
+  });
+});
+
+describe('the event stream and a commit made while it opens', () => {
+  it('a commit landing between reading the generation for hello and the first poke is still poked', async () => {
+    // The store's generation is read for hello, then a commit lands before meta() returns.
+    const store = createSqliteStore({ filename: join(mkdtempSync(join(tmpdir(), 'concord-race-')), 'store.db') });
+    let commitDuringMeta = false;
+    const racing: Store = {
+      ...store,
+      async meta() {
+        const meta = await store.meta();
+        if (commitDuringMeta) {
+          commitDuringMeta = false;
+          await commitRows(store, [
+            { table: 'notes', rowguid: 'n1', values: {}, deleted: false, writer: 'r', priority: 0 },
+          ]);
+        }
+        return meta;
+      },
+    };
+    server = createTestServer({ store: racing });
+    commitDuringMeta = true;
+    const { next } = await subscribe();
+    expect(await next()).toEqual(['hello', { generation: 0, epoch: expect.any(String) }]);
+    expect(await next()).toEqual(['poke', { generation: 1 }]);
   });
 });
 

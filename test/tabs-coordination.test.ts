@@ -1,8 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { SyncReport } from '@concord/client';
+import { IDBFactory } from 'fake-indexeddb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Replica, SyncReport } from '@concord/client';
 import { createStatus } from '../client/src/status';
 import { coordinateTabs } from '../client/src/tabs/coordinate-tabs';
 import type { Locks } from '../client/src/tabs/leadership';
+import { createTestServer } from './support/test-server';
+import { openTestReplica } from './support/test-replica';
 
 /**
  * Tab coordination in Node: real BroadcastChannels between "tabs" in one process, and a lock
@@ -91,5 +94,40 @@ describe('tab coordination', () => {
     await settled();
     expect(only.status.get().leader).toBe(true);
     await expect(only.tab.sync()).resolves.toEqual(report(1));
+  });
+
+  it('a closing leader finishes its round before the lock passes on: never two tabs syncing', async () => {
+    const server = createTestServer();
+    const shared = { locks: fakeLocks(), indexedDB: new IDBFactory(), name: `shared-${Date.now()}` };
+    const tabsOptions = { ...shared, openChannel: (channel: string) => new BroadcastChannel(channel) };
+    let release = () => undefined as void;
+    let reached = () => undefined as void;
+    const pullReached = new Promise<void>((resolve) => (reached = resolve));
+    const pullReleased = new Promise<void>((resolve) => (release = resolve));
+    const gated = async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (String(input).endsWith('/v1/pull')) {
+        reached();
+        await pullReleased;
+      }
+      return server.app.request(input as string, init);
+    };
+    const first = await openTestReplica(server, { ...tabsOptions, fetch: gated });
+    const second: Replica = await openTestReplica(server, tabsOptions);
+    try {
+      await vi.waitFor(() => expect([first.status.leader, second.status.leader]).toEqual([true, false]));
+      const round = first.sync();
+      await pullReached; // the leader's round is downloading
+      const closing = first.close();
+      await settled();
+      expect(second.status.leader).toBe(false);
+      release();
+      await round;
+      await closing;
+      await vi.waitFor(() => expect(second.status.leader).toBe(true));
+    } finally {
+      release();
+      await second.close();
+      await server.close();
+    }
   });
 });
