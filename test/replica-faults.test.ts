@@ -504,6 +504,23 @@ describe('edits made while a sync is in flight', () => {
 });
 
 describe('server errors', () => {
+  it('a request the server never answers times out like a lost connection, and the outbox stays', async () => {
+    start();
+    let hang = true;
+    const fetch = (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+      if (!hang) return Promise.resolve(server.app.request(input as string, init));
+      // Answers nothing, ever; only the request's own signal ends the wait.
+      return new Promise((_, reject) => init?.signal?.addEventListener('abort', () => reject(init.signal!.reason)));
+    };
+    const a = await replica({ fetch, timeoutMs: 50 });
+    await a.db.table('notes').add({ id: 'n1', title: 'waiting' });
+    await expect(a.sync()).rejects.toMatchObject({ code: 'unavailable' });
+    expect(a.status).toMatchObject({ state: 'offline', pending: 1 });
+    hang = false;
+    await a.sync();
+    expect(a.status).toMatchObject({ state: 'idle', pending: 0 });
+  });
+
   it('a 500 on push fails the round with status error/internal, leaves the outbox untouched, and a later success clears it', async () => {
     start();
     let failing = true;
