@@ -32,9 +32,11 @@ afterEach(async () => {
   expect(pageErrors.splice(0)).toEqual([]); // the app never throws uncaught
 });
 
-async function device(name: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
-  contexts.push(context);
+async function device(name: string, context?: BrowserContext): Promise<Page> {
+  if (!context) {
+    context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    contexts.push(context);
+  }
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`device ${name}: ${error.message}`));
   await page.goto(`${server.origin}/?device=${name}`);
@@ -139,5 +141,22 @@ describe('the demo app', () => {
     await until(async () => (await a.getByTestId('pending').textContent()) === '0 pending', 15_000);
     const b = await device('B');
     await until(async () => (await stock(b).count()) > 0 && (await value(b, stock(b))) === before + 1, 15_000);
+  });
+
+  it('the offline switch holds for every tab of a device, whichever tab is clicked and whichever leads', async () => {
+    const leader = await device('A');
+    await seeded(leader);
+    await until(async () => (await leader.getByTestId('pending').textContent()) === '0 pending', 10_000);
+    const other = await device('A', leader.context()); // a second tab of the same device
+    const label = (page: Page) => page.getByTestId('offline-switch').textContent();
+
+    await other.getByTestId('offline-switch').click();
+    await until(async () => (await label(leader))!.startsWith('Offline'));
+    await leader.getByLabel(`more ${SKU} at ${BRANCH}`).click();
+    await until(async () => (await leader.getByTestId('pending').textContent()) === '1 pending');
+
+    await other.getByTestId('offline-switch').click(); // reconnect from the tab that does not sync
+    await until(async () => (await label(leader))!.startsWith('Online'));
+    await until(async () => (await leader.getByTestId('pending').textContent()) === '0 pending', 10_000);
   });
 });
