@@ -63,7 +63,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   const pokes = createPokeHub();
   store.onCommit((generation) => pokes.publish(generation));
   const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
-  const read: BodyReader = (c, message) => readBody(c, message, schema);
+  const read: BodyReader = (c, message, precheck) => readBody(c, message, schema, precheck);
 
   const app = new Hono();
   app.use(

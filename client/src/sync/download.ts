@@ -1,3 +1,4 @@
+import { tableOf } from '@concord/shared';
 import { replicaState } from '../storage/replica-state';
 import { applyServerRows, checkEpoch, outbox, type Session, type SyncContext } from './sync-context';
 
@@ -25,7 +26,7 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
     await ctx.syncTransaction(async (tx) => {
       const keys = page.changes.map((change): [string, string] => [change.table, change.rowguid]);
       const pending = (await outbox(tx).count()) > 0 ? await outbox(tx).bulkGet(keys) : [];
-      const changes = page.changes.filter((change, i) => !pending[i] && ctx.schema.tables[change.table]);
+      const changes = page.changes.filter((change, i) => !pending[i] && tableOf(ctx.schema, change.table));
       await applyServerRows(tx, ctx.schema, changes);
       // A pending insert of a rowguid the server already has must go up, never cancel out.
       const known = pending.filter((entry) => entry?.inserted).map((entry) => ({ ...entry!, inserted: false }));

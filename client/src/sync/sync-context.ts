@@ -1,5 +1,5 @@
 import type { Table } from 'dexie';
-import { ConcordError, type RowValues, type Schema } from '@concord/shared';
+import { ConcordError, tableOf, type RowValues, type Schema } from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
 import type { replicaState, Tables } from '../storage/replica-state';
 import type { Transport } from './transport';
@@ -42,7 +42,7 @@ export interface ServerRow {
 /** Lays the server's authoritative versions over the local rows (a tombstone deletes the row), in bulk per table. */
 export async function applyServerRows(tx: Tables, schema: Schema, rows: readonly ServerRow[]): Promise<void> {
   for (const [name, group] of groupBy(rows, (row) => row.table)) {
-    const table = schema.tables[name];
+    const table = tableOf(schema, name);
     if (!table) continue;
     const target: Table = tx.table(name);
     const deletes: string[] = [];

@@ -1,7 +1,7 @@
-import type { FromReplicaChangeInput, FromServerChangeResult } from '@concord/shared';
+import { sameValue, tableOf, type FromReplicaChangeInput, type FromServerChangeResult } from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
-import { pickValues, presentColumns, sameValue } from '../tracking/row-values';
+import { pickValues, presentColumns } from '../tracking/row-values';
 import {
   applyServerRows,
   checkEpoch,
@@ -106,9 +106,9 @@ function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined, to
     if (Object.keys(entry.base).length > 0) change.base = entry.base;
     return change;
   }
-  const columns = entry.inserted ? presentColumns(ctx.schema.tables[table]!, row) : entry.columns;
+  const columns = entry.inserted ? presentColumns(tableOf(ctx.schema, table)!, row) : entry.columns;
   change.values = pickValues(row, columns);
-  const based = columns.filter((column) => column in entry.base);
+  const based = columns.filter((column) => Object.hasOwn(entry.base, column));
   if (based.length > 0) change.base = pickValues(entry.base, based);
   return change;
 }
@@ -153,7 +153,7 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
     // The server has judged what was sent: only columns edited again since stay pending, or a
     // value it merged or resolved away would go up again and undo its decision.
     const columns = current.columns.filter(
-      (column) => !(column in sentValues) || !sameValue(row?.[column], sentValues[column]),
+      (column) => !Object.hasOwn(sentValues, column) || !sameValue(row?.[column], sentValues[column]),
     );
     if (current.op === 'upsert' && columns.length === 0) done.push([sent.table, sent.rowguid]);
     else {

@@ -1,13 +1,14 @@
-import { ConcordError, fitsColumn, type JsonValue, type RowValues, type TableDef } from '@concord/shared';
+import {
+  ConcordError,
+  rowguidProblem,
+  sameValue,
+  valuesIssue,
+  type JsonValue,
+  type RowValues,
+  type TableDef,
+} from '@concord/shared';
 
 type Row = Record<string, unknown>;
-
-/** Equal as replicated values: `undefined` and `null` are one, objects compare by their JSON. */
-export function sameValue(a: unknown, b: unknown): boolean {
-  if (a === b || (a == null && b == null)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
-}
 
 /** The values of `columns` in `row`, with missing values as `null`. */
 export function pickValues(row: Row | undefined, columns: readonly string[]): RowValues {
@@ -28,23 +29,15 @@ export function changedColumns(table: TableDef, before: Row, after: Row): string
 
 /**
  * Refuses a row the server would refuse, at write time, so that a bad write fails in the app
- * instead of blocking the outbox later: the key must be a string, every field a declared
- * column of the right type.
+ * instead of being rejected at sync: the key must be a valid rowguid, every field a declared
+ * column holding exact JSON of its type. The same check the server runs (`valuesIssue`).
  */
 export function checkRow(table: TableDef, row: Row): void {
-  const key = row[table.key];
-  if (typeof key !== 'string' || key.length === 0) {
-    throw new ConcordError('invalid_value', `${table.name}.${table.key} must be a non-empty string rowguid`);
-  }
-  for (const [column, value] of Object.entries(row)) {
-    if (column === table.key || value === undefined) continue;
-    const type = table.columns[column];
-    if (!type) throw new ConcordError('unknown_column', `${table.name} has no column "${column}"`, { column });
-    if (!fitsColumn(type, value)) {
-      throw new ConcordError('invalid_value', `${table.name}.${column} must be ${type}, got ${JSON.stringify(value)}`, {
-        column,
-        expected: type,
-      });
-    }
+  const problem = rowguidProblem(row[table.key]);
+  if (problem !== undefined) throw new ConcordError('invalid_value', `${table.name}.${table.key}: ${problem}`);
+  const issue = valuesIssue(table, row, table.key);
+  if (issue) {
+    const { code, message, column, expected } = issue;
+    throw new ConcordError(code, message, expected ? { column, expected } : { column });
   }
 }

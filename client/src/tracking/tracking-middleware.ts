@@ -6,7 +6,7 @@ import type {
   DBCoreTransaction,
   Middleware,
 } from 'dexie';
-import type { Schema, TableDef } from '@concord/shared';
+import { tableOf, type Schema, type TableDef } from '@concord/shared';
 import { TRACKING_TABLES, type OutboxEntry } from '../storage/replica-db';
 import { coalesce } from './coalesce';
 import { mayHoldAny, readExisting } from './read-existing';
@@ -60,13 +60,13 @@ export function createTrackingMiddleware(options: TrackingOptions): Middleware<D
       return {
         ...down,
         transaction(stores, mode, txOptions) {
-          const tracked = mode === 'readwrite' && stores.some((store) => store in schema.tables);
+          const tracked = mode === 'readwrite' && stores.some((store) => tableOf(schema, store) !== undefined);
           const scope = tracked ? [...new Set([...stores, ...TRACKING_TABLES])] : stores;
           return down.transaction(scope, mode, txOptions);
         },
         table(name) {
           const table = down.table(name);
-          const def = schema.tables[name];
+          const def = tableOf(schema, name);
           if (!def) return table;
           return {
             ...table,

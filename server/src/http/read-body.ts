@@ -2,14 +2,26 @@ import type { Context } from 'hono';
 import type { z } from 'zod';
 import { ConcordError, PROTOCOL_VERSION, type Schema } from '@concord/shared';
 
-/** Reads a request body as one protocol message; bound to the server's schema. */
-export type BodyReader = <T extends z.ZodType>(c: Context, message: T) => Promise<z.output<T>>;
+/**
+ * Reads a request body as one protocol message; bound to the server's schema. `precheck` sees the
+ * parsed JSON before the message schema does, to refuse what is too large to be worth validating.
+ */
+export type BodyReader = <T extends z.ZodType>(
+  c: Context,
+  message: T,
+  precheck?: (body: unknown) => void,
+) => Promise<z.output<T>>;
 
 /**
  * Parses and validates a JSON request body against a protocol message schema, refusing a
  * foreign protocol version first so that an old or new client is told exactly why.
  */
-export async function readBody<T extends z.ZodType>(c: Context, message: T, schema: Schema): Promise<z.output<T>> {
+export async function readBody<T extends z.ZodType>(
+  c: Context,
+  message: T,
+  schema: Schema,
+  precheck?: (body: unknown) => void,
+): Promise<z.output<T>> {
   let body: unknown;
   try {
     body = JSON.parse(await c.req.text());
@@ -26,6 +38,7 @@ export async function readBody<T extends z.ZodType>(c: Context, message: T, sche
       },
     );
   }
+  precheck?.(body);
   const parsed = message.safeParse(body);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));

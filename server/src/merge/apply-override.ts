@@ -1,5 +1,6 @@
 import {
   ConcordError,
+  tableOf,
   type ConflictEntry,
   type FromReplicaResolveConflict,
   type RowValues,
@@ -41,7 +42,7 @@ export async function applyOverride(
 ): Promise<OverrideResult> {
   const entry = await tx.getConflict(id);
   if (!entry) throw new ConcordError('not_found', `no conflict with id "${id}"`, { id });
-  const table = env.schema.tables[entry.table];
+  const table = tableOf(env.schema, entry.table);
   if (!table) {
     throw new ConcordError(
       'unknown_table',

@@ -1,8 +1,10 @@
 import type { ConflictEntry, FromReplicaPush, FromServerChangeResult, Schema } from '@concord/shared';
-import { ConcordError } from '@concord/shared';
+import { ConcordError, describeName, rowguidProblem, tableOf } from '@concord/shared';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import { rowKeyString, type ReplicaRecord, type StoredRow, type StoreTransaction } from '../storage/store';
+import { changeProblem } from './check-changes';
 import { mergeChange, type MergeOutcome } from './merge-change';
+import { refuseChange } from './refuse-change';
 
 export interface PushEnvironment {
   schema: Schema;
@@ -23,7 +25,10 @@ export async function applyPush(
 ): Promise<FromServerChangeResult[]> {
   const replica = await tx.getReplica(push.replicaId);
   if (!replica) throw new ConcordError('unknown_replica', `replica "${push.replicaId}" is not registered`);
-  const stored = await tx.getRows(push.changes);
+  const problems = new Map(push.changes.map((change) => [change, changeProblem(env.schema, change)]));
+  // A row is looked up only by a valid name: an ill-formed rowguid could match another row's key in the database.
+  const named = push.changes.filter((change) => tableOf(env.schema, change.table) && !rowguidProblem(change.rowguid));
+  const stored = await tx.getRows(named);
   const fresh = push.changes.filter((change) => change.localGeneration > replica.lastAppliedLocalGeneration);
 
   const current = new Map(stored);
@@ -31,8 +36,13 @@ export async function applyPush(
   const outcomes = new Map<string, MergeOutcome>();
   for (const change of fresh) {
     const key = rowKeyString(change.table, change.rowguid);
-    const table = env.schema.tables[change.table]!;
     const before = current.get(key);
+    const problem = problems.get(change);
+    if (problem !== undefined) {
+      outcomes.set(key, refuseChange(replica.replicaId, before, change, 'schema', problem));
+      continue;
+    }
+    const table = tableOf(env.schema, change.table)!;
     const outcome = mergeChange(
       { table, resolvers: env.resolvers, replica: { id: replica.replicaId, priority: replica.priority } },
       before,
@@ -85,8 +95,9 @@ export async function applyPush(
       const entry: ConflictEntry = {
         ...draft,
         id: env.newId(),
-        table: change.table,
-        rowguid: change.rowguid,
+        // The log names what it can store and show: a refused change's names may be neither.
+        table: describeName(change.table),
+        rowguid: describeName(change.rowguid),
         replicaId: replica.replicaId,
         localGeneration: change.localGeneration,
         generation: row?.generation ?? 0,

@@ -1,30 +1,47 @@
-import { ConcordError, type FromReplicaChange, type Schema } from '@concord/shared';
-import { checkValues } from './check-values';
+import {
+  ConcordError,
+  describeName,
+  rowguidProblem,
+  tableOf,
+  valuesIssue,
+  type FromReplicaChange,
+  type Schema,
+} from '@concord/shared';
 
 /**
- * Checks uploaded changes against the schema before anything is written. The first problem
- * refuses the whole push (unknown table or column, a value of the wrong type), so a bad
- * request changes nothing.
+ * Checks the shape of a push as a whole before anything is written: a row named twice, or a
+ * delete that carries values, is a malformed request and refuses the push. What a change holds
+ * (its table, rowguid and values) is checked per change by `changeProblem`.
  */
-export function checkChanges(schema: Schema, changes: readonly FromReplicaChange[]): void {
+export function checkChanges(changes: readonly FromReplicaChange[]): void {
   const seen = new Set<string>();
   changes.forEach((change, index) => {
     const where = `changes[${index}]`;
-    const table = schema.tables[change.table];
-    if (!table)
-      throw new ConcordError('unknown_table', `${where}: unknown table "${change.table}"`, {
-        index,
-        table: change.table,
-      });
     const key = `${change.table}\u0000${change.rowguid}`;
     if (seen.has(key)) {
-      throw new ConcordError('bad_request', `${where}: row "${change.rowguid}" appears twice in one push`, { index });
+      throw new ConcordError(
+        'bad_request',
+        `${where}: row "${describeName(change.rowguid)}" appears twice in one push`,
+        {
+          index,
+        },
+      );
     }
     seen.add(key);
     if (change.op === 'delete' && change.values !== undefined) {
       throw new ConcordError('bad_request', `${where}: a delete carries no values`, { index });
     }
-    checkValues(table, change.values, where, { index });
-    checkValues(table, change.base, where, { index });
   });
+}
+
+/**
+ * Why the server refuses what one change holds, or undefined: the same rules the replica applies
+ * to a local write — a known table, a valid rowguid, known columns holding exact JSON of their
+ * types, in `values` and `base`. A refused change stands alone; the rest of its push still applies.
+ */
+export function changeProblem(schema: Schema, change: FromReplicaChange): string | undefined {
+  const table = tableOf(schema, change.table);
+  if (!table) return `unknown table "${describeName(change.table)}"`;
+  const issue = valuesIssue(table, change.values ?? {}) ?? valuesIssue(table, change.base ?? {});
+  return rowguidProblem(change.rowguid) ?? issue?.message;
 }

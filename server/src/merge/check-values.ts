@@ -1,4 +1,4 @@
-import { ConcordError, fitsColumn, type RowValues, type TableDef } from '@concord/shared';
+import { ConcordError, valuesIssue, type RowValues, type TableDef } from '@concord/shared';
 
 /**
  * Checks column values against a table's schema, as every upload and every hand-edited override
@@ -12,20 +12,8 @@ export function checkValues(
   where: string,
   details: Record<string, unknown> = {},
 ): void {
-  for (const [column, value] of Object.entries(values ?? {})) {
-    const type = table.columns[column];
-    if (!type) {
-      throw new ConcordError('unknown_column', `${where}: unknown column "${table.name}.${column}"`, {
-        ...details,
-        column,
-      });
-    }
-    if (!fitsColumn(type, value)) {
-      throw new ConcordError(
-        'invalid_value',
-        `${where}: ${table.name}.${column} must be ${type}, got ${JSON.stringify(value)}`,
-        { ...details, column, expected: type },
-      );
-    }
-  }
+  const issue = values && valuesIssue(table, values);
+  if (!issue) return;
+  const { code, message, column, expected } = issue;
+  throw new ConcordError(code, `${where}: ${message}`, { ...details, column, ...(expected && { expected }) });
 }

@@ -1,4 +1,11 @@
-import { fitsColumn, type ConflictInput, type Resolution, type Resolver, type TableDef } from '@concord/shared';
+import {
+  columnTypeOf,
+  fitsColumn,
+  type ConflictInput,
+  type Resolution,
+  type Resolver,
+  type TableDef,
+} from '@concord/shared';
 
 /**
  * Asks a resolver and checks what it answers. A resolver that throws, answers nonsense, or
@@ -40,7 +47,7 @@ function checkMerge(
   }
   for (const [column, value] of Object.entries(values)) {
     if (!allowed.includes(column)) return reject(resolver, `merged column "${column}" is not one it may decide`);
-    const type = table.columns[column];
+    const type = columnTypeOf(table, column);
     if (!type || !fitsColumn(type, value)) {
       return reject(resolver, `merged value ${JSON.stringify(value)} does not fit column "${column}"`);
     }

@@ -8,9 +8,11 @@ import type {
   RowValues,
   TableDef,
 } from '@concord/shared';
+import { pickColumns, sameValue } from '@concord/shared';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import type { ColumnVersion, StoredRow } from '../storage/store';
 import { decide } from './decide';
+import { refuseChange } from './refuse-change';
 
 export interface MergeReplica {
   id: string;
@@ -65,7 +67,10 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
   const deletes = change.op === 'delete';
   const changed = deletes ? {} : (change.values ?? {});
   const touched = touch(Object.keys(changed), replica.priority);
-  if (ctx.table.direction === 'download-only') return refuseUpload(ctx, stored, change);
+  if (ctx.table.direction === 'download-only') {
+    const reason = `table "${ctx.table.name}" is download-only: the server refuses uploads to it`;
+    return refuseChange(replica.id, stored, change, 'download-only', reason);
+  }
   if (!stored) {
     return {
       outcome: 'applied',
@@ -81,9 +86,9 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
   const unseen = (columns: readonly string[]) =>
     !stored.deleted &&
     columns.some((column) =>
-      change.base && column in change.base
-        ? !sameJson(stored.values[column], change.base[column])
-        : change.baseGeneration === 0 && !sameJson(stored.values[column], null),
+      change.base && Object.hasOwn(change.base, column)
+        ? !sameValue(stored.values[column], change.base[column])
+        : change.baseGeneration === 0 && !sameValue(stored.values[column], null),
     );
   const foreign = (version: { generation: number; writer: string }, columns: readonly string[]) =>
     newer(version) && (version.writer !== replica.id || unseen(columns));
@@ -190,7 +195,7 @@ function mergeColumns(
       table: table.name,
       type: conflictType(stored, change),
       columns,
-      base: pick(change.base ?? {}, columns),
+      base: pickColumns(change.base ?? {}, columns),
       server: { values: stored.values, replicaId: newest.writer, priority: newest.priority },
       client,
       columnTypes: table.columns,
@@ -202,7 +207,7 @@ function mergeColumns(
       if (resolution.kind === 'client') {
         values[column] = changed[column]!;
         touched.set(column, replica.priority);
-      } else if (resolution.kind === 'merge' && column in resolution.values) {
+      } else if (resolution.kind === 'merge' && Object.hasOwn(resolution.values, column)) {
         values[column] = resolution.values[column]!;
         touched.set(column, Math.max(versionOf(column).priority, replica.priority));
       }
@@ -210,28 +215,6 @@ function mergeColumns(
   }
   const write = touched.size > 0 ? { values, deleted: false, priority: replica.priority, touched } : undefined;
   return write ? { outcome: 'conflict', write, conflicts } : { outcome: 'conflict', conflicts };
-}
-
-/**
- * A download-only table takes no uploads: the change is rejected and logged as a failed change,
- * and the uploader is answered with the row as the server holds it, so its copy is corrected.
- */
-function refuseUpload(ctx: MergeContext, stored: StoredRow | undefined, change: FromReplicaChange): MergeOutcome {
-  const reason = `table "${ctx.table.name}" is download-only: the server refuses uploads to it`;
-  const columns = Object.keys(change.values ?? {});
-  const live = stored && !stored.deleted ? stored.values : null;
-  const conflict: ConflictDraft = {
-    columns,
-    type: 'failed-change',
-    resolver: 'download-only',
-    status: 'resolved',
-    winner: stored?.writer ?? null,
-    loser: ctx.replica.id,
-    winningValues: live && columns.length > 0 ? pick(live, columns) : live,
-    losingValues: change.op === 'delete' ? null : (change.values ?? {}),
-    reason,
-  };
-  return { outcome: 'rejected', conflicts: [conflict], reason };
 }
 
 function conflictType(stored: StoredRow, change: FromReplicaChange): ConflictType {
@@ -243,7 +226,7 @@ function conflictType(stored: StoredRow, change: FromReplicaChange): ConflictTyp
 function draft(resolver: Resolver, input: ConflictInput, resolution: Resolution): ConflictDraft {
   const { server, client, columns } = input;
   const side = (version: ConflictVersion) =>
-    version.values && (columns.length > 0 ? pick(version.values, columns) : version.values);
+    version.values && (columns.length > 0 ? pickColumns(version.values, columns) : version.values);
   const clientWon = resolution.kind === 'client';
   const merged = resolution.kind === 'merge';
   const [winner, loser] = clientWon ? [client, server] : [server, client];
@@ -265,17 +248,6 @@ function describe(kind: Resolution['kind'], resolver: string): string {
   return `${resolver}: ${kind === 'client' ? 'the uploaded version' : 'the server version'} wins`;
 }
 
-/** Equal as stored JSON values; a missing value is null. */
-function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
 function touch(columns: readonly string[], priority: number): Map<string, number> {
   return new Map(columns.map((column) => [column, priority]));
-}
-
-function pick(values: RowValues, columns: readonly string[]): RowValues {
-  const picked: RowValues = {};
-  for (const column of columns) if (column in values) picked[column] = values[column]!;
-  return picked;
 }

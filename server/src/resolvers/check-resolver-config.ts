@@ -1,4 +1,4 @@
-import type { Resolver, Schema, TableDef } from '@concord/shared';
+import { columnTypeOf, tableOf, type Resolver, type Schema, type TableDef } from '@concord/shared';
 import type { ResolverConfig } from './resolver-config';
 
 const TABLE_OPTIONS = ['row', 'columns', 'deletes'];
@@ -21,7 +21,7 @@ export function checkResolverConfig(schema: Schema, config: ResolverConfig): voi
   }
   for (const [name, entry] of Object.entries(config.tables ?? {})) {
     const where = `resolvers.tables.${name}`;
-    const table = schema.tables[name];
+    const table = tableOf(schema, name);
     if (!table) throw new Error(`${where}: unknown table "${name}"`);
     for (const option of Object.keys(entry)) {
       if (TABLE_OPTIONS.includes(option)) continue;
@@ -34,7 +34,7 @@ export function checkResolverConfig(schema: Schema, config: ResolverConfig): voi
     if (entry.row !== undefined) checkResolver(`${where}.row`, entry.row, table);
     for (const [column, resolver] of Object.entries(entry.columns ?? {})) {
       const at = `${where}.columns.${column}`;
-      if (!(column in table.columns)) throw new Error(`${at}: unknown column "${name}.${column}"`);
+      if (columnTypeOf(table, column) === undefined) throw new Error(`${at}: unknown column "${name}.${column}"`);
       if (table.tracking !== 'column') {
         throw new Error(`${at}: "${name}" uses row tracking; per-column resolvers need tracking: 'column'`);
       }
@@ -49,11 +49,11 @@ function checkResolver(where: string, resolver: Resolver, table: TableDef, confi
     throw new Error(`${where}: not a resolver; a resolver is { name, resolve(input) }`);
   }
   const { name, column, accepts } = resolver;
-  if (column !== undefined && !(column in table.columns)) {
+  if (column !== undefined && columnTypeOf(table, column) === undefined) {
     throw new Error(`${where}: ${name} reads column "${column}", which table "${table.name}" does not have`);
   }
   const read = column ?? configured;
-  const type = read === undefined ? undefined : table.columns[read];
+  const type = read === undefined ? undefined : columnTypeOf(table, read);
   if (type === undefined || accepts === undefined || accepts.includes(type)) return;
   throw new Error(
     `${where}: ${name} needs a column of type ${accepts.join(' or ')}, but "${table.name}.${read}" is ${type}`,

@@ -19,14 +19,19 @@ export interface ResolverSet {
 export function createResolverSet(schema: Schema, config: ResolverConfig = {}): ResolverSet {
   checkResolverConfig(schema, config);
   const fallback = config.default ?? priority();
+  // Maps, built from the checked configuration: a table or column name is never looked up on a prototype.
+  const rows = new Map<string, Resolver>();
+  const columns = new Map<string, Resolver>();
   const deleteRules = new Map<string, Resolver>();
   for (const [table, entry] of Object.entries(config.tables ?? {})) {
+    if (entry.row) rows.set(table, entry.row);
+    for (const [column, resolver] of Object.entries(entry.columns ?? {})) columns.set(`${table}.${column}`, resolver);
     if (entry.deletes) deleteRules.set(table, deletes(entry.deletes));
   }
-  const forRow = (table: string) => config.tables?.[table]?.row ?? fallback;
+  const forRow = (table: string) => rows.get(table) ?? fallback;
   return {
     forRow,
-    forColumn: (table, column) => config.tables?.[table]?.columns?.[column] ?? forRow(table),
+    forColumn: (table, column) => columns.get(`${table}.${column}`) ?? forRow(table),
     forDeleteConflict: (table) => deleteRules.get(table) ?? forRow(table),
   };
 }

@@ -35,11 +35,13 @@ export const rowValues = z.custom<RowValues>(
  * `base` their values before the first unsent edit. `baseGeneration` is the server generation
  * of the row the replica last saw. Fields at their default may be left out, which keeps a
  * one-column update small: `op` defaults to `upsert`, `baseGeneration` to 0 (a row the replica
- * never saw from the server) and `localGeneration` to the push's `toLocalGeneration`.
+ * never saw from the server) and `localGeneration` to the push's `toLocalGeneration`. The server
+ * checks the table, rowguid and values of each change on its own (`rejected` when they do not fit).
  */
 export const fromReplicaChange = z.strictObject({
-  table: id,
-  rowguid: id,
+  // Any string: what a change names is checked per change, so a bad one is refused on its own.
+  table: z.string(),
+  rowguid: z.string(),
   op: z.enum(['upsert', 'delete']).default('upsert'),
   localGeneration: generation.min(1).optional(),
   baseGeneration: generation.default(0),

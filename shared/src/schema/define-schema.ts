@@ -54,6 +54,25 @@ export interface Schema {
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /**
+ * A table, column or key name: letters, digits and `_`, not starting with `_` (system tables do),
+ * and never a name every JavaScript object already has (`constructor`, `toString`, …).
+ */
+function checkName(what: string, name: string, label = name): void {
+  if (!NAME.test(name)) throw new Error(`${what} "${label}" must match ${NAME}`);
+  if (name in Object.prototype) throw new Error(`${what} "${label}" is reserved: every JavaScript object has it`);
+}
+
+/** The table called `name`, looked up as the schema's own: `__proto__` or `constructor` name no table. */
+export function tableOf(schema: Schema, name: string): TableDef | undefined {
+  return Object.hasOwn(schema.tables, name) ? schema.tables[name] : undefined;
+}
+
+/** The type of `table.column`, looked up as the table's own column, or undefined. */
+export function columnTypeOf(table: TableDef, column: string): ColumnType | undefined {
+  return Object.hasOwn(table.columns, column) ? table.columns[column] : undefined;
+}
+
+/**
  * Validates and normalizes a schema. Throws a descriptive error for anything a
  * server or replica could not honour, so mistakes surface at startup, never mid-sync.
  */
@@ -70,21 +89,22 @@ export function defineSchema(input: SchemaInput): Schema {
 }
 
 function defineTable(name: string, input: TableInput): TableDef {
-  if (!NAME.test(name)) throw new Error(`table name "${name}" must match ${NAME}`);
+  checkName('table name', name);
   const key = input.key ?? 'id';
+  checkName(`table "${name}": key`, key);
   const columns = input.columns ?? {};
   for (const [column, type] of Object.entries(columns)) {
-    if (!NAME.test(column)) throw new Error(`column "${name}.${column}" must match ${NAME}`);
+    checkName('column', column, `${name}.${column}`);
     if (!COLUMN_TYPES.includes(type)) {
       throw new Error(
         `column "${name}.${column}" has unknown type "${String(type)}"; use one of ${COLUMN_TYPES.join(', ')}`,
       );
     }
   }
-  if (key in columns) throw new Error(`table "${name}": key "${key}" must not be listed in columns`);
+  if (Object.hasOwn(columns, key)) throw new Error(`table "${name}": key "${key}" must not be listed in columns`);
   const crdt = input.crdt ?? [];
   for (const column of crdt) {
-    if (!(column in columns)) throw new Error(`table "${name}": crdt column "${column}" is not in columns`);
+    if (!Object.hasOwn(columns, column)) throw new Error(`table "${name}": crdt column "${column}" is not in columns`);
   }
   const tracking = input.tracking ?? 'row';
   if (tracking !== 'row' && tracking !== 'column') {
