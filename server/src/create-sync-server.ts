@@ -1,5 +1,6 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { v7 as uuidv7 } from 'uuid';
 import { ConcordError, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
 import { errorResponse } from './http/error-response';
@@ -34,6 +35,12 @@ export interface SyncServerOptions {
     /** Most changes returned by one pull. Default 5,000; a pull without `limit` gets 1,000. */
     maxPullChanges?: number;
   };
+  /**
+   * Cross-origin access for apps served from another origin: Hono's `cors()` options, `origin`
+   * required (`'https://app.example.com'`, a list, or a function of the request's origin). Off by
+   * default: only pages of the server's own origin may call it from a browser.
+   */
+  cors?: CorsOptions;
   realtime?: {
     /** How often an idle event stream (`GET /v1/events`) sends a ping. Default 15 s. */
     heartbeatMs?: number;
@@ -43,6 +50,10 @@ export interface SyncServerOptions {
   /** Where unexpected server errors are reported. Default `console.error`. */
   log?: (error: unknown) => void;
 }
+
+export type CorsOptions = NonNullable<Parameters<typeof cors>[0]> & {
+  origin: NonNullable<NonNullable<Parameters<typeof cors>[0]>['origin']>;
+};
 
 /** The sync server as a Hono app: mount it, serve it, or drive it with `app.request()` in tests. */
 export function createSyncServer(options: SyncServerOptions): Hono {
@@ -66,6 +77,8 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   const read: BodyReader = (c, message, precheck) => readBody(c, message, schema, precheck);
 
   const app = new Hono();
+  if (options.cors) app.use('/v1/*', cors(options.cors));
+  app.use('/v1/*', requireJson);
   app.use(
     '/v1/*',
     bodyLimit({
@@ -83,3 +96,20 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   app.onError((error, c) => errorResponse(error, c, log));
   return app;
 }
+
+/**
+ * Every body must be declared JSON. A form or `text/plain` body is what any web page may send
+ * to any origin without asking first (no CORS preflight), so it is refused before it is read.
+ */
+const requireJson: MiddlewareHandler = async (c, next) => {
+  if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.method !== 'OPTIONS') {
+    const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
+    if (type !== 'application/json') {
+      throw new ConcordError(
+        'unsupported_media_type',
+        `a request body must be sent as application/json, got ${type ? `"${type}"` : 'no content type'}`,
+      );
+    }
+  }
+  await next();
+};

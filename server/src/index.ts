@@ -1,5 +1,10 @@
 /** @module @concord/server — the Hono sync server, its merge engine, resolvers and stores. */
-export { createSyncServer, type ReplicaRegistration, type SyncServerOptions } from './create-sync-server';
+export {
+  createSyncServer,
+  type CorsOptions,
+  type ReplicaRegistration,
+  type SyncServerOptions,
+} from './create-sync-server';
 export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite-store';
 export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres-store';
 export type * from './storage/store';

@@ -18,6 +18,7 @@ export const ERROR_STATUS = {
   epoch_changed: 409,
   expired_replica: 410,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   internal: 500,
   unavailable: 503,
 } as const;
