@@ -31,14 +31,14 @@ async function seed(origin: string): Promise<void> {
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status} ${await response.text()}`);
     return response.json() as Promise<unknown>;
   };
-  const { replicaId } = (await post('/v1/replicas', {})) as FromServerRegister;
+  const { replicaId, secret } = (await post('/v1/replicas', {})) as FromServerRegister;
   for (let from = 0, gen = 1; from < ROWS; from += SEED_BATCH, gen++) {
     const changes = [];
     for (let i = from; i < Math.min(from + SEED_BATCH, ROWS); i++) {
       const { id, ...values } = benchRow(i);
       changes.push({ table: 'notes', rowguid: id, op: 'upsert', localGeneration: gen, baseGeneration: 0, values });
     }
-    await post('/v1/push', { replicaId, fromLocalGeneration: gen, toLocalGeneration: gen, changes });
+    await post('/v1/push', { replicaId, secret, fromLocalGeneration: gen, toLocalGeneration: gen, changes });
   }
 }
 

@@ -79,7 +79,7 @@ async function seed(server: BenchServer, data: Dataset): Promise<void> {
     if (!response.ok) throw new Error(`${path} failed: HTTP ${response.status} ${text.slice(0, 500)}`);
     return JSON.parse(text) as T;
   };
-  const { replicaId } = await post<FromServerRegister>('/v1/replicas', {
+  const { replicaId, secret } = await post<FromServerRegister>('/v1/replicas', {
     protocol: PROTOCOL_VERSION,
     schemaVersion: schema.version,
   });
@@ -101,6 +101,7 @@ async function seed(server: BenchServer, data: Dataset): Promise<void> {
       protocol: PROTOCOL_VERSION,
       schemaVersion: schema.version,
       replicaId,
+      secret,
       fromLocalGeneration: gen,
       toLocalGeneration: gen,
       changes,

@@ -116,7 +116,7 @@ async function timeServerOnly(rows: readonly ItemRow[]): Promise<number> {
       '/v1/replicas',
       JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: schema.version }),
     );
-    const { replicaId } = (await registered.json()) as FromServerRegister;
+    const { replicaId, secret } = (await registered.json()) as FromServerRegister;
     const bodies: string[] = [];
     for (let start = 0, gen = 1; start < rows.length; start += TX_ROWS, gen++) {
       const changes: FromReplicaChange[] = rows.slice(start, start + TX_ROWS).map(({ [KEY]: rowguid, ...values }) => ({
@@ -132,6 +132,7 @@ async function timeServerOnly(rows: readonly ItemRow[]): Promise<number> {
           protocol: PROTOCOL_VERSION,
           schemaVersion: schema.version,
           replicaId,
+          secret,
           fromLocalGeneration: gen,
           toLocalGeneration: gen,
           changes,

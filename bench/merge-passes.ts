@@ -57,7 +57,7 @@ export async function pushBothPasses(
     Promise.resolve(app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
   const registered = await post('/v1/replicas', JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: 1 }));
   if (!registered.ok) throw new Error(`register failed: HTTP ${registered.status} ${await registered.text()}`);
-  const { replicaId } = (await registered.json()) as FromServerRegister;
+  const { replicaId, secret } = (await registered.json()) as FromServerRegister;
 
   let localGeneration = 0;
   const bodies = (change: (index: number, localGeneration: number) => FromReplicaChange): string[] => {
@@ -68,7 +68,7 @@ export async function pushBothPasses(
         changes.push(change(i, ++localGeneration));
       const from = changes[0]!.localGeneration;
       const to = changes[changes.length - 1]!.localGeneration;
-      const push = { protocol: PROTOCOL_VERSION, schemaVersion: schema.version, replicaId, changes };
+      const push = { protocol: PROTOCOL_VERSION, schemaVersion: schema.version, replicaId, secret, changes };
       out.push(JSON.stringify({ ...push, fromLocalGeneration: from, toLocalGeneration: to }));
     }
     return out;

@@ -60,6 +60,7 @@ function pushBody(replicaId: string, changes: unknown[] = [upsert('notes', 'n3',
     protocol: PROTOCOL_VERSION,
     schemaVersion: 1,
     replicaId,
+    secret: server!.secretOf(replicaId),
     fromLocalGeneration: 4,
     toLocalGeneration: 4,
     changes,
@@ -67,7 +68,7 @@ function pushBody(replicaId: string, changes: unknown[] = [upsert('notes', 'n3',
 }
 
 function pullBody(replicaId: string) {
-  return { protocol: PROTOCOL_VERSION, schemaVersion: 1, replicaId, after: 0 };
+  return { protocol: PROTOCOL_VERSION, schemaVersion: 1, replicaId, secret: server!.secretOf(replicaId), after: 0 };
 }
 
 function postRaw(s: TestServer, path: string, body: string, headers: Record<string, string> = {}) {
@@ -397,11 +398,11 @@ describe('a change that does not fit the schema is rejected on its own, logged, 
 
 describe('protocol and schema version checks', () => {
   it.each<[string, string, (s: Seeded) => unknown]>([
-    ['push', '/v1/push', (s) => ({ ...pushBody(s.a), protocol: 2 })],
-    ['pull', '/v1/pull', (s) => ({ ...pullBody(s.b), protocol: 2 })],
-    ['register', '/v1/replicas', () => ({ protocol: 2, schemaVersion: 1 })],
+    ['push', '/v1/push', (s) => ({ ...pushBody(s.a), protocol: 1 })],
+    ['pull', '/v1/pull', (s) => ({ ...pullBody(s.b), protocol: 1 })],
+    ['register', '/v1/replicas', () => ({ protocol: 1, schemaVersion: 1 })],
     ['push with protocol 0', '/v1/push', (s) => ({ ...pushBody(s.a), protocol: 0 })],
-    ['push with protocol "1" as a string', '/v1/push', (s) => ({ ...pushBody(s.a), protocol: '1' })],
+    ['push with protocol "2" as a string', '/v1/push', (s) => ({ ...pushBody(s.a), protocol: '2' })],
   ])('%s with a foreign protocol version → 400 unsupported_protocol', async (_name, path, build) => {
     const seeded = await seededServer();
     const body = await expectRefusedWithoutChange(
@@ -417,7 +418,7 @@ describe('protocol and schema version checks', () => {
     const seeded = await seededServer();
     await expectRefusedWithoutChange(
       seeded,
-      () => seeded.server.post('/v1/push', { protocol: 2, whatever: true }),
+      () => seeded.server.post('/v1/push', { protocol: 1, whatever: true }),
       400,
       'unsupported_protocol',
     );

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION } from '@concord/shared';
 import { createTestServer, remove, upsert, type TestServer } from './support/test-server';
 
 let server: TestServer;
@@ -35,9 +36,10 @@ describe('push and pull over HTTP', () => {
     await server.push(b.replicaId, [upsert('notes', 'n2', { title: 'from b' }, { gen: 1 })]);
     const push = (changes: unknown[], from: number, to: number) =>
       server.post('/v1/push', {
-        protocol: 1,
+        protocol: PROTOCOL_VERSION,
         schemaVersion: 1,
         replicaId: a.replicaId,
+        secret: a.secret,
         fromLocalGeneration: from,
         toLocalGeneration: to,
         changes,
@@ -47,7 +49,7 @@ describe('push and pull over HTTP', () => {
         { table: 'notes', rowguid: 'n1', values: { title: 'new' } },
         { table: 'notes', rowguid: 'n2', localGeneration: 3, values: { title: 'from a' } },
       ],
-      3,
+      1,
       4,
     );
     expect(response.status).toBe(200);
@@ -83,15 +85,15 @@ describe('push and pull over HTTP', () => {
     const b = await server.register();
     await server.push(b.replicaId, [upsert('notes', 'n2', { title: 'from b' }, { gen: 1 })]);
     const changes = [
-      upsert('notes', 'n1', { title: 'one' }, { gen: 3 }),
-      upsert('notes', 'n2', { title: 'conflicting' }, { gen: 4 }),
+      upsert('notes', 'n1', { title: 'one' }, { gen: 1 }),
+      upsert('notes', 'n2', { title: 'conflicting' }, { gen: 2 }),
     ];
     const first = await server.push(a.replicaId, changes);
     expect(first.results.map((r) => r.outcome)).toEqual(['applied', 'conflict']);
     const before = server.snapshot();
 
     const replay = await server.push(a.replicaId, changes);
-    expect(replay.acknowledged).toBe(4);
+    expect(replay.acknowledged).toBe(2);
     expect(replay.results.map((r) => r.outcome)).toEqual(['duplicate', 'duplicate']);
     expect(replay.results[0]).toMatchObject({ generation: first.results[0]!.generation, values: { title: 'one' } });
     expect(replay.results[1]).toMatchObject({ values: { title: 'from b' } });
@@ -122,7 +124,7 @@ describe('push and pull over HTTP', () => {
       upsert('notes', `n${String(i).padStart(3, '0')}`, { rank: i }, { gen: i + 1 }),
     );
     for (let i = 0; i < rows.length; i += 20) await server.push(a.replicaId, rows.slice(i, i + 20));
-    await server.push(a.replicaId, [upsert('notes', 'n000', { rank: 1000 }, { gen: 200, base: 1 })]);
+    await server.push(a.replicaId, [upsert('notes', 'n000', { rank: 1000 }, { gen: 96, base: 1 })]);
 
     const seen: string[] = [];
     let cursor = 0;
@@ -193,12 +195,19 @@ describe('push and pull over HTTP', () => {
     ]);
   });
 
-  it('health reports the protocol, schema version, epoch and generation', async () => {
+  it('health reports the protocol, schema version, epoch, generation and limits', async () => {
     server = createTestServer();
     const a = await server.register();
     await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
     const health = await (await server.request('/v1/health')).json();
-    expect(health).toEqual({ ok: true, protocol: 1, schemaVersion: 1, epoch: a.epoch, generation: 1 });
+    expect(health).toEqual({
+      ok: true,
+      protocol: PROTOCOL_VERSION,
+      schemaVersion: 1,
+      epoch: a.epoch,
+      generation: 1,
+      limits: { maxBodyBytes: 8 * 1024 * 1024, maxPushChanges: 5_000, maxPullChanges: 5_000 },
+    });
   });
 });
 
@@ -207,7 +216,13 @@ describe('watermarks', () => {
     server = createTestServer();
     const a = await server.register();
     await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
-    const response = await server.post('/v1/pull', { protocol: 1, schemaVersion: 1, replicaId: a.replicaId, after: 7 });
+    const response = await server.post('/v1/pull', {
+      protocol: PROTOCOL_VERSION,
+      schemaVersion: 1,
+      replicaId: a.replicaId,
+      secret: a.secret,
+      after: 7,
+    });
     expect(response.status).toBe(409);
     expect(await response.json()).toMatchObject({ code: 'cursor_ahead', details: { generation: 1, epoch: a.epoch } });
   });

@@ -90,6 +90,30 @@ describe('merge engine without conflicts', () => {
     expect(result.write?.deleted).toBe(deleted);
   });
 
+  it('values identical to the live row are no conflict and write nothing, even as an insert over another replica’s row', () => {
+    const stored = note({ title: 'a', rank: 2 }, { gen: 5, writer: 'replica-b' });
+    expect(merge(stored, upsert('notes', 'r1', { title: 'a', rank: 2 }, { gen: 1 }))).toEqual({
+      outcome: 'applied',
+      conflicts: [],
+    });
+    expect(merge(stored, upsert('notes', 'r1', { title: 'a' }, { gen: 1, base: 3 }))).toEqual({
+      outcome: 'applied',
+      conflicts: [],
+    });
+  });
+
+  it('a change whose columns partly equal the live row conflicts only on the columns that differ', () => {
+    const stored = note({ title: 'a', rank: 2 }, { gen: 5, writer: 'replica-b' });
+    const result = merge(stored, upsert('notes', 'r1', { title: 'a', rank: 3 }, { gen: 1 }));
+    expect(result.outcome).toBe('conflict');
+    expect(result.conflicts.map((c) => c.columns)).toEqual([['rank']]);
+    const columns = merge(
+      stockRow({ qty: 1, sku: 'x' }, { qty: { gen: 5, writer: 'replica-b' }, sku: { gen: 5, writer: 'replica-b' } }),
+      upsert('stock', 'r1', { qty: 1, sku: 'y' }, { gen: 1, base: 2 }),
+    );
+    expect(columns.conflicts.map((c) => c.columns)).toEqual([['sku']]);
+  });
+
   it('a delete of a row that is already a tombstone writes nothing and logs nothing', () => {
     const result = merge(
       note({ title: 'a' }, { gen: 5, writer: 'replica-b', deleted: true }),

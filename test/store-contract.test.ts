@@ -186,12 +186,12 @@ describe.each(storeKinds)('$name store contract', (kind) => {
       expect(response.status, path).toBeLessThan(300);
       return (await response.json()) as T;
     };
-    const { replicaId } = await post<FromServerRegister>('/v1/replicas', {});
+    const { replicaId, secret } = await post<FromServerRegister>('/v1/replicas', {});
     const changes = [
       upsert('notes', 'n1', { title: 'a' }, { gen: 1 }),
       upsert('notes', 'n2', { title: 'b' }, { gen: 2 }),
     ];
-    const push = { replicaId, fromLocalGeneration: 1, toLocalGeneration: 2, changes };
+    const push = { replicaId, secret, fromLocalGeneration: 1, toLocalGeneration: 2, changes };
     const first = await post<FromServerPush>('/v1/push', push);
     expect(first.results.map((r) => r.outcome)).toEqual(['applied', 'applied']);
     const before = { meta: await store.meta(), changes: await store.changesSince(0, 10) };

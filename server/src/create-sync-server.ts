@@ -66,8 +66,11 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     now: options.now ?? (() => new Date()),
     newId: options.newId ?? (() => uuidv7()),
     priorityOf: options.replicaPriority ?? (() => 0),
-    maxPushChanges: Math.min(limits.maxPushChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPush),
-    maxPullChanges: Math.min(limits.maxPullChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPull),
+    limits: {
+      maxBodyBytes,
+      maxPushChanges: Math.min(limits.maxPushChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPush),
+      maxPullChanges: Math.min(limits.maxPullChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPull),
+    },
     defaultPullChanges: 1_000,
   };
   // Every commit to the store, by this process or another sharing its database, pokes the streams.

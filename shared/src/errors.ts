@@ -16,6 +16,7 @@ export const ERROR_STATUS = {
   schema_mismatch: 409,
   cursor_ahead: 409,
   epoch_changed: 409,
+  generation_gap: 409,
   expired_replica: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -9,6 +9,7 @@ export interface ServerInstance {
   store: Store;
   post<T>(path: string, body: object): Promise<T>;
   register(): Promise<string>;
+
   push(replicaId: string, body: object): Promise<FromServerPush>;
   pull(replicaId: string, after: number, limit: number): Promise<FromServerPull>;
 }
@@ -17,6 +18,7 @@ export interface ServerInstance {
 export async function startServerInstances(count: number) {
   const connectionString = await createTestDatabase();
   const instances: ServerInstance[] = [];
+  const secrets = new Map<string, string>(); // the instances share one database, so one replica may use any of them
   for (let i = 0; i < count; i++) {
     const store = createPostgresStore({ connectionString, max: 20 });
     const app = createSyncServer({ schema: testSchema, store, log: (error) => console.error(error) });
@@ -34,9 +36,13 @@ export async function startServerInstances(count: number) {
       app,
       store,
       post,
-      register: async () => (await post<FromServerRegister>('/v1/replicas', {})).replicaId,
-      push: (replicaId, body) => post('/v1/push', { replicaId, ...body }),
-      pull: (replicaId, after, limit) => post('/v1/pull', { replicaId, after, limit }),
+      register: async () => {
+        const { replicaId, secret } = await post<FromServerRegister>('/v1/replicas', {});
+        secrets.set(replicaId, secret);
+        return replicaId;
+      },
+      push: (replicaId, body) => post('/v1/push', { replicaId, secret: secrets.get(replicaId), ...body }),
+      pull: (replicaId, after, limit) => post('/v1/pull', { replicaId, secret: secrets.get(replicaId), after, limit }),
     });
   }
   await Promise.all(instances.map((instance) => instance.store.meta()));

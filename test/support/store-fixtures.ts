@@ -81,6 +81,7 @@ export function replica(replicaId: string, extra: Partial<ReplicaRecord> = {}): 
     lastSyncAt: null,
     lastAppliedLocalGeneration: 0,
     lastPulledGeneration: 0,
+    secretHash: null,
     ...extra,
   };
 }

@@ -40,6 +40,8 @@ export interface TestServer {
   request(path: string, init?: RequestInit): Promise<Response>;
   post(path: string, body: unknown): Promise<Response>;
   register(): Promise<FromServerRegister>;
+  /** The secret a replica registered through `register()` was given (push and pull send it for you). */
+  secretOf(replicaId: string): string;
   push(replicaId: string, changes: FromReplicaChange[], range?: { from: number; to: number }): Promise<FromServerPush>;
   pull(replicaId: string, after: number, limit?: number): Promise<FromServerPull>;
   conflicts(query?: string): Promise<FromServerConflicts>;
@@ -72,6 +74,8 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
     if (!response.ok) throw new Error(`HTTP ${response.status}: ${JSON.stringify(body)}`);
     return body;
   };
+  const secrets = new Map<string, string>();
+  const secretOf = (replicaId: string) => secrets.get(replicaId) ?? 'not-a-registered-secret';
   return {
     app,
     store,
@@ -79,13 +83,21 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
     filename,
     request,
     post,
-    register: async () => ok(await post('/v1/replicas', { protocol: PROTOCOL_VERSION, schemaVersion: schema.version })),
+    register: async () => {
+      const registered = await ok<FromServerRegister>(
+        await post('/v1/replicas', { protocol: PROTOCOL_VERSION, schemaVersion: schema.version }),
+      );
+      secrets.set(registered.replicaId, registered.secret);
+      return registered;
+    },
+    secretOf,
     push: async (replicaId, changes, range) => {
       const gens = changes.map((change) => change.localGeneration);
       const body = {
         protocol: PROTOCOL_VERSION,
         schemaVersion: schema.version,
         replicaId,
+        secret: secretOf(replicaId),
         fromLocalGeneration: range?.from ?? Math.min(...gens),
         toLocalGeneration: range?.to ?? Math.max(...gens),
         changes,
@@ -98,6 +110,7 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
           protocol: PROTOCOL_VERSION,
           schemaVersion: schema.version,
           replicaId,
+          secret: secretOf(replicaId),
           after,
           ...(limit ? { limit } : {}),
         }),

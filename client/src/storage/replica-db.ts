@@ -27,6 +27,8 @@ export interface StateRecord {
 
 export type StateKey =
   | 'replicaId'
+  | 'secret'
+  | 'serverLimits'
   | 'epoch'
   | 'priority'
   | 'localGeneration'

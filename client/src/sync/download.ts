@@ -19,6 +19,7 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
     const page = await ctx.transport.pull({
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
+      secret: session.secret,
       after,
       limit: downloaded === 0 ? Math.min(FIRST_PAGE, ctx.maxDownloadChanges) : ctx.maxDownloadChanges,
     });

@@ -39,6 +39,7 @@ export async function reinitialize(ctx: SyncContext): Promise<void> {
     await state.set({
       localGeneration: generation,
       replicaId: null,
+      secret: null,
       epoch: null,
       sentGeneration: 0,
       receivedGeneration: 0,

@@ -74,8 +74,10 @@ export function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<
   return groups;
 }
 
+/** The replica as the server knows it: its id, its credential, and the store it synced with. */
 export interface Session {
   replicaId: string;
+  secret: string;
   epoch: string;
 }
 

@@ -12,8 +12,12 @@ export interface SyncReport {
   rejected: number;
 }
 
-/** Errors that mean the server no longer knows this replica's history. */
-const LOST = new Set(['unknown_replica', 'cursor_ahead', 'epoch_changed']);
+/**
+ * Errors that mean the server no longer knows this replica's history: it forgot the replica, its
+ * store is another or older one, or it has applied fewer of this replica's changes than it once
+ * acknowledged (a gap: the store was restored from a backup).
+ */
+const LOST = new Set(['unknown_replica', 'cursor_ahead', 'epoch_changed', 'generation_gap']);
 
 /** One round: register if needed, upload, then download. A server that lost this replica triggers one reinitialization. */
 export async function syncRound(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
@@ -37,8 +41,17 @@ async function round(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
 async function register(ctx: SyncContext): Promise<Session> {
   const replicaId = await ctx.state.get<string | null>('replicaId', null);
   const epoch = await ctx.state.get<string | null>('epoch', null);
-  if (replicaId && epoch) return { replicaId, epoch };
+  const secret = await ctx.state.get<string | null>('secret', null);
+  if (replicaId && epoch && secret) return { replicaId, epoch, secret };
+  // A replica registered by an older version has no credential: it can only register anew.
+  if (replicaId) throw new ConcordError('unknown_replica', 'this replica holds no credential; it registers anew');
   const registered = await ctx.transport.register(ctx.schema.version);
-  await ctx.state.set({ replicaId: registered.replicaId, epoch: registered.epoch, priority: registered.priority });
-  return { replicaId: registered.replicaId, epoch: registered.epoch };
+  await ctx.state.set({
+    replicaId: registered.replicaId,
+    secret: registered.secret,
+    epoch: registered.epoch,
+    priority: registered.priority,
+    serverLimits: registered.limits,
+  });
+  return { replicaId: registered.replicaId, epoch: registered.epoch, secret: registered.secret };
 }

@@ -21,7 +21,7 @@ export interface UploadReport {
 interface Batch {
   entries: OutboxEntry[];
   changes: FromReplicaChangeInput[];
-  /** The local generations the batch covers: those of its first and last entries. */
+  /** The local generations the batch covers: from one past the last acknowledged one to its last entry's. */
   from: number;
   to: number;
 }
@@ -44,6 +44,7 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
     const response = await ctx.transport.push({
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
+      secret: session.secret,
       fromLocalGeneration: batch.from,
       toLocalGeneration: batch.to,
       changes: batch.changes,
@@ -78,7 +79,11 @@ async function takeBatch(ctx: SyncContext): Promise<Batch | undefined> {
     const rows = await currentRows(tx, entries);
     const to = entries[entries.length - 1]!.localGeneration;
     const changes = entries.map((entry, i) => toChange(ctx, entry, rows[i], to));
-    const batch: Batch = { entries, changes, from: entries[0]!.localGeneration, to };
+    // The range starts right after what the server acknowledged, so it covers the generations
+    // whose changes were coalesced into later ones or cancelled: the server never sees a gap.
+    const acknowledged = await replicaState(tx).get('sentGeneration', 0);
+    const from = Math.min(acknowledged + 1, entries[0]!.localGeneration);
+    const batch: Batch = { entries, changes, from, to };
     await replicaState(tx).set({ inFlight: last, inFlightBatch: batch });
     return batch;
   });

@@ -13,18 +13,20 @@ import {
   type FromServerPush,
   type FromServerRegister,
   type FromServerResolveConflict,
+  type ServerLimits,
 } from '@concord/shared';
 import { applyOverride } from '../merge/apply-override';
 import { applyPush, type PushEnvironment } from '../merge/apply-push';
 import { checkChanges } from '../merge/check-changes';
+import { authenticateReplica, hashReplicaSecret, newReplicaSecret } from '../replicas/replica-credential';
 import type { BodyReader } from './read-body';
 import type { Store } from '../storage/store';
 
 export interface RouteEnvironment extends PushEnvironment {
   store: Store;
   priorityOf: (registration: { request: Request }) => number | Promise<number>;
-  maxPushChanges: number;
-  maxPullChanges: number;
+  /** What this server accepts; announced at registration and in `/v1/health`. */
+  limits: ServerLimits;
   defaultPullChanges: number;
 }
 
@@ -44,7 +46,8 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
   return new Hono()
     .get('/health', async (c) => {
       const { generation, epoch } = await store.meta();
-      return c.json({ ok: true, protocol: PROTOCOL_VERSION, schemaVersion: schema.version, epoch, generation });
+      const { limits } = env;
+      return c.json({ ok: true, protocol: PROTOCOL_VERSION, schemaVersion: schema.version, epoch, generation, limits });
     })
     .post('/replicas', async (c) => {
       await readBody(c, fromReplicaRegister);
@@ -54,6 +57,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
         throw new Error(`replicaPriority must give a number from 0 to 100, got ${JSON.stringify(priority)}`);
       }
       const createdAt = env.now().toISOString();
+      const secret = newReplicaSecret();
       await store.transaction((tx) =>
         tx.putReplica({
           replicaId,
@@ -62,39 +66,48 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
           lastSyncAt: null,
           lastAppliedLocalGeneration: 0,
           lastPulledGeneration: 0,
+          secretHash: hashReplicaSecret(secret),
         }),
       );
       const { epoch, generation } = await store.meta();
+      const { limits } = env;
       return c.json(
-        { protocol: PROTOCOL_VERSION, replicaId, priority, epoch, generation } satisfies FromServerRegister,
+        {
+          protocol: PROTOCOL_VERSION,
+          replicaId,
+          secret,
+          priority,
+          epoch,
+          generation,
+          limits,
+        } satisfies FromServerRegister,
         201,
       );
     })
     .post('/push', async (c) => {
       const push = await readBody(c, fromReplicaPush, (body) => {
         const changes = (body as { changes?: unknown } | null)?.changes;
-        if (Array.isArray(changes) && changes.length > env.maxPushChanges) {
+        if (Array.isArray(changes) && changes.length > env.limits.maxPushChanges) {
           throw new ConcordError(
             'payload_too_large',
-            `a push carries at most ${env.maxPushChanges} changes, got ${changes.length}`,
-            { maxPushChanges: env.maxPushChanges },
+            `a push carries at most ${env.limits.maxPushChanges} changes, got ${changes.length}`,
+            { maxPushChanges: env.limits.maxPushChanges },
           );
         }
       });
       checkChanges(push.changes);
-      const results = await store.transaction((tx) => applyPush(tx, env, push));
+      const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push));
       const { epoch } = await store.meta();
       return c.json({
         protocol: PROTOCOL_VERSION,
         epoch,
-        acknowledged: push.toLocalGeneration,
+        acknowledged,
         results,
       } satisfies FromServerPush);
     })
     .post('/pull', async (c) => {
       const pull = await readBody(c, fromReplicaPull);
-      const replica = await store.getReplica(pull.replicaId);
-      if (!replica) throw new ConcordError('unknown_replica', `replica "${pull.replicaId}" is not registered`);
+      authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret);
       const { epoch, generation } = await store.meta();
       if (pull.after > generation) {
         // The store is older than what the replica has seen: it was restored or replaced.
@@ -107,7 +120,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
           },
         );
       }
-      const limit = Math.min(pull.limit ?? env.defaultPullChanges, env.maxPullChanges);
+      const limit = Math.min(pull.limit ?? env.defaultPullChanges, env.limits.maxPullChanges);
       const page = await store.changesSince(pull.after, limit, pull.replicaId, uploadOnly);
       await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
       const changes = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({

@@ -1,7 +1,8 @@
 import type { ConflictEntry, FromReplicaPush, FromServerChangeResult, Schema } from '@concord/shared';
 import { ConcordError, describeName, rowguidProblem, tableOf } from '@concord/shared';
 import type { ResolverSet } from '../resolvers/resolver-set';
-import { rowKeyString, type ReplicaRecord, type StoredRow, type StoreTransaction } from '../storage/store';
+import { authenticateReplica } from '../replicas/replica-credential';
+import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
 import { changeProblem } from './check-changes';
 import { mergeChange, type MergeOutcome } from './merge-change';
 import { refuseChange } from './refuse-change';
@@ -13,18 +14,33 @@ export interface PushEnvironment {
   newId: () => string;
 }
 
+export interface PushOutcome {
+  results: FromServerChangeResult[];
+  /** The replica's watermark after the push: the highest local generation applied. */
+  acknowledged: number;
+}
+
 /**
  * Applies one push inside one store transaction, together with the replica's
  * `lastAppliedLocalGeneration`. Idempotent: changes at or below that watermark were applied
- * before and are answered with the row as it stands, never applied twice.
+ * before and are answered with the row as it stands, never applied twice. The watermark only
+ * moves over changes applied here: a push starting past it + 1 is refused (`generation_gap`,
+ * the replica sends again from the gap), and a push without changes never moves it.
  */
 export async function applyPush(
   tx: StoreTransaction,
   env: PushEnvironment,
   push: FromReplicaPush,
-): Promise<FromServerChangeResult[]> {
-  const replica = await tx.getReplica(push.replicaId);
-  if (!replica) throw new ConcordError('unknown_replica', `replica "${push.replicaId}" is not registered`);
+): Promise<PushOutcome> {
+  const replica = authenticateReplica(await tx.getReplica(push.replicaId), push.replicaId, push.secret);
+  const watermark = replica.lastAppliedLocalGeneration;
+  if (push.fromLocalGeneration > watermark + 1) {
+    throw new ConcordError(
+      'generation_gap',
+      `push starts at local generation ${push.fromLocalGeneration}, but the server has applied this replica's changes only up to ${watermark}`,
+      { acknowledged: watermark },
+    );
+  }
   const problems = new Map(push.changes.map((change) => [change, changeProblem(env.schema, change)]));
   // A row is looked up only by a valid name: an ill-formed rowguid could match another row's key in the database.
   const named = push.changes.filter((change) => tableOf(env.schema, change.table) && !rowguidProblem(change.rowguid));
@@ -109,17 +125,8 @@ export async function applyPush(
     return result;
   });
   await tx.addConflicts(conflicts);
-  // A pure replay is a read: it leaves the store exactly as it was.
-  if (fresh.length > 0 || push.toLocalGeneration > replica.lastAppliedLocalGeneration) {
-    await tx.putReplica(acknowledge(replica, push.toLocalGeneration, createdAt));
-  }
-  return results;
-}
-
-function acknowledge(replica: ReplicaRecord, toLocalGeneration: number, at: string): ReplicaRecord {
-  return {
-    ...replica,
-    lastAppliedLocalGeneration: Math.max(replica.lastAppliedLocalGeneration, toLocalGeneration),
-    lastSyncAt: at,
-  };
+  // A replay is a read, and so is a push without changes: neither leaves a trace in the store.
+  if (fresh.length === 0) return { results, acknowledged: watermark };
+  await tx.putReplica({ ...replica, lastAppliedLocalGeneration: push.toLocalGeneration, lastSyncAt: createdAt });
+  return { results, acknowledged: push.toLocalGeneration };
 }

@@ -60,12 +60,16 @@ const UNTOUCHED: ColumnVersion = { generation: 0, writer: '', priority: 0 };
 /**
  * Merges one uploaded change into the stored row. Pure and deterministic: the same stored
  * row and change always give the same outcome. A replica never conflicts with itself: only
- * versions written after the change's base generation by *another* replica count.
+ * versions written after the change's base generation by *another* replica count. Values equal
+ * to what the live row already holds change nothing: they neither conflict nor write, so a
+ * replica that uploads rows the server already has (reinitializing) logs no conflict for them.
  */
 export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, change: FromReplicaChange): MergeOutcome {
   const { replica } = ctx;
   const deletes = change.op === 'delete';
-  const changed = deletes ? {} : (change.values ?? {});
+  const sent = deletes ? {} : (change.values ?? {});
+  const live = stored && !stored.deleted ? stored.values : undefined;
+  const changed = live ? differing(sent, live) : sent;
   const touched = touch(Object.keys(changed), replica.priority);
   if (ctx.table.direction === 'download-only') {
     const reason = `table "${ctx.table.name}" is download-only: the server refuses uploads to it`;
@@ -79,6 +83,7 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
     };
   }
   if (stored.deleted && deletes) return { outcome: 'applied', conflicts: [] };
+  if (!deletes && live && Object.keys(changed).length === 0) return { outcome: 'applied', conflicts: [] };
   const newer = (version: { generation: number }) => version.generation > change.baseGeneration;
   // The uploader's own newer version is foreign too where the change's base values show it was
   // not seen: one written on its behalf by a merge or a resolution holds other replicas' values.
@@ -116,7 +121,7 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
     touched,
   };
   if (ctx.table.tracking === 'column' && !deletes && !stored.deleted) {
-    return mergeColumns(ctx, stored, change, client, foreign, rowMoved);
+    return mergeColumns(ctx, stored, change, changed, client, foreign, rowMoved);
   }
   if (!rowMoved) return { outcome: 'applied', write: clientWrite, conflicts: [] };
 
@@ -159,12 +164,12 @@ function mergeColumns(
   ctx: MergeContext,
   stored: StoredRow,
   change: FromReplicaChange,
+  changed: RowValues,
   client: ConflictVersion,
   foreign: (version: ColumnVersion, columns: readonly string[]) => boolean,
   rowMoved: boolean,
 ): MergeOutcome {
   const { replica, table } = ctx;
-  const changed = change.values ?? {};
   const versionOf = (column: string) => stored.columns?.[column] ?? UNTOUCHED;
   const conflicting = Object.keys(changed).filter((column) => foreign(versionOf(column), [column]));
   const values: RowValues = { ...stored.values };
@@ -246,6 +251,13 @@ function draft(resolver: Resolver, input: ConflictInput, resolution: Resolution)
 function describe(kind: Resolution['kind'], resolver: string): string {
   if (kind === 'merge') return `merged by ${resolver}`;
   return `${resolver}: ${kind === 'client' ? 'the uploaded version' : 'the server version'} wins`;
+}
+
+/** The sent values that differ from the row's. */
+function differing(sent: RowValues, row: RowValues): RowValues {
+  const differ: RowValues = {};
+  for (const column of Object.keys(sent)) if (!sameValue(sent[column], row[column])) differ[column] = sent[column]!;
+  return differ;
 }
 
 function touch(columns: readonly string[], priority: number): Map<string, number> {

@@ -29,7 +29,7 @@ export const SQL = {
     WHERE m.key = 'generation' ORDER BY r.generation`,
   replica: 'SELECT * FROM replicas WHERE replica_id = $1',
   putReplica: `INSERT INTO replicas (replica_id, priority, created_at, last_sync_at, last_applied_local_generation,
-      last_pulled_generation) VALUES ($1, $2, $3, $4, $5, $6)
+      last_pulled_generation, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)
     ON CONFLICT (replica_id) DO UPDATE SET priority = excluded.priority, last_sync_at = excluded.last_sync_at,
       last_applied_local_generation = excluded.last_applied_local_generation,
       last_pulled_generation = excluded.last_pulled_generation`,

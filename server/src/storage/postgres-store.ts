@@ -119,6 +119,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
               r.last_sync_at,
               r.last_applied_local_generation,
               r.last_pulled_generation,
+              r.secret_hash,
             ]);
           },
           async getRows(keys) {

@@ -13,7 +13,7 @@ import {
   type StoreTransaction,
 } from './store';
 import { fromReplica, fromRow, toReplica, toRow, type ReplicaRow, type RowRecord } from './store-records';
-import { storeSchema } from './store-schema';
+import { ADDED_COLUMNS, storeSchema } from './store-schema';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing), or `:memory:`. */
@@ -37,6 +37,10 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
   db.pragma('cache_size = -65536');
   db.pragma('mmap_size = 268435456');
   db.exec(storeSchema('sqlite'));
+  for (const { table, column, type } of ADDED_COLUMNS) {
+    const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${table})`).all();
+    if (!columns.some(({ name }) => name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+  }
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('epoch', randomUUID());
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('generation', '0');
 
@@ -59,8 +63,9 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     ),
     replica: db.prepare<[string], ReplicaRow>('SELECT * FROM replicas WHERE replica_id = ?'),
     putReplica: db.prepare(
-      `INSERT INTO replicas VALUES (@replica_id, @priority, @created_at, @last_sync_at,
-         @last_applied_local_generation, @last_pulled_generation)
+      `INSERT INTO replicas (replica_id, priority, created_at, last_sync_at, last_applied_local_generation,
+         last_pulled_generation, secret_hash) VALUES (@replica_id, @priority, @created_at, @last_sync_at,
+         @last_applied_local_generation, @last_pulled_generation, @secret_hash)
        ON CONFLICT (replica_id) DO UPDATE SET priority = excluded.priority, last_sync_at = excluded.last_sync_at,
          last_applied_local_generation = excluded.last_applied_local_generation,
          last_pulled_generation = excluded.last_pulled_generation`,

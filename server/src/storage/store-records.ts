@@ -20,6 +20,7 @@ export interface ReplicaRow {
   last_sync_at: string | null;
   last_applied_local_generation: number;
   last_pulled_generation: number;
+  secret_hash: string | null;
 }
 
 export function toRow(record: RowRecord): StoredRow {
@@ -58,6 +59,7 @@ export function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefine
       lastSyncAt: row.last_sync_at,
       lastAppliedLocalGeneration: row.last_applied_local_generation,
       lastPulledGeneration: row.last_pulled_generation,
+      secretHash: row.secret_hash ?? null,
     }
   );
 }
@@ -70,5 +72,6 @@ export function fromReplica(replica: ReplicaRecord): ReplicaRow {
     last_sync_at: replica.lastSyncAt,
     last_applied_local_generation: replica.lastAppliedLocalGeneration,
     last_pulled_generation: replica.lastPulledGeneration,
+    secret_hash: replica.secretHash,
   };
 }

@@ -1,5 +1,8 @@
 export type SqlDialect = 'sqlite' | 'postgres';
 
+/** Columns added to tables after their first release: a store made by an older version gains them when opened. */
+export const ADDED_COLUMNS = [{ table: 'replicas', column: 'secret_hash', type: 'TEXT' }] as const;
+
 /**
  * The store's tables in either dialect; idempotent (every statement is `IF NOT EXISTS`).
  * The layouts match column for column, so one record mapping (store-records.ts) serves both.
@@ -20,8 +23,9 @@ CREATE TABLE IF NOT EXISTS rows (
 CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation);
 CREATE TABLE IF NOT EXISTS replicas (
   replica_id TEXT PRIMARY KEY, priority ${real} NOT NULL, created_at TEXT NOT NULL, last_sync_at TEXT,
-  last_applied_local_generation ${bigint} NOT NULL, last_pulled_generation ${bigint} NOT NULL
+  last_applied_local_generation ${bigint} NOT NULL, last_pulled_generation ${bigint} NOT NULL, secret_hash TEXT
 );
+${sqlite ? '' : ADDED_COLUMNS.map(({ table, column, type }) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type};`).join('\n')}
 CREATE TABLE IF NOT EXISTS conflicts (id TEXT${bytewise} PRIMARY KEY, entry TEXT NOT NULL, status TEXT NOT NULL,
   tbl TEXT NOT NULL, replica_id TEXT NOT NULL, winner TEXT, loser TEXT);
 `;

@@ -35,6 +35,8 @@ export interface ReplicaRecord {
   lastAppliedLocalGeneration: number;
   /** The last download cursor this replica asked from. */
   lastPulledGeneration: number;
+  /** SHA-256 of the secret handed out at registration (hex); null for a replica registered before secrets. */
+  secretHash: string | null;
 }
 
 export interface StoreMeta {

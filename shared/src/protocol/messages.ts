@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /** The wire protocol version. A request carrying any other version is refused with `unsupported_protocol`. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Hard ceilings of the protocol; servers may configure lower ones. */
 export const PROTOCOL_LIMITS = {
@@ -14,6 +14,11 @@ const generation = z.int().nonnegative();
 const id = z.string().min(1).max(PROTOCOL_LIMITS.maxIdLength);
 const protocol = z.literal(PROTOCOL_VERSION);
 const schemaVersion = z.int().positive();
+/**
+ * The secret a replica was given at registration; every request acting for the replica carries
+ * it. Left out, the request is `unauthorized` (not malformed), like a wrong one.
+ */
+const secret = z.string().max(256);
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 /** A row's app data: column name → JSON value. Never contains sync metadata. */
@@ -59,6 +64,9 @@ export type FromReplicaRegister = z.infer<typeof fromReplicaRegister>;
 
 /**
  * A batch of changes covering local generations `fromLocalGeneration..toLocalGeneration`.
+ * `fromLocalGeneration` may be at most one past the generations the server already applied from
+ * the replica (`generation_gap` otherwise): a range the replica skipped, or one overtaken by a
+ * later push, is never acknowledged unapplied.
  * Parsing fills in every default, so each parsed change has its op, base generation and local generation.
  */
 export const fromReplicaPush = z
@@ -66,6 +74,7 @@ export const fromReplicaPush = z
     protocol,
     schemaVersion,
     replicaId: id,
+    secret: secret.optional(),
     fromLocalGeneration: generation.min(1),
     toLocalGeneration: generation.min(1),
     changes: z.array(fromReplicaChange).max(PROTOCOL_LIMITS.maxChangesPerPush),
@@ -98,6 +107,7 @@ export const fromReplicaPull = z.strictObject({
   protocol,
   schemaVersion,
   replicaId: id,
+  secret: secret.optional(),
   /** The replica's receivedGeneration: changes with a greater generation are returned. */
   after: generation,
   limit: z.int().min(1).max(PROTOCOL_LIMITS.maxChangesPerPull).optional(),
@@ -130,9 +140,20 @@ export type ConflictType = (typeof conflictTypes)[number];
 export const conflictStatuses = ['resolved', 'open', 'overridden'] as const;
 export type ConflictStatus = (typeof conflictStatuses)[number];
 
+/** What a server accepts, announced at registration and in `/v1/health`, so a replica cuts its uploads to fit. */
+export const serverLimits = z.object({
+  maxBodyBytes: z.int().positive(),
+  maxPushChanges: z.int().positive(),
+  maxPullChanges: z.int().positive(),
+});
+export type ServerLimits = z.infer<typeof serverLimits>;
+
 export const fromServerRegister = z.object({
   protocol,
   replicaId: id,
+  /** The replica's credential: kept by the replica (the server keeps only its hash) and sent with every push and pull. */
+  secret,
+  limits: serverLimits,
   priority: z.number(),
   epoch: z.string(),
   generation,
@@ -158,7 +179,7 @@ export type FromServerChangeResult = z.infer<typeof fromServerChangeResult>;
 export const fromServerPush = z.object({
   protocol,
   epoch: z.string(),
-  /** The highest local generation of this replica the server has applied. */
+  /** The highest local generation of this replica the server has applied (its watermark, after this push). */
   acknowledged: generation,
   results: z.array(fromServerChangeResult),
 });

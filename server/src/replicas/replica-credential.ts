@@ -1,0 +1,33 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ConcordError } from '@concord/shared';
+import type { ReplicaRecord } from '../storage/store';
+
+/** A new replica secret: 256 random bits, handed to the replica once, at registration. */
+export function newReplicaSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** What the store keeps of a secret: its SHA-256, so a copy of the database cannot act as any replica. */
+export function hashReplicaSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+/**
+ * The replica a request acts for, once its secret is proven. A replicaId alone proves nothing:
+ * ids are public (the conflict log names them). Unknown ids are `unknown_replica`, so a replica
+ * that a restored or replaced store forgot registers anew; a wrong or missing secret is
+ * `unauthorized` and changes nothing.
+ */
+export function authenticateReplica(
+  replica: ReplicaRecord | undefined,
+  replicaId: string,
+  secret: string | undefined,
+): ReplicaRecord {
+  if (!replica) throw new ConcordError('unknown_replica', `replica "${replicaId}" is not registered`);
+  const expected = replica.secretHash === null ? undefined : Buffer.from(replica.secretHash, 'hex');
+  const given = Buffer.from(hashReplicaSecret(secret ?? ''), 'hex');
+  if (!expected || !secret || expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    throw new ConcordError('unauthorized', `the credential of replica "${replicaId}" is not valid`);
+  }
+  return replica;
+}
