@@ -503,6 +503,41 @@ describe('edits made while a sync is in flight', () => {
   });
 });
 
+describe('an answer that does not match what was sent', () => {
+  it.each<[string, (results: FromServerPush['results']) => FromServerPush['results']]>([
+    ['results in another order', (results) => [...results].reverse()],
+    ['a result missing', (results) => results.slice(1)],
+    ['a result too many', (results) => [...results, results[0]!]],
+    ['a result naming another row', (results) => results.map((r, i) => (i === 0 ? { ...r, rowguid: 'other' } : r))],
+  ])('with %s fails the round and keeps the outbox; the next round settles it', async (_name, garble) => {
+    start();
+    let garbling = true;
+    const w = wire(async (exchange, forward) => {
+      const response = await forward();
+      if (exchange.path !== '/v1/push' || !garbling) return response;
+      const body = (await response.json()) as FromServerPush;
+      return Response.json({ ...body, results: garble(body.results) });
+    });
+    const a = await replica({ fetch: w.fetch });
+    await a.db.table('notes').bulkAdd([
+      { id: 'n1', title: 'one' },
+      { id: 'n2', title: 'two' },
+    ]);
+    await expect(a.sync()).rejects.toMatchObject({ code: 'internal' });
+    expect(a.status.error?.message).toMatch(/does not match the batch/);
+    expect((await outboxOf(a)).map((entry) => entry.rowguid).sort()).toEqual(['n1', 'n2']);
+    garbling = false;
+    await a.sync();
+    await expectConverged(server, a);
+    expect(
+      w
+        .pushes()
+        .at(-1)!
+        .response!.results.map((r) => r.outcome),
+    ).toEqual(['duplicate', 'duplicate']);
+  });
+});
+
 describe('server errors', () => {
   it('a request the server never answers times out like a lost connection, and the outbox stays', async () => {
     start();

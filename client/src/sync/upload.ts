@@ -1,4 +1,4 @@
-import { sameValue, tableOf, type FromReplicaChangeInput, type FromServerChangeResult } from '@concord/shared';
+import { ConcordError, sameValue, tableOf, type FromReplicaChangeInput, type FromServerChangeResult } from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
 import { pickValues, presentColumns } from '../tracking/row-values';
@@ -50,6 +50,7 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
       changes: batch.changes,
     });
     checkEpoch(session, response.epoch);
+    checkAnswer(batch, response.results);
     await ctx.syncTransaction(async (tx) => {
       await settle(ctx, tx, batch, response.results);
       await replicaState(tx).set({ sentGeneration: response.acknowledged, inFlight: null, inFlightBatch: null });
@@ -58,6 +59,23 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
     ctx.onProgress?.({ phase: 'upload', done: report.uploaded, total: Math.max(pending, report.uploaded) });
     report.conflicts += response.results.filter((result) => result.outcome === 'conflict').length;
     report.rejected += response.results.filter((result) => result.outcome === 'rejected').length;
+  }
+}
+
+/**
+ * Refuses an answer whose results are not exactly the batch's changes, in order: settling by
+ * position would acknowledge one row with another's outcome. The round fails and the batch stays
+ * in flight, to be sent again.
+ */
+function checkAnswer(batch: Batch, results: readonly FromServerChangeResult[]): void {
+  const mismatch = batch.entries.findIndex(
+    (entry, i) => results[i]?.table !== entry.table || results[i]?.rowguid !== entry.rowguid,
+  );
+  if (results.length !== batch.entries.length || mismatch >= 0) {
+    throw new ConcordError(
+      'internal',
+      `the server's answer does not match the batch sent (${results.length} results for ${batch.entries.length} changes${mismatch >= 0 ? `, the first mismatch at ${mismatch}` : ''})`,
+    );
   }
 }
 
