@@ -3,7 +3,8 @@ import type { Replica } from '@concord/client';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSqliteStore, type Store } from '@concord/server';
+import { PROTOCOL_VERSION } from '@concord/shared';
+import { createSqliteStore, manual, type Store } from '@concord/server';
 import { commitRows } from './support/store-fixtures';
 import { createTestServer, upsert, type TestServer } from './support/test-server';
 import { expectConverged, openTestReplica } from './support/test-replica';
@@ -135,6 +136,44 @@ describe('realtime sync', () => {
     await a.sync();
     await vi.waitFor(async () => expect(await b.db.table('notes').get('n2')).toBeDefined(), { timeout: 5_000 });
     await expectConverged(server, a, b);
+  });
+});
+
+describe('conflicts that change no row', () => {
+  it('a poke goes out for a commit that only logs a conflict, and it says so', async () => {
+    server = createTestServer({ resolvers: { tables: { notes: { row: manual() } } } });
+    const writer = (await server.register()).replicaId;
+    const other = (await server.register()).replicaId;
+    await server.push(writer, [upsert('notes', 'n1', { title: 'first' }, { gen: 1 })]);
+    const { next } = await subscribe();
+    expect((await next())[0]).toBe('hello');
+    // manual() keeps the server's version: no row changes and no generation is allocated.
+    await server.push(other, [upsert('notes', 'n1', { title: 'second' }, { gen: 1 })]);
+    expect(await next()).toEqual(['poke', { generation: 1, conflicts: true }]);
+    const [entry] = (await server.conflicts()).conflicts;
+    await server.resolve(entry!.id, { protocol: PROTOCOL_VERSION, choice: 'winner' });
+    expect(await next()).toEqual(['poke', { generation: 2, conflicts: true }]);
+  });
+
+  it('the winning device shows a conflict kept open by manual() at once, not at its next interval sync', async () => {
+    server = createTestServer({ resolvers: { tables: { notes: { row: manual() } } } });
+    const b = await openTestReplica(server, { syncIntervalMs: 600_000, debounceMs: 10 });
+    const c = await openTestReplica(server);
+    open.push(b, c);
+    b.start();
+    await b.db.table('notes').add({ id: 'n1', title: 'price 5' });
+    await vi.waitFor(async () => expect((await server.store.changesSince(0, 10)).rows).toHaveLength(1));
+    await c.sync();
+    await b.db.table('notes').put({ id: 'n1', title: 'price 6' });
+    await vi.waitFor(async () =>
+      expect((await server.store.changesSince(0, 10)).rows[0]!.values.title).toBe('price 6'),
+    );
+    await vi.waitFor(() => expect(b.status.state).toBe('idle'));
+    await c.db.table('notes').put({ id: 'n1', title: 'price 7' });
+    await c.sync(); // c never saw b's second price: manual() keeps it and leaves the conflict open, no row changes
+    expect(c.status.openConflicts).toBe(1);
+    // B wrote nothing since, but it is the winner the open entry names: a poke tells it.
+    await vi.waitFor(() => expect(b.status.openConflicts).toBe(1), { timeout: 5_000 });
   });
 });
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { createPostgresStore, type Store } from '@concord/server';
 import { createTestDatabase } from './support/postgres-database';
-import { commitRows, storeKinds, type StoreLocation } from './support/store-fixtures';
+import { commitRows, conflict, storeKinds, type StoreLocation } from './support/store-fixtures';
 
 /** Notifications travel through the database server; allow for a loaded machine. */
 const heardWithin = { timeout: 15_000 };
@@ -57,6 +57,32 @@ describe.each(storeKinds)('$name store: onCommit', (kind) => {
     await commitRows(store, [note('after')]);
     await vi.waitFor(() => expect(probe).toEqual([2]), heardWithin);
     expect(heard).toEqual([1]);
+  });
+
+  it('fires, flagged, after a transaction that only adds or settles conflict entries, with the current generation', async () => {
+    const heard: [number, boolean][] = [];
+    store.onCommit((generation, { conflicts }) => heard.push([generation, conflicts]));
+    await commitRows(store, [note('n1')]);
+    await vi.waitFor(() => expect(heard).toEqual([[1, false]]), heardWithin);
+    await store.transaction((tx) => tx.addConflicts([conflict('c1')]));
+    await vi.waitFor(
+      () =>
+        expect(heard).toEqual([
+          [1, false],
+          [1, true],
+        ]),
+      heardWithin,
+    );
+    await store.transaction((tx) => tx.updateConflict(conflict('c1', { status: 'overridden' })));
+    await vi.waitFor(
+      () =>
+        expect(heard).toEqual([
+          [1, false],
+          [1, true],
+          [1, true],
+        ]),
+      heardWithin,
+    );
   });
 
   it('a listener that throws affects neither the commit nor the other listeners', async () => {

@@ -140,17 +140,21 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     }, 20);
   };
 
+  /** Brings this replica's conflict entries in, so every tab can show them; offline it keeps the cached ones. */
+  const refreshConflicts = async () => {
+    await fetchConflicts(db, transport, await replicaId(), {}).catch(() => undefined);
+    await refresh().catch(() => undefined);
+  };
+
   const rounds = createRoundRunner({
     ctx,
     state,
     status,
     now,
     after: async (report) => {
-      // A round that met conflicts brings their log entries in, so every tab can show them.
-      if (report && report.conflicts + report.rejected > 0) {
-        await fetchConflicts(db, transport, await replicaId(), {}).catch(() => undefined);
-      }
-      await refresh().catch(() => undefined);
+      // A round that met conflicts brings their log entries in.
+      if (report && report.conflicts + report.rejected > 0) await refreshConflicts();
+      else await refresh().catch(() => undefined);
     },
   });
   const scheduler = createScheduler({
@@ -168,13 +172,16 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     backoffMs,
     maxBackoffMs,
     random,
-    onPoke: (generation) =>
+    onPoke: (generation, conflicts) => {
+      // A conflict entry may be added or settled without a row changing (manual() keeps the server's version).
+      if (conflicts) void refreshConflicts();
       void state
         .get('receivedGeneration', 0)
         .then((received) => {
           if (generation > received) scheduler.syncNow();
         })
-        .catch(() => undefined), // the database closed meanwhile
+        .catch(() => undefined); // the database closed meanwhile
+    },
   });
   const useRealtime = options.realtime ?? true;
   const tabs = coordinateTabs({

@@ -75,7 +75,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   };
   // Every commit to the store, by this process or another sharing its database, pokes the streams.
   const pokes = createPokeHub();
-  store.onCommit((generation) => pokes.publish(generation));
+  store.onCommit((generation, { conflicts }) => pokes.publish(generation, conflicts));
   const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
   const read: BodyReader = (c, message, precheck) => readBody(c, message, schema, precheck);
 

@@ -4,8 +4,8 @@ import type { Transport } from './transport';
 /** Reconnecting waits as `Backoff` says after each failed or dropped stream. */
 export interface RealtimeOptions extends Backoff {
   transport: Pick<Transport, 'events'>;
-  /** The server committed changes up to `generation`: sync. */
-  onPoke(generation: number): void;
+  /** The server committed changes up to `generation`: sync; `conflicts` says the conflict log changed too. */
+  onPoke(generation: number, conflicts: boolean): void;
   /** The stream opened (`true`) or dropped (`false`). */
   onConnection?(connected: boolean): void;
   /**
@@ -24,7 +24,8 @@ export interface Realtime {
 
 /**
  * Keeps one Server-Sent Events connection to the server and calls `onPoke` for every `poke`
- * (and once when a stream opens, since commits may have been missed while it was closed). A
+ * (and once when a stream opens, since commits and conflict entries may have been missed while
+ * it was closed). A
  * dropped stream reconnects with exponential backoff and jitter; while it is down the
  * replica's interval sync still runs, so pokes only make sync faster, never required.
  */
@@ -47,10 +48,10 @@ export function createRealtime(options: RealtimeOptions): Realtime {
           failures = 0;
           options.onConnection?.(true);
         }
-        const generation = generationOf(event.data);
-        if ((event.type === 'hello' || event.type === 'poke') && generation !== undefined) {
-          options.onPoke(generation);
-        }
+        const poke = pokeOf(event.data);
+        // A stream that opens may have missed commits, conflict entries included.
+        if (event.type === 'hello' && poke) options.onPoke(poke.generation, true);
+        if (event.type === 'poke' && poke) options.onPoke(poke.generation, poke.conflicts);
       }
     } catch {
       // A failed, dropped or stale stream is opened again below; sync itself reports network errors.
@@ -85,11 +86,11 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   };
 }
 
-/** The `generation` of an event's JSON data; undefined for anything else (a proxy's junk included). */
-function generationOf(data: string): number | undefined {
+/** The `generation` and `conflicts` flag of an event's JSON data; undefined for anything else (a proxy's junk included). */
+function pokeOf(data: string): { generation: number; conflicts: boolean } | undefined {
   try {
-    const { generation } = JSON.parse(data) as { generation?: unknown };
-    return typeof generation === 'number' ? generation : undefined;
+    const { generation, conflicts } = JSON.parse(data) as { generation?: unknown; conflicts?: unknown };
+    return typeof generation === 'number' ? { generation, conflicts: conflicts === true } : undefined;
   } catch {
     return undefined;
   }

@@ -9,14 +9,14 @@ export function createCommitListeners() {
   return {
     add(listener: CommitListener): () => void {
       // A wrapper, so the same function subscribed twice is called twice and unsubscribed once each.
-      const entry: CommitListener = (generation) => listener(generation);
+      const entry: CommitListener = (generation, commit) => listener(generation, commit);
       listeners.add(entry);
       return () => void listeners.delete(entry);
     },
-    emit(generation: number): void {
+    emit(generation: number, commit: { conflicts: boolean }): void {
       for (const listener of [...listeners]) {
         try {
-          listener(generation);
+          listener(generation, commit);
         } catch {
           // Listeners are notified best-effort; a failing one must not stop the others.
         }

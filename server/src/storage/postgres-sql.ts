@@ -11,6 +11,7 @@ export const SQL = {
   lockSchema: 'SELECT pg_advisory_xact_lock(7233373950215501569)',
   initMeta: `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('generation', '0') ON CONFLICT (key) DO NOTHING`,
   meta: 'SELECT key, value FROM meta',
+  generation: `SELECT value::bigint AS last FROM meta WHERE key = 'generation'`,
   allocate: `UPDATE meta SET value = (value::bigint + $1)::text WHERE key = 'generation' RETURNING value::bigint AS last`,
   rowsOf: `SELECT r.* FROM rows r JOIN UNNEST($1::text[], $2::text[]) AS k (tbl, rowguid)
     ON r.tbl = k.tbl AND r.rowguid = k.rowguid`,

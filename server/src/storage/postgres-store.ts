@@ -54,7 +54,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       return client;
     },
     channel,
-    (generation) => listeners.emit(generation),
+    (generation, conflicts) => listeners.emit(generation, { conflicts }),
   );
   const ready = (async () => {
     await inTransaction(SQL.lockSchema, async (client) => {
@@ -106,6 +106,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     return run(() =>
       inTransaction(SQL.lockWrites, async (client) => {
         let allocated = 0;
+        let conflictsWritten = false;
         const result = await work({
           async getReplica(replicaId) {
             return toReplica((await query<ReplicaRow>(client, SQL.replica, [replicaId]))[0]);
@@ -139,6 +140,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           },
           async addConflicts(entries) {
             if (entries.length === 0) return;
+            conflictsWritten = true;
             await query(client, SQL.addConflicts, [
               entries.map((entry) => entry.id),
               entries.map((entry) => JSON.stringify(entry)),
@@ -154,12 +156,16 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
             return record && (JSON.parse(record.entry) as ConflictEntry);
           },
           async updateConflict(entry) {
+            conflictsWritten = true;
             const { status, winner, loser, id } = entry;
             await query(client, SQL.updateConflict, [JSON.stringify(entry), status, winner, loser, id]);
           },
         });
         // Delivered on COMMIT only, to every listening process: the poke of §7.
-        if (allocated > 0) await query(client, SQL.notify, [channel, String(allocated)]);
+        if (allocated > 0 || conflictsWritten) {
+          const generation = allocated || (await query<{ last: number }>(client, SQL.generation))[0]!.last;
+          await query(client, SQL.notify, [channel, `${generation}${conflictsWritten ? ' conflicts' : ''}`]);
+        }
         return result;
       }),
     );

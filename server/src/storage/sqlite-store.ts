@@ -92,6 +92,8 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
   let closed = false;
   /** The highest generation the running transaction allocated; 0 when it allocated none. */
   let allocated = 0;
+  /** Whether the running transaction added or settled conflict entries. */
+  let conflictsWritten = false;
   // Every call goes through the queue: between a transaction's awaits no other job may see its writes.
   const run = <T>(job: () => Promise<T> | T): Promise<T> =>
     enqueue(() => {
@@ -132,6 +134,7 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
       for (const row of rows) sql.upsertRow.run(fromRow(row));
     },
     async addConflicts(entries) {
+      if (entries.length > 0) conflictsWritten = true;
       for (const entry of entries) {
         sql.addConflict.run(
           entry.id,
@@ -149,6 +152,7 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
       return record && (JSON.parse(record.entry) as ConflictEntry);
     },
     async updateConflict(entry) {
+      conflictsWritten = true;
       sql.updateConflict.run(JSON.stringify(entry), entry.status, entry.winner, entry.loser, entry.id);
     },
   };
@@ -159,10 +163,12 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
       run(async () => {
         db.exec('BEGIN IMMEDIATE');
         allocated = 0;
+        conflictsWritten = false;
         try {
           const result = await work(tx);
           db.exec('COMMIT');
-          if (allocated > 0) listeners.emit(allocated);
+          const conflicts = conflictsWritten;
+          if (allocated > 0 || conflicts) listeners.emit(allocated || generation(), { conflicts });
           return result;
         } catch (error) {
           db.exec('ROLLBACK');

@@ -86,8 +86,11 @@ export interface StoreTransaction {
   updateConflict(entry: ConflictEntry): Promise<void>;
 }
 
-/** Called with the highest generation a just-committed transaction allocated. */
-export type CommitListener = (generation: number) => void;
+/**
+ * Called after a commit with the store's newest generation then (the highest one the transaction
+ * allocated, when it allocated any) and whether the transaction added or settled conflict entries.
+ */
+export type CommitListener = (generation: number, commit: { conflicts: boolean }) => void;
 
 /**
  * The server's storage contract. Invariants every implementation keeps:
@@ -116,8 +119,8 @@ export interface Store {
   listConflicts(query: ConflictQuery): Promise<ConflictEntry[]>;
   /**
    * Subscribes to "changes committed": the listener is called after every transaction that
-   * allocated generations commits — by any process sharing the store's database, this one
-   * included — and never for one that rolled back. Notifications are pokes, not a log: one may
+   * allocated generations or added or settled conflict entries commits — by any process sharing
+   * the store's database, this one included — and never for one that rolled back. Notifications are pokes, not a log: one may
    * stand for several commits, so a listener must read `changesSince` rather than count calls.
    * Returns the unsubscribe function.
    */
