@@ -114,6 +114,35 @@ describe('merge engine without conflicts', () => {
     expect(columns.conflicts.map((c) => c.columns)).toEqual([['sku']]);
   });
 
+  it('a replace stores exactly its values, none of the old row’s columns, and conflicts like a delete', () => {
+    const stored = note({ title: 'a', body: 'x', rank: 2 }, { gen: 5, writer: 'replica-b' });
+    const replace = (base: number): FromReplicaChange => ({
+      ...upsert('notes', 'r1', { title: 'new' }, { gen: 2, base, baseValues: { title: 'a', body: 'x', rank: 2 } }),
+      replace: true,
+    });
+    const seen = merge(stored, replace(5));
+    expect(seen).toMatchObject({ outcome: 'applied', conflicts: [] });
+    expect(seen.write?.values).toEqual({ title: 'new' });
+    const missed = merge(stored, replace(3));
+    expect(missed.outcome).toBe('conflict');
+    expect(missed.conflicts[0]).toMatchObject({ type: 'update-update', winner: 'replica-b' });
+    expect(
+      merge(stored, {
+        ...upsert('notes', 'r1', { title: 'a', body: 'x', rank: 2 }, { gen: 2, base: 3 }),
+        replace: true,
+      }),
+    ).toEqual({
+      outcome: 'applied',
+      conflicts: [],
+    });
+    const columns = merge(
+      stockRow({ qty: 1, sku: 'x' }, { qty: { gen: 5, writer: 'replica-b' }, sku: { gen: 4, writer: 'replica-a' } }),
+      { ...upsert('stock', 'r1', { qty: 2 }, { gen: 2, base: 5 }), replace: true },
+    );
+    expect(columns.write?.values).toEqual({ qty: 2 });
+    expect([...columns.write!.touched.keys()].sort()).toEqual(['qty', 'sku']);
+  });
+
   it('a delete of a row that is already a tombstone writes nothing and logs nothing', () => {
     const result = merge(
       note({ title: 'a' }, { gen: 5, writer: 'replica-b', deleted: true }),

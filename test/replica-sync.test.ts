@@ -282,6 +282,35 @@ describe.each(storeKinds)('$name store', (kind) => {
       expect(await b.db.table('notes').count()).toBe(0);
       await expectConverged(server, a, b);
     });
+    it.each(['notes', 'stock'])(
+      'a %s row written again while its delete is pending has, on every replica, the shape it would have had the delete synced first',
+      async (table) => {
+        start();
+        const [a, b, c] = [await replica(), await replica(), await replica()];
+        const old = table === 'notes' ? { title: 'old', body: 'text', rank: 3 } : { sku: 'old', qty: 3, price: 1.5 };
+        const fresh = table === 'notes' ? { title: 'new' } : { qty: 7 };
+        await shareRow(a, b, table, { id: 'r1', ...old });
+        await c.sync();
+        // a: the delete and the new row go up together; c: the delete syncs first, then the new row.
+        await a.db.table(table).delete('r1');
+        await a.db.table(table).put({ id: 'r1', ...fresh });
+        expect(await a.db.table('_changes').toArray()).toMatchObject([{ op: 'upsert', replace: true }]);
+        await a.sync();
+        await b.sync();
+        expect(await b.db.table(table).get('r1')).toEqual({ id: 'r1', ...fresh });
+        expect(await a.db.table(table).get('r1')).toEqual({ id: 'r1', ...fresh });
+        await c.db.table(table).delete('r1');
+        await c.sync();
+        await c.db.table(table).put({ id: 'r1', ...fresh });
+        await c.sync();
+        await a.sync();
+        await b.sync();
+        for (const r of [a, b, c]) expect(await r.db.table(table).get('r1')).toEqual({ id: 'r1', ...fresh });
+        await expectConverged(server, a, b, c);
+        const stored = (await server.store.changesSince(0, 100)).rows.find((row) => row.rowguid === 'r1')!;
+        expect(stored.values).toEqual(fresh);
+      },
+    );
   });
 
   describe('conflicts between replicas', () => {

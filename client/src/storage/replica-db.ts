@@ -18,6 +18,11 @@ export interface OutboxEntry {
   localGeneration: number;
   /** True while the row exists only on this replica: an insert the server has not acknowledged. */
   inserted: boolean;
+  /**
+   * True for a row written again while its delete was pending: it replaces the old row wholly, so
+   * it goes up as the columns it has, and the server keeps exactly those (no nulls for the rest).
+   */
+  replace?: boolean;
 }
 
 export interface StateRecord {

@@ -1,4 +1,10 @@
-import { ConcordError, sameValue, tableOf, type FromReplicaChangeInput, type FromServerChangeResult } from '@concord/shared';
+import {
+  ConcordError,
+  sameValue,
+  tableOf,
+  type FromReplicaChangeInput,
+  type FromServerChangeResult,
+} from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
 import { pickValues, presentColumns } from '../tracking/row-values';
@@ -129,8 +135,15 @@ function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined, to
     if (Object.keys(entry.base).length > 0) change.base = entry.base;
     return change;
   }
-  const columns = entry.inserted ? presentColumns(tableOf(ctx.schema, table)!, row) : entry.columns;
+  const whole = entry.inserted || entry.replace;
+  const columns = whole ? presentColumns(tableOf(ctx.schema, table)!, row) : entry.columns;
   change.values = pickValues(row, columns);
+  if (entry.replace) {
+    // The row it replaces, as the delete saw it: the server compares it like a delete's.
+    change.replace = true;
+    if (Object.keys(entry.base).length > 0) change.base = entry.base;
+    return change;
+  }
   const based = columns.filter((column) => Object.hasOwn(entry.base, column));
   if (based.length > 0) change.base = pickValues(entry.base, based);
   return change;
@@ -187,7 +200,7 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
       const base = { ...current.base, ...sentValues };
       const wrote = result.outcome === 'applied' && batch.changes[i]!.op !== 'delete'; // op left out: an upsert
       const baseGeneration = wrote ? result.generation : current.baseGeneration;
-      rebased.push({ ...current, columns, base, baseGeneration, inserted: false });
+      rebased.push({ ...current, columns, base, baseGeneration, inserted: false, replace: false });
     }
     // Take the server's version of the columns no longer pending (a merge brought in other
     // replicas' columns, or a resolution kept another value), keeping the pending ones.

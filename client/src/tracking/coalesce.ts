@@ -51,17 +51,20 @@ export function coalesce(table: TableDef, write: LocalWrite): OutboxEntry | null
     if (entry.inserted && write.mayCancel) return null;
     // The whole row the delete removes, as it was before the first unsent edit, so that the
     // server can tell whether the delete was made over the latest version of every column.
-    return {
+    const deleted: OutboxEntry = {
       ...entry,
       op: 'delete',
       localGeneration,
       base: { ...pickValues(before, table.columnNames), ...entry.base },
     };
+    delete deleted.replace; // a delete replaces nothing
+    return deleted;
   }
-  // A row written again after a pending delete is a new row: it replaces the old one wholly, so
-  // every column goes up (null where the new row has none).
-  const fresh = before ? changedColumns(table, before, after) : [...table.columnNames];
-  if (before && fresh.length === 0) return undefined;
+  // A row written again after a pending delete is a new row: it replaces the old one wholly, and
+  // goes up as the columns it has, so every replica gets the shape it would had the delete synced first.
+  if (!before) return { ...entry, op: 'upsert', replace: true, columns: presentColumns(table, after), localGeneration };
+  const fresh = changedColumns(table, before, after);
+  if (fresh.length === 0) return undefined;
   const added = fresh.filter((column) => !entry.columns.includes(column));
   return {
     ...entry,

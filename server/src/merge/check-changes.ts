@@ -28,8 +28,8 @@ export function checkChanges(changes: readonly FromReplicaChange[]): void {
       );
     }
     seen.add(key);
-    if (change.op === 'delete' && change.values !== undefined) {
-      throw new ConcordError('bad_request', `${where}: a delete carries no values`, { index });
+    if (change.op === 'delete' && (change.values !== undefined || change.replace)) {
+      throw new ConcordError('bad_request', `${where}: a delete carries no values and replaces nothing`, { index });
     }
   });
 }

@@ -63,13 +63,17 @@ const UNTOUCHED: ColumnVersion = { generation: 0, writer: '', priority: 0 };
  * versions written after the change's base generation by *another* replica count. Values equal
  * to what the live row already holds change nothing: they neither conflict nor write, so a
  * replica that uploads rows the server already has (reinitializing) logs no conflict for them.
+ * A `replace` (a row deleted and written again before upload) is compared like a delete and
+ * stored as exactly its values.
  */
 export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, change: FromReplicaChange): MergeOutcome {
   const { replica } = ctx;
   const deletes = change.op === 'delete';
+  const replaces = change.replace === true && !deletes;
   const sent = deletes ? {} : (change.values ?? {});
   const live = stored && !stored.deleted ? stored.values : undefined;
-  const changed = live ? differing(sent, live) : sent;
+  // A replace also changes the columns it leaves out: they go from the old row's values to none.
+  const changed = live ? differing(replaces ? { ...nulls(live), ...sent } : sent, live) : sent;
   const touched = touch(Object.keys(changed), replica.priority);
   if (ctx.table.direction === 'download-only') {
     const reason = `table "${ctx.table.name}" is download-only: the server refuses uploads to it`;
@@ -97,9 +101,10 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
     );
   const foreign = (version: { generation: number; writer: string }, columns: readonly string[]) =>
     newer(version) && (version.writer !== replica.id || unseen(columns));
-  const compared = deletes
-    ? [...new Set([...Object.keys(stored.values), ...Object.keys(change.base ?? {})])]
-    : Object.keys(changed);
+  const compared =
+    deletes || replaces
+      ? [...new Set([...Object.keys(stored.values), ...Object.keys(change.base ?? {})])]
+      : Object.keys(changed);
   const rowMoved =
     foreign(stored, compared) ||
     Object.entries(stored.columns ?? {}).some(([column, version]) =>
@@ -108,9 +113,8 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
   // An upsert onto a tombstone its writer has seen, or an insert (base 0), creates the row anew:
   // the deleted row's columns must not come back. Only an update that missed the delete builds on them.
   const recreated = stored.deleted && (change.baseGeneration === 0 || !foreign(stored, []));
-  const prior = recreated ? {} : stored.values;
   const client: ConflictVersion = {
-    values: deletes ? null : { ...prior, ...changed },
+    values: deletes ? null : recreated || replaces ? sent : { ...stored.values, ...changed },
     replicaId: replica.id,
     priority: replica.priority,
   };
@@ -120,7 +124,7 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
     priority: replica.priority,
     touched,
   };
-  if (ctx.table.tracking === 'column' && !deletes && !stored.deleted) {
+  if (ctx.table.tracking === 'column' && !deletes && !replaces && !stored.deleted) {
     return mergeColumns(ctx, stored, change, changed, client, foreign, rowMoved);
   }
   if (!rowMoved) return { outcome: 'applied', write: clientWrite, conflicts: [] };
@@ -148,7 +152,7 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
       return { outcome: 'conflict', write: clientWrite, conflicts: [conflict] };
     case 'merge': {
       const priority = Math.max(stored.priority, replica.priority);
-      const values = { ...prior, ...changed, ...resolution.values };
+      const values = { ...client.values, ...resolution.values };
       return {
         outcome: 'conflict',
         write: { values, deleted: false, priority, touched: touch(Object.keys(values), priority) },
@@ -251,6 +255,13 @@ function draft(resolver: Resolver, input: ConflictInput, resolution: Resolution)
 function describe(kind: Resolution['kind'], resolver: string): string {
   if (kind === 'merge') return `merged by ${resolver}`;
   return `${resolver}: ${kind === 'client' ? 'the uploaded version' : 'the server version'} wins`;
+}
+
+/** Every column of `row`, set to null. */
+function nulls(row: RowValues): RowValues {
+  const none: RowValues = {};
+  for (const column of Object.keys(row)) none[column] = null;
+  return none;
 }
 
 /** The sent values that differ from the row's. */

@@ -52,6 +52,12 @@ export const fromReplicaChange = z.strictObject({
   baseGeneration: generation.default(0),
   values: rowValues.optional(),
   base: rowValues.optional(),
+  /**
+   * An upsert that replaces the row wholly (it was deleted and written again before upload):
+   * the server keeps exactly `values`, none of the old row's columns, and compares `base` (the
+   * row the delete removed) as it would a delete's.
+   */
+  replace: z.literal(true).optional(),
 });
 /** A change as it may be sent: fields at their default may be absent. */
 export type FromReplicaChangeInput = z.input<typeof fromReplicaChange>;
