@@ -32,9 +32,21 @@ export async function syncRound(ctx: SyncContext, now: () => Date): Promise<Sync
 
 async function round(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
   const session = await register(ctx);
-  const uploaded = await upload(ctx, session);
+  const { oversized, ...uploaded } = await upload(ctx, session);
   const downloaded = await download(ctx, session);
   await ctx.state.set({ lastSyncAt: now().toISOString() });
+  if (oversized.length > 0) {
+    // Everything else went up and came down; these stay pending until they are edited smaller.
+    const rows = oversized.map(({ table, rowguid }) => ({ table, rowguid }));
+    throw new ConcordError(
+      'payload_too_large',
+      `${rows.length} change(s) are too large for any push the server accepts (${rows
+        .slice(0, 3)
+        .map((row) => `${row.table}.${row.rowguid}`)
+        .join(', ')}${rows.length > 3 ? ', …' : ''}); they stay pending until edited smaller`,
+      { changes: rows },
+    );
+  }
   return { ...uploaded, downloaded };
 }
 

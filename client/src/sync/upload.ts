@@ -1,52 +1,37 @@
-import {
-  ConcordError,
-  sameValue,
-  tableOf,
-  type FromReplicaChangeInput,
-  type FromServerChangeResult,
-} from '@concord/shared';
+import { ConcordError, sameValue, type FromServerChangeResult } from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
-import { pickValues, presentColumns } from '../tracking/row-values';
-import {
-  applyServerRows,
-  checkEpoch,
-  groupBy,
-  outbox,
-  type ServerRow,
-  type Session,
-  type SyncContext,
-} from './sync-context';
+import { pickValues } from '../tracking/row-values';
+import { applyServerRows, checkEpoch, outbox, type ServerRow, type Session, type SyncContext } from './sync-context';
+import { currentRows, takeBatch, type Batch } from './take-batch';
 
 export interface UploadReport {
   uploaded: number;
   conflicts: number;
   rejected: number;
+  /** Changes too large for any push the server accepts: still pending, and reported as an error. */
+  oversized: OutboxEntry[];
 }
-
-interface Batch {
-  entries: OutboxEntry[];
-  changes: FromReplicaChangeInput[];
-  /** The local generations the batch covers: from one past the last acknowledged one to its last entry's. */
-  from: number;
-  to: number;
-}
-
-type Row = Record<string, unknown>;
 
 /**
- * Uploads the outbox in local-generation order, in batches that never split a local
- * generation. Each response is applied at once: acknowledged entries leave the outbox and
+ * Uploads the outbox in local-generation order, in batches that fit the server's limits (see
+ * `takeBatch`) and never split a local generation. Each response is applied at once: acknowledged entries leave the outbox and
  * rows the server resolved or rejected take the server's values — unless edited meanwhile.
  * A batch whose answer never came is sent again exactly as it was before anything newer, so
  * its answer (a replay if the server had applied it) settles what it carried.
  */
 export async function upload(ctx: SyncContext, session: Session): Promise<UploadReport> {
-  const report: UploadReport = { uploaded: 0, conflicts: 0, rejected: 0 };
+  const report: UploadReport = { uploaded: 0, conflicts: 0, rejected: 0, oversized: [] };
   const pending = ctx.onProgress ? await ctx.syncTransaction((tx) => outbox(tx).count()) : 0;
+  const oversized = new Map<string, OutboxEntry>();
   for (;;) {
-    const batch = (await ctx.state.get<Batch | null>('inFlightBatch', null)) ?? (await takeBatch(ctx));
-    if (!batch) return report;
+    let batch = await ctx.state.get<Batch | null>('inFlightBatch', null);
+    if (!batch) {
+      const taken = await takeBatch(ctx);
+      for (const entry of taken.oversized) oversized.set(`${entry.table}\u0000${entry.rowguid}`, entry);
+      batch = taken.batch ?? null;
+    }
+    if (!batch) return { ...report, oversized: [...oversized.values()] };
     const response = await ctx.transport.push({
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
@@ -83,70 +68,6 @@ function checkAnswer(batch: Batch, results: readonly FromServerChangeResult[]): 
       `the server's answer does not match the batch sent (${results.length} results for ${batch.entries.length} changes${mismatch >= 0 ? `, the first mismatch at ${mismatch}` : ''})`,
     );
   }
-}
-
-/** Reads the next batch and its rows' current values, and marks an upload in flight. */
-async function takeBatch(ctx: SyncContext): Promise<Batch | undefined> {
-  return ctx.syncTransaction(async (tx) => {
-    const head = await outbox(tx)
-      .orderBy('localGeneration')
-      .limit(ctx.maxUploadChanges + 1)
-      .toArray();
-    if (head.length === 0) return undefined;
-    let entries = head.slice(0, ctx.maxUploadChanges);
-    const next = head[ctx.maxUploadChanges];
-    const last = entries[entries.length - 1]!.localGeneration;
-    if (next && next.localGeneration === last) {
-      const whole = entries.filter((entry) => entry.localGeneration !== last);
-      if (whole.length > 0) entries = whole;
-    }
-    const rows = await currentRows(tx, entries);
-    const to = entries[entries.length - 1]!.localGeneration;
-    const changes = entries.map((entry, i) => toChange(ctx, entry, rows[i], to));
-    // The range starts right after what the server acknowledged, so it covers the generations
-    // whose changes were coalesced into later ones or cancelled: the server never sees a gap.
-    const acknowledged = await replicaState(tx).get('sentGeneration', 0);
-    const from = Math.min(acknowledged + 1, entries[0]!.localGeneration);
-    const batch: Batch = { entries, changes, from, to };
-    await replicaState(tx).set({ inFlight: last, inFlightBatch: batch });
-    return batch;
-  });
-}
-
-/** The current local rows of the entries, in their order (undefined where a row is gone). */
-async function currentRows(tx: Tables, entries: readonly OutboxEntry[]): Promise<(Row | undefined)[]> {
-  const found = new Map<OutboxEntry, Row | undefined>();
-  for (const [table, group] of groupBy(entries, (entry) => entry.table)) {
-    const rows = (await tx.table(table).bulkGet(group.map((entry) => entry.rowguid))) as (Row | undefined)[];
-    group.forEach((entry, i) => found.set(entry, rows[i]));
-  }
-  return entries.map((entry) => found.get(entry));
-}
-
-/** The entry as sent: fields at their protocol default (see `fromReplicaChange`) are left out. */
-function toChange(ctx: SyncContext, entry: OutboxEntry, row: Row | undefined, to: number): FromReplicaChangeInput {
-  const { table, rowguid, localGeneration, baseGeneration } = entry;
-  const change: FromReplicaChangeInput = { table, rowguid };
-  if (localGeneration !== to) change.localGeneration = localGeneration;
-  if (baseGeneration !== 0) change.baseGeneration = baseGeneration;
-  if (entry.op === 'delete' || !row) {
-    change.op = 'delete';
-    // The values the delete was made over, so that the server sees whether they were the latest.
-    if (Object.keys(entry.base).length > 0) change.base = entry.base;
-    return change;
-  }
-  const whole = entry.inserted || entry.replace;
-  const columns = whole ? presentColumns(tableOf(ctx.schema, table)!, row) : entry.columns;
-  change.values = pickValues(row, columns);
-  if (entry.replace) {
-    // The row it replaces, as the delete saw it: the server compares it like a delete's.
-    change.replace = true;
-    if (Object.keys(entry.base).length > 0) change.base = entry.base;
-    return change;
-  }
-  const based = columns.filter((column) => Object.hasOwn(entry.base, column));
-  if (based.length > 0) change.base = pickValues(entry.base, based);
-  return change;
 }
 
 /**

@@ -6,14 +6,18 @@ import type {
   DBCoreTransaction,
   Middleware,
 } from 'dexie';
-import { tableOf, type Schema, type TableDef } from '@concord/shared';
+import { ConcordError, tableOf, type Schema, type TableDef } from '@concord/shared';
 import { TRACKING_TABLES, type OutboxEntry } from '../storage/replica-db';
+import { changeBytes, roughBytes, wireChange } from '../sync/wire-change';
 import { coalesce } from './coalesce';
 import { mayHoldAny, readExisting } from './read-existing';
 import { checkRow } from './row-values';
 import { createTransactionState } from './transaction-state';
 
 type Row = Record<string, unknown>;
+
+/** A change's bytes besides its values and base values, at most: keys, ids and generations. */
+const ROUGH_CHANGE_BYTES = 1_024;
 
 export interface TrackingOptions {
   schema: Schema;
@@ -152,6 +156,20 @@ async function track({ down, table, def, request, options, state }: TrackContext
   });
 
   const puts = [...pending.values()].filter((entry): entry is OutboxEntry => !!entry);
+  for (const entry of puts) {
+    // A change no push could carry is refused here, in the app, rather than found at sync time.
+    const row = current.get(entry.rowguid);
+    if (roughBytes(row ?? {}) + roughBytes(entry.base) + ROUGH_CHANGE_BYTES < sync.maxChangeBytes) continue;
+    const bytes = changeBytes(wireChange(def, entry, row, Number.NaN));
+    if (bytes > sync.maxChangeBytes) {
+      trans.abort();
+      throw new ConcordError(
+        'payload_too_large',
+        `${def.name}.${entry.rowguid}: this change would take ${bytes} bytes in a push (its values and the values it replaces); the server accepts at most ${sync.maxChangeBytes}`,
+        { table: def.name, rowguid: entry.rowguid, bytes, maxChangeBytes: sync.maxChangeBytes },
+      );
+    }
+  }
   const cancelled = [...pending.entries()].filter(([, entry]) => entry === null).map(([key]) => [def.name, key]);
   const writes: Promise<DBCoreMutateResponse>[] = [];
   if (record) writes.push(down.table('_state').mutate({ trans, type: 'put', values: [record] }));

@@ -1,5 +1,7 @@
 import type { DBCoreKeyRange, DBCoreRangeType, DBCoreTable, DBCoreTransaction } from 'dexie';
+import type { ServerLimits } from '@concord/shared';
 import type { StateKey, StateRecord } from '../storage/replica-db';
+import { DEFAULT_SERVER_LIMITS, maxChangeBytes } from '../sync/wire-change';
 
 /** What tracked writes need from `_state`, read once per transaction. */
 export interface TransactionState {
@@ -11,6 +13,8 @@ export interface TransactionState {
   localGeneration: number;
   /** Changes stamped so far with this transaction's current local generation; 0 before the first. */
   used: number;
+  /** The most bytes one change may take: a push holding it alone must fit the server's body limit. */
+  maxChangeBytes: number;
 }
 
 // DBCoreRangeType.Any; an ambient const enum, which isolated modules cannot reference.
@@ -36,6 +40,7 @@ export function createTransactionState(state: DBCoreTable, generationSize: numbe
         inFlight: value('inFlight'),
         localGeneration: (value('localGeneration') as number | undefined) ?? 0,
         used: 0,
+        maxChangeBytes: maxChangeBytes((value('serverLimits') as ServerLimits | undefined) ?? DEFAULT_SERVER_LIMITS),
       };
       open.set(trans, read);
       return read;
