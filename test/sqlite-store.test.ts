@@ -173,3 +173,22 @@ describe('SQLite store: concurrent transactions are serialized', () => {
     expect((await store.meta()).generation).toBe(1);
   });
 });
+
+describe('SQLite store: the file it owns', () => {
+  it('creates the directories the file needs', async () => {
+    const deep = join(dir, 'a', 'b', 'c', 'store.db');
+    const store = createSqliteStore({ filename: deep });
+    opened.push(store);
+    await commitRows(store, [{ ...row('notes', 'n1', 0, 'r-a', { title: 'x' }) }]);
+    expect((await store.meta()).generation).toBe(1);
+  });
+
+  it('refuses a second store on the same file while the first is open, and opens once it is closed', async () => {
+    const first = openStore();
+    await first.meta();
+    expect(() => createSqliteStore({ filename })).toThrow(/is in use by another Concord server/);
+    await first.close();
+    const second = openStore();
+    expect((await second.meta()).generation).toBe(0);
+  });
+});

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -59,6 +59,16 @@ async function main(): Promise<void> {
     if (webRoot) console.log(`concord: app at http://${values.host}:${info.port}/ (from ${webRoot})`);
     console.log(`concord: data in ${where}, schema version ${schema.version}`);
   });
+  server.once('error', (error: NodeJS.ErrnoException) => {
+    const reason =
+      error.code === 'EADDRINUSE'
+        ? `port ${port} on ${values.host} is already in use: stop whatever listens there, or choose another with --port`
+        : error.code === 'EACCES'
+          ? `not allowed to listen on port ${port} on ${values.host}: choose a port above 1023 with --port`
+          : error.message;
+    console.error(`concord: ${reason}`);
+    void store.close().finally(() => process.exit(1));
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -88,9 +98,7 @@ function openStore(postgres: string | undefined, dataDir: string): { store: Stor
     const store = createPostgresStore({ connectionString: postgres });
     return { store, where: `${withoutPassword(postgres)} (PostgreSQL)` };
   }
-  const dir = resolve(dataDir);
-  mkdirSync(dir, { recursive: true });
-  const filename = resolve(dir, 'concord.db');
+  const filename = resolve(dataDir, 'concord.db');
   return { store: createSqliteStore({ filename }), where: `${filename} (SQLite)` };
 }
 

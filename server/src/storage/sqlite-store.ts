@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ConcordError, type ConflictEntry } from '@concord/shared';
 import { createCommitListeners } from './commit-listeners';
@@ -16,7 +18,7 @@ import { fromReplica, fromRow, toReplica, toRow, type ReplicaRow, type RowRecord
 import { ADDED_COLUMNS, storeSchema } from './store-schema';
 
 export interface SqliteStoreOptions {
-  /** Path of the database file (created if missing), or `:memory:`. */
+  /** Path of the database file (created if missing, with its directory), or `:memory:`. */
   filename: string;
 }
 
@@ -28,8 +30,14 @@ interface ConflictFilter {
   limit: number;
 }
 
-/** The embedded store: one SQLite file in WAL mode, every push in one transaction. */
+/**
+ * The embedded store: one SQLite file in WAL mode, every push in one transaction. One store owns
+ * a file: a second one, in this process or another, is refused while the first is open.
+ */
 export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
+  const memory = filename === ':memory:' || filename === '';
+  if (!memory) mkdirSync(dirname(resolve(filename)), { recursive: true });
+  const lock = memory ? undefined : lockFile(filename);
   const db = new Database(filename);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -206,6 +214,28 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
         closed = true;
         listeners.clear();
         db.close();
+        lock?.close();
       }),
   };
+}
+
+/**
+ * Takes the file's lock: an exclusive lock on a small SQLite file beside it, held while the store
+ * is open and released by the operating system if the process dies. Two server processes on one
+ * file would each think their generations were the only ones.
+ */
+function lockFile(filename: string): Database.Database {
+  const lock = new Database(`${filename}.lock`);
+  try {
+    lock.pragma('busy_timeout = 0');
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.exec('BEGIN EXCLUSIVE; CREATE TABLE IF NOT EXISTS owner (pid INTEGER); COMMIT');
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
+    throw new Error(
+      `${resolve(filename)} is in use by another Concord server; one server process owns a SQLite file (use PostgreSQL for several)`,
+    );
+  }
 }

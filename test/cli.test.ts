@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0)) await stop();
+});
+
+interface Run {
+  /** Resolves with the output once the process printed `pattern` (then it keeps running), or exited. */
+  output: Promise<{ text: string; code: number | null }>;
+}
+
+/** Starts the CLI with a schema; resolves once it listens or exits. */
+function cli(args: string[], until = /sync server listening/): Run {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'server/src/cli.ts', '--schema', 'demo/sync-config.ts', ...args],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  stops.push(async () => {
+    if (child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  });
+  let text = '';
+  const output = new Promise<{ text: string; code: number | null }>((resolve) => {
+    const onData = (chunk: Buffer) => {
+      text += chunk.toString();
+      if (until.test(text)) resolve({ text, code: null });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => resolve({ text, code }));
+  });
+  return { output };
+}
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'concord-cli-'));
+  stops.push(async () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('the CLI says what is wrong, and exits', () => {
+  it('a port already in use', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    stops.push(() => new Promise((resolve) => blocker.close(() => resolve())));
+    const port = (blocker.address() as { port: number }).port;
+    const { text, code } = await cli(['--port', String(port), '--data-dir', tempDir()]).output;
+    expect(code).toBe(1);
+    expect(text).toContain(`concord: port ${port} on 127.0.0.1 is already in use`);
+  }, 30_000);
+
+  it('a second server on the same SQLite file', async () => {
+    const dataDir = tempDir();
+    const first = await cli(['--port', '0', '--data-dir', dataDir]).output;
+    expect(first.code).toBeNull();
+    const second = await cli(['--port', '0', '--data-dir', dataDir]).output;
+    expect(second.code).toBe(1);
+    expect(second.text).toMatch(/concord: .*concord\.db is in use by another Concord server/);
+  }, 30_000);
+});
