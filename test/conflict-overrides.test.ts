@@ -29,7 +29,8 @@ async function settle(id: string, body: unknown) {
   return { status: response.status, body: (await response.json()) as { conflict: ConflictEntry; generation: number } };
 }
 
-const row = async () => (await server.store.changesSince(0, 100)).rows.find((r) => r.rowguid === 'r1')!;
+const row = async () =>
+  (await server.store.changesSince({ after: 0, limit: 100 })).rows.find((r) => r.rowguid === 'r1')!;
 
 describe('conflict overrides over HTTP', () => {
   it('taking the loser writes it as a new server change that every replica downloads', async () => {

@@ -50,7 +50,7 @@ async function seededServer(options: TestServerOptions = {}): Promise<Seeded> {
 
 /** The live rows the server holds, keyed `table/rowguid`. */
 async function serverRowsOf(s: TestServer): Promise<Map<string, unknown>> {
-  const page = await s.store.changesSince(0, 1_000_000);
+  const page = await s.store.changesSince({ after: 0, limit: 1_000_000 });
   return new Map(page.rows.filter((row) => !row.deleted).map((row) => [`${row.table}/${row.rowguid}`, row.values]));
 }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@concord/shared';
 import { createTestServer, remove, upsert, type TestServer } from './support/test-server';
+import { expectConverged, openTestReplica, recordingFetch } from './support/test-replica';
 
 let server: TestServer;
 afterEach(async () => server?.close());
@@ -136,7 +137,7 @@ describe('push and pull over HTTP', () => {
       cursor = page.cursor;
       more = page.more;
     }
-    expect(pages).toBe(10);
+    expect(pages).toBe(6); // a page of 10 rows goes on to the end of its push: 19, 20, 20, 20, 15 and 1 rows
     expect(seen).toHaveLength(95);
     expect(new Set(seen).size).toBe(95);
     expect(seen.at(-1)).toBe('n000');
@@ -211,19 +212,81 @@ describe('push and pull over HTTP', () => {
   });
 });
 
-describe('watermarks', () => {
-  it('a pull whose cursor is ahead of the server (a restored store) is refused with cursor_ahead', async () => {
+describe('a cursor names a commit', () => {
+  async function pullRaw(replicaId: string, secret: string, after: number, commit?: string) {
+    return server.post('/v1/pull', {
+      protocol: PROTOCOL_VERSION,
+      schemaVersion: 1,
+      replicaId,
+      secret,
+      after,
+      ...(commit === undefined ? {} : { commit }),
+    });
+  }
+
+  it('a pull answers the commit its cursor stands on, and the next pull from there is accepted', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    const b = await server.register();
+    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
+    const page = (await (await pullRaw(b.replicaId, b.secret, 0)).json()) as { cursor: number; commit: string };
+    expect(page).toMatchObject({ cursor: 1, commit: expect.stringMatching(/\S/) });
+    expect((await pullRaw(b.replicaId, b.secret, page.cursor, page.commit)).status).toBe(200);
+  });
+
+  it.each([
+    ['ahead of the server', 7, 'whatever'],
+    ['at a generation the server reached under another commit (a restored store)', 1, 'another-commit'],
+    ['without the commit it stands on', 1, undefined],
+  ])('a cursor %s is refused with cursor_unknown and the replica’s watermarks', async (_name, after, commit) => {
     server = createTestServer();
     const a = await server.register();
     await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
-    const response = await server.post('/v1/pull', {
-      protocol: PROTOCOL_VERSION,
-      schemaVersion: 1,
-      replicaId: a.replicaId,
-      secret: a.secret,
-      after: 7,
-    });
+    const response = await pullRaw(a.replicaId, a.secret, after, commit);
     expect(response.status).toBe(409);
-    expect(await response.json()).toMatchObject({ code: 'cursor_ahead', details: { generation: 1, epoch: a.epoch } });
+    expect(await response.json()).toMatchObject({ code: 'cursor_unknown', details: { acknowledged: 1, pulled: 0 } });
+  });
+});
+
+describe('pull pages are bounded, and whole', () => {
+  it('a page of large rows stops at maxPullBytes, and a row larger than that comes alone', async () => {
+    server = createTestServer({ limits: { maxPullBytes: 25_000 } });
+    const a = await server.register();
+    const b = await server.register();
+    const body = (kilobytes: number) => 'x'.repeat(kilobytes * 1000);
+    const sizes = [10, 10, 10, 60, 10];
+    for (const [i, kilobytes] of sizes.entries()) {
+      await server.push(a.replicaId, [upsert('notes', `n${i}`, { body: body(kilobytes) }, { gen: i + 1 })]);
+    }
+    const pages: string[][] = [];
+    for (let cursor = 0, more = true; more;) {
+      const page = await server.pull(b.replicaId, cursor, 100);
+      pages.push(page.changes.map((change) => change.rowguid));
+      [cursor, more] = [page.cursor, page.more];
+    }
+    expect(pages).toEqual([['n0', 'n1', 'n2'], ['n3'], ['n4']]);
+  });
+
+  it('one replica’s transaction reaches another replica whole, in one page, however small the pages', async () => {
+    server = createTestServer();
+    const a = await openTestReplica(server);
+    const wire = recordingFetch(server);
+    const b = await openTestReplica(server, { fetch: wire.fetch, maxDownloadChanges: 10 });
+    try {
+      await a.db.table('notes').bulkPut([{ id: 'before', title: 'x' }]);
+      await a.sync();
+      await a.db.transaction('rw', a.db.table('notes'), async () => {
+        for (let i = 0; i < 30; i++) await a.db.table('notes').put({ id: `t${i}`, title: `${i}` });
+      });
+      await a.sync();
+      await b.sync();
+      const pages = wire.exchanges
+        .filter((exchange) => exchange.path === '/v1/pull')
+        .map((exchange) => (exchange.response as { changes: { rowguid: string }[] }).changes.map((c) => c.rowguid));
+      expect(pages[0]).toHaveLength(31);
+      await expectConverged(server, a, b);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
   });
 });

@@ -162,11 +162,13 @@ describe('conflicts that change no row', () => {
     open.push(b, c);
     b.start();
     await b.db.table('notes').add({ id: 'n1', title: 'price 5' });
-    await vi.waitFor(async () => expect((await server.store.changesSince(0, 10)).rows).toHaveLength(1));
+    await vi.waitFor(async () =>
+      expect((await server.store.changesSince({ after: 0, limit: 10 })).rows).toHaveLength(1),
+    );
     await c.sync();
     await b.db.table('notes').put({ id: 'n1', title: 'price 6' });
     await vi.waitFor(async () =>
-      expect((await server.store.changesSince(0, 10)).rows[0]!.values.title).toBe('price 6'),
+      expect((await server.store.changesSince({ after: 0, limit: 10 })).rows[0]!.values.title).toBe('price 6'),
     );
     await vi.waitFor(() => expect(b.status.state).toBe('idle'));
     await c.db.table('notes').put({ id: 'n1', title: 'price 7' });
@@ -204,6 +206,8 @@ describe('without Web Locks', () => {
     expect(a.status.leader).toBe(true);
     a.start();
     await a.db.table('notes').add({ id: 'n1', title: 'direct' });
-    await vi.waitFor(async () => expect((await server.store.changesSince(0, 10)).rows).toHaveLength(1));
+    await vi.waitFor(async () =>
+      expect((await server.store.changesSince({ after: 0, limit: 10 })).rows).toHaveLength(1),
+    );
   });
 });

@@ -292,7 +292,7 @@ describe('lost responses', () => {
 describe('interrupted download', () => {
   it('a download that fails on its third page keeps the first two pages and resumes at their cursor without repeats', async () => {
     start();
-    const a = await replica();
+    const a = await replica({ maxUploadChanges: 5 }); // five server transactions: pages end between them
     const ids = Array.from({ length: 25 }, (_, i) => `n${String(i).padStart(2, '0')}`);
     await a.db.table('notes').bulkAdd(ids.map((id, i) => ({ id, title: `t${i}`, rank: i })));
     expect(await a.sync()).toMatchObject({ uploaded: 25 });

@@ -307,7 +307,9 @@ describe.each(storeKinds)('$name store', (kind) => {
         await b.sync();
         for (const r of [a, b, c]) expect(await r.db.table(table).get('r1')).toEqual({ id: 'r1', ...fresh });
         await expectConverged(server, a, b, c);
-        const stored = (await server.store.changesSince(0, 100)).rows.find((row) => row.rowguid === 'r1')!;
+        const stored = (await server.store.changesSince({ after: 0, limit: 100 })).rows.find(
+          (row) => row.rowguid === 'r1',
+        )!;
         expect(stored.values).toEqual(fresh);
       },
     );

@@ -550,7 +550,7 @@ async function race(spec: Race, order: 'ab' | 'ba'): Promise<RowValues | null> {
   for (const who of order === 'ab' ? (['a', 'b'] as const) : (['b', 'a'] as const)) {
     await server.push(replicas[who], [changeOf(spec[who])]);
   }
-  const row = (await server.store.changesSince(0, 100)).rows.find((r) => r.rowguid === 'r1')!;
+  const row = (await server.store.changesSince({ after: 0, limit: 100 })).rows.find((r) => r.rowguid === 'r1')!;
   return row.deleted ? null : row.values;
 }
 
@@ -1009,8 +1009,11 @@ describe('table direction', () => {
         ? upsert('tasks', `t${i}`, { title: `task ${i}` }, { gen: i + 1 })
         : upsert('audit', `e${i}`, { message: `event ${i}` }, { gen: i + 1 }),
     );
-    const pushed = await server.push(a, changes);
-    expect(pushed.results.every((result) => result.outcome === 'applied')).toBe(true);
+    // One push per change, so pages of two rows hold whole transactions.
+    for (const change of changes) {
+      const pushed = await server.push(a, [change]);
+      expect(pushed.results.every((result) => result.outcome === 'applied')).toBe(true);
+    }
 
     const seen: string[] = [];
     let cursor = 0;
@@ -1023,7 +1026,9 @@ describe('table direction', () => {
     }
     expect(seen).toEqual(['tasks/t0', 'tasks/t3', 'tasks/t6', 'tasks/t9']);
     expect(cursor).toBe(12);
-    const kept = (await server.store.changesSince(0, 100)).rows.filter((row) => row.table === 'audit');
+    const kept = (await server.store.changesSince({ after: 0, limit: 100 })).rows.filter(
+      (row) => row.table === 'audit',
+    );
     expect(kept).toHaveLength(8);
   });
 

@@ -84,7 +84,12 @@ describe('SQLite store: durability across close and reopen', () => {
       lastPulledGeneration: 3,
       lastSyncAt: '2024-05-01T10:07:00.000Z',
     });
-    expect(await second.changesSince(0, 10)).toEqual({ rows, cursor: 3, more: false });
+    expect(await second.changesSince({ after: 0, limit: 10 })).toEqual({
+      rows,
+      cursor: 3,
+      commit: await second.commitAt(3),
+      more: false,
+    });
     expect(await second.listConflicts({ limit: 10 })).toEqual(conflicts);
     expect(await second.listConflicts({ limit: 10, status: 'open' })).toEqual([conflicts[1]]);
 
@@ -124,7 +129,7 @@ describe('SQLite store: a failed transaction leaves nothing behind on disk', () 
 
     const reopened = openStore();
     expect((await reopened.meta()).generation).toBe(1);
-    expect((await reopened.changesSince(0, 10)).rows.map((r) => r.rowguid)).toEqual(['n1']);
+    expect((await reopened.changesSince({ after: 0, limit: 10 })).rows.map((r) => r.rowguid)).toEqual(['n1']);
   });
 });
 
@@ -141,7 +146,7 @@ describe('SQLite store: concurrent transactions are serialized', () => {
       return generation;
     });
     // A read issued meanwhile waits for the first transaction: it never observes it half-done.
-    const readBetween = store.changesSince(0, 10);
+    const readBetween = store.changesSince({ after: 0, limit: 10 });
     const second = store.transaction(async (tx) => {
       events.push('second:start');
       const seen = await tx.getRows([{ table: 'notes', rowguid: 'n1' }]);

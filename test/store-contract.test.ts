@@ -49,9 +49,10 @@ describe.each(storeKinds)('$name store contract', (kind) => {
   it('a tombstone keeps its last values and is returned by change queries', async () => {
     const values = { title: 'gone', extra: { tags: ['a'], n: null } };
     await commitRows(store, [{ table: 'notes', rowguid: 'n1', values, deleted: true, writer: 'r-a', priority: 0 }]);
-    expect(await store.changesSince(0, 10)).toEqual({
+    expect(await store.changesSince({ after: 0, limit: 10 })).toEqual({
       rows: [row('notes', 'n1', 1, 'r-a', values, { deleted: true })],
       cursor: 1,
+      commit: await store.commitAt(1),
       more: false,
     });
   });
@@ -114,7 +115,7 @@ describe.each(storeKinds)('$name store contract', (kind) => {
       meta: await store.meta(),
       replica: await store.getReplica('r-a'),
       newReplica: await store.getReplica('r-new'),
-      changes: await store.changesSince(0, 100),
+      changes: await store.changesSince({ after: 0, limit: 100 }),
       conflicts: await store.listConflicts({ limit: 100 }),
     });
     const before = await snapshot();
@@ -194,14 +195,14 @@ describe.each(storeKinds)('$name store contract', (kind) => {
     const push = { replicaId, secret, fromLocalGeneration: 1, toLocalGeneration: 2, changes };
     const first = await post<FromServerPush>('/v1/push', push);
     expect(first.results.map((r) => r.outcome)).toEqual(['applied', 'applied']);
-    const before = { meta: await store.meta(), changes: await store.changesSince(0, 10) };
+    const before = { meta: await store.meta(), changes: await store.changesSince({ after: 0, limit: 10 }) };
 
     const replay = await post<FromServerPush>('/v1/push', push);
     expect(replay.results.map((r) => [r.outcome, r.generation])).toEqual([
       ['duplicate', 1],
       ['duplicate', 2],
     ]);
-    expect({ meta: await store.meta(), changes: await store.changesSince(0, 10) }).toEqual(before);
+    expect({ meta: await store.meta(), changes: await store.changesSince({ after: 0, limit: 10 }) }).toEqual(before);
     expect((await store.getReplica(replicaId))?.lastAppliedLocalGeneration).toBe(2);
   });
 
@@ -214,7 +215,7 @@ describe.each(storeKinds)('$name store contract', (kind) => {
     const calls: [string, () => Promise<unknown>][] = [
       ['meta', () => store.meta()],
       ['transaction', () => store.transaction(work)],
-      ['changesSince', () => store.changesSince(0, 10)],
+      ['changesSince', () => store.changesSince({ after: 0, limit: 10 })],
       ['getReplica', () => store.getReplica('r-a')],
       ['notePull', () => store.notePull('r-a', 1, '2024-05-01T00:00:00.000Z')],
       ['listConflicts', () => store.listConflicts({ limit: 10 })],
@@ -237,6 +238,6 @@ describe.each(storeKinds)('$name store contract', (kind) => {
     await expect(committed).resolves.toBe(1);
     await closed;
     const reopened = location.open();
-    expect((await reopened.changesSince(0, 10)).rows.map((r) => r.rowguid)).toEqual(['n1']);
+    expect((await reopened.changesSince({ after: 0, limit: 10 })).rows.map((r) => r.rowguid)).toEqual(['n1']);
   });
 });

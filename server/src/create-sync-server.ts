@@ -34,6 +34,11 @@ export interface SyncServerOptions {
     maxPushChanges?: number;
     /** Most changes returned by one pull. Default 5,000; a pull without `limit` gets 1,000. */
     maxPullChanges?: number;
+    /**
+     * A pull page stops adding rows once their stored data reaches this many bytes. Default 4 MiB.
+     * A page always holds at least one row and never splits a transaction.
+     */
+    maxPullBytes?: number;
   };
   /**
    * Cross-origin access for apps served from another origin: Hono's `cors()` options, `origin`
@@ -72,6 +77,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
       maxPullChanges: Math.min(limits.maxPullChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPull),
     },
     defaultPullChanges: 1_000,
+    maxPullBytes: limits.maxPullBytes ?? 4 * 1024 * 1024,
   };
   // Every commit to the store, by this process or another sharing its database, pokes the streams.
   const pokes = createPokeHub();

@@ -14,7 +14,7 @@ export const ERROR_STATUS = {
   unknown_replica: 404,
   not_found: 404,
   schema_mismatch: 409,
-  cursor_ahead: 409,
+  cursor_unknown: 409,
   epoch_changed: 409,
   generation_gap: 409,
   expired_replica: 410,

@@ -28,7 +28,7 @@ const normalize = (values: Record<string, unknown>) =>
 /** The live rows at the server (tombstones left out). */
 export async function storeRows(store: Store, schema: Schema): Promise<Rows> {
   const rows: Rows = Object.fromEntries(schema.tableNames.map((name) => [name, {}]));
-  const page = await store.changesSince(0, 1_000_000);
+  const page = await store.changesSince({ after: 0, limit: 1_000_000 });
   for (const row of page.rows) if (!row.deleted) rows[row.table]![row.rowguid] = normalize(row.values);
   return rows;
 }

@@ -42,7 +42,10 @@ export async function startServerInstances(count: number) {
         return replicaId;
       },
       push: (replicaId, body) => post('/v1/push', { replicaId, secret: secrets.get(replicaId), ...body }),
-      pull: (replicaId, after, limit) => post('/v1/pull', { replicaId, secret: secrets.get(replicaId), after, limit }),
+      pull: async (replicaId, after, limit) => {
+        const commit = after > 0 ? await store.commitAt(after) : undefined;
+        return post('/v1/pull', { replicaId, secret: secrets.get(replicaId), after, commit, limit });
+      },
     });
   }
   await Promise.all(instances.map((instance) => instance.store.meta()));

@@ -29,7 +29,7 @@ type Rows = Record<string, Record<string, Record<string, unknown>>>;
 /** The live rows of every table, as the server holds them: table → rowguid → values. */
 export async function serverRows(server: TestServer): Promise<Rows> {
   const rows: Rows = Object.fromEntries(server.schema.tableNames.map((name) => [name, {}]));
-  const page = await server.store.changesSince(0, 1_000_000);
+  const page = await server.store.changesSince({ after: 0, limit: 1_000_000 });
   for (const row of page.rows) if (!row.deleted) rows[row.table]![row.rowguid] = normalize(row.values);
   return rows;
 }

@@ -112,6 +112,8 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
           replicaId,
           secret: secretOf(replicaId),
           after,
+          // The commit the cursor stands on, as a replica keeps it from the page that gave the cursor.
+          ...(after > 0 ? { commit: await store.commitAt(after) } : {}),
           ...(limit ? { limit } : {}),
         }),
       ),

@@ -39,6 +39,7 @@ export type StateKey =
   | 'localGeneration'
   | 'sentGeneration'
   | 'receivedGeneration'
+  | 'receivedCommit'
   | 'inFlight'
   | 'inFlightBatch'
   | 'lastSyncAt';

@@ -15,12 +15,14 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
   let downloaded = 0;
   // Each page commits its cursor, so the next page starts from the cursor the last one gave.
   let after = await ctx.state.get('receivedGeneration', 0);
+  let commit = await ctx.state.get('receivedCommit', '');
   for (;;) {
     const page = await ctx.transport.pull({
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
       secret: session.secret,
       after,
+      commit,
       limit: downloaded === 0 ? Math.min(FIRST_PAGE, ctx.maxDownloadChanges) : ctx.maxDownloadChanges,
     });
     checkEpoch(session, page.epoch);
@@ -32,9 +34,9 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
       // A pending insert of a rowguid the server already has must go up, never cancel out.
       const known = pending.filter((entry) => entry?.inserted).map((entry) => ({ ...entry!, inserted: false }));
       if (known.length > 0) await outbox(tx).bulkPut(known);
-      await replicaState(tx).set({ receivedGeneration: page.cursor });
+      await replicaState(tx).set({ receivedGeneration: page.cursor, receivedCommit: page.commit });
     });
-    after = page.cursor;
+    [after, commit] = [page.cursor, page.commit];
     downloaded += page.changes.length;
     const left = page.more ? Math.max(page.generation - page.cursor, 1) : 0;
     if (downloaded + left > 0) ctx.onProgress?.({ phase: 'download', done: downloaded, total: downloaded + left });

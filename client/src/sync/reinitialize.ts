@@ -43,6 +43,7 @@ export async function reinitialize(ctx: SyncContext): Promise<void> {
       epoch: null,
       sentGeneration: 0,
       receivedGeneration: 0,
+      receivedCommit: '',
       inFlight: null,
       inFlightBatch: null,
     });

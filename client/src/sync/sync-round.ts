@@ -17,7 +17,7 @@ export interface SyncReport {
  * store is another or older one, or it has applied fewer of this replica's changes than it once
  * acknowledged (a gap: the store was restored from a backup).
  */
-const LOST = new Set(['unknown_replica', 'cursor_ahead', 'epoch_changed', 'generation_gap']);
+const LOST = new Set(['unknown_replica', 'cursor_unknown', 'epoch_changed', 'generation_gap']);
 
 /** One round: register if needed, upload, then download. A server that lost this replica triggers one reinitialization. */
 export async function syncRound(ctx: SyncContext, now: () => Date): Promise<SyncReport> {

@@ -28,6 +28,8 @@ export interface RouteEnvironment extends PushEnvironment {
   /** What this server accepts; announced at registration and in `/v1/health`. */
   limits: ServerLimits;
   defaultPullChanges: number;
+  /** A pull page stops adding rows once their stored data reaches this many bytes (whole transactions, at least one row). */
+  maxPullBytes: number;
 }
 
 const conflictQuery = z.strictObject({
@@ -107,21 +109,23 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
     })
     .post('/pull', async (c) => {
       const pull = await readBody(c, fromReplicaPull);
-      authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret);
+      const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret);
       const { epoch, generation } = await store.meta();
-      if (pull.after > generation) {
-        // The store is older than what the replica has seen: it was restored or replaced.
+      if (pull.after > 0 && (await store.commitAt(pull.after)) !== pull.commit) {
+        // The replica stands on a commit this store never made: it was restored from a backup or replaced.
         throw new ConcordError(
-          'cursor_ahead',
-          `cursor ${pull.after} is ahead of the server's generation ${generation}`,
-          {
-            generation,
-            epoch,
-          },
+          'cursor_unknown',
+          `the server has no commit ${pull.commit ?? '(none given)'} at generation ${pull.after}: its store was restored or replaced`,
+          { acknowledged: replica.lastAppliedLocalGeneration, pulled: replica.lastPulledGeneration },
         );
       }
-      const limit = Math.min(pull.limit ?? env.defaultPullChanges, env.limits.maxPullChanges);
-      const page = await store.changesSince(pull.after, limit, pull.replicaId, uploadOnly);
+      const page = await store.changesSince({
+        after: pull.after,
+        limit: Math.min(pull.limit ?? env.defaultPullChanges, env.limits.maxPullChanges),
+        maxBytes: env.maxPullBytes,
+        exceptWriter: pull.replicaId,
+        exceptTables: uploadOnly,
+      });
       await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
       const changes = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
         table,
@@ -135,6 +139,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
         epoch,
         changes,
         cursor: page.cursor,
+        commit: page.commit,
         more: page.more,
         generation: Math.max(generation, page.cursor),
       } satisfies FromServerPull);

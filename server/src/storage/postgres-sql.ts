@@ -20,14 +20,16 @@ export const SQL = {
     ON CONFLICT (tbl, rowguid) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
       generation = excluded.generation, writer = excluded.writer, priority = excluded.priority,
       columns = excluded.columns`,
-  /**
-   * One page of changes and the store generation, read in one statement and so from one
-   * snapshot; a store row with no page rows comes back as a single row of nulls.
-   */
-  changes: `SELECT m.value::bigint AS store_generation, r.* FROM meta m LEFT JOIN LATERAL (
-      SELECT * FROM rows WHERE generation > $1 AND writer <> $2 AND tbl <> ALL($3::text[])
-      ORDER BY generation LIMIT $4) r ON true
-    WHERE m.key = 'generation' ORDER BY r.generation`,
+  /** A change page's reads run in one read-only transaction, so they all see one snapshot. */
+  beginPage: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+  sizes: `SELECT generation, octet_length(data) AS bytes FROM rows
+    WHERE generation > $1 AND writer <> $2 AND tbl <> ALL($3::text[]) ORDER BY generation LIMIT $4`,
+  rowsUpTo: `SELECT * FROM rows WHERE generation > $1 AND generation <= $2 AND writer <> $3
+    AND tbl <> ALL($4::text[]) ORDER BY generation`,
+  anyAfter: `SELECT 1 AS found FROM rows WHERE generation > $1 AND writer <> $2 AND tbl <> ALL($3::text[]) LIMIT 1`,
+  commitEnd: 'SELECT MIN(generation) AS generation FROM commits WHERE generation >= $1',
+  commitAt: 'SELECT id FROM commits WHERE generation = $1',
+  addCommit: 'INSERT INTO commits (generation, id) VALUES ($1, $2)',
   replica: 'SELECT * FROM replicas WHERE replica_id = $1',
   putReplica: `INSERT INTO replicas (replica_id, priority, created_at, last_sync_at, last_applied_local_generation,
       last_pulled_generation, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)

@@ -4,10 +4,11 @@ import { ConcordError, type ConflictEntry } from '@concord/shared';
 import { createCommitListeners } from './commit-listeners';
 import { listenForCommits } from './postgres-listener';
 import { SQL, TYPES } from './postgres-sql';
-import type { ChangePage, Store, StoreTransaction } from './store';
+import type { Store, StoreTransaction } from './store';
 import { rowKeyString } from './store';
 import { fromReplica, fromRow, toReplica, toRow, type ReplicaRow, type RowRecord } from './store-records';
-import { storeSchema } from './store-schema';
+import { backfillCommits, storeSchema } from './store-schema';
+import { readChangePage } from './change-page';
 
 export type PostgresStoreOptions = (
   | {
@@ -60,6 +61,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     await inTransaction(SQL.lockSchema, async (client) => {
       await client.query(storeSchema('postgres'));
       await query(client, SQL.initMeta, [randomUUID()]);
+      await client.query(backfillCommits('postgres'));
     });
     await commits.ready;
   })();
@@ -161,6 +163,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
             await query(client, SQL.updateConflict, [JSON.stringify(entry), status, winner, loser, id]);
           },
         });
+        if (allocated > 0) await query(client, SQL.addCommit, [allocated, randomUUID()]);
         // Delivered on COMMIT only, to every listening process: the poke of §7.
         if (allocated > 0 || conflictsWritten) {
           const generation = allocated || (await query<{ last: number }>(client, SQL.generation))[0]!.last;
@@ -179,17 +182,36 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
         return { epoch: value('epoch'), generation: Number(value('generation')) };
       }),
     transaction,
-    changesSince: (after, limit, exceptWriter = '', exceptTables = []) =>
-      run(async (): Promise<ChangePage> => {
-        type PageRecord = RowRecord & { store_generation: number };
-        const records = await query<PageRecord>(pool, SQL.changes, [after, exceptWriter, exceptTables, limit + 1]);
-        const storeGeneration = records[0]!.store_generation;
-        const found = records.filter((record) => record.tbl !== null);
-        const more = found.length > limit;
-        const rows = found.slice(0, limit).map(toRow);
-        const cursor = more ? rows[rows.length - 1]!.generation : Math.max(after, storeGeneration);
-        return { rows, cursor, more };
+    changesSince: ({ exceptWriter = '', exceptTables = [], ...page }) =>
+      run(async () => {
+        const client = await pool.connect();
+        try {
+          await client.query(SQL.beginPage);
+          const tables = [...exceptTables];
+          const result = await readChangePage(
+            {
+              sizes: (after, count) => query(client, SQL.sizes, [after, exceptWriter, tables, count]),
+              commitEnd: async (generation) =>
+                (await query<{ generation: number | null }>(client, SQL.commitEnd, [generation]))[0]?.generation ??
+                undefined,
+              rows: async (after, upTo) =>
+                (await query<RowRecord>(client, SQL.rowsUpTo, [after, upTo, exceptWriter, tables])).map(toRow),
+              anyAfter: async (generation) =>
+                (await query(client, SQL.anyAfter, [generation, exceptWriter, tables])).length > 0,
+              generation: async () => (await query<{ last: number }>(client, SQL.generation))[0]!.last,
+              commitAt: async (generation) => (await query<{ id: string }>(client, SQL.commitAt, [generation]))[0]?.id,
+            },
+            page,
+          );
+          await client.query('COMMIT');
+          client.release();
+          return result;
+        } catch (error) {
+          client.release(error as Error); // a connection that failed mid-read is not pooled again
+          throw error;
+        }
       }),
+    commitAt: (generation) => run(async () => (await query<{ id: string }>(pool, SQL.commitAt, [generation]))[0]?.id),
     getReplica: (replicaId) => run(async () => toReplica((await query<ReplicaRow>(pool, SQL.replica, [replicaId]))[0])),
     notePull: (replicaId, cursor, at) =>
       run(async () => {

@@ -7,7 +7,6 @@ import { createCommitListeners } from './commit-listeners';
 import { createSerialQueue } from './serial-queue';
 import {
   rowKeyString,
-  type ChangePage,
   type ConflictQuery,
   type RowKey,
   type Store,
@@ -15,7 +14,8 @@ import {
   type StoreTransaction,
 } from './store';
 import { fromReplica, fromRow, toReplica, toRow, type ReplicaRow, type RowRecord } from './store-records';
-import { ADDED_COLUMNS, storeSchema } from './store-schema';
+import { ADDED_COLUMNS, backfillCommits, storeSchema } from './store-schema';
+import { readChangePage, type PageReads } from './change-page';
 
 export interface SqliteStoreOptions {
   /** Path of the database file (created if missing, with its directory), or `:memory:`. */
@@ -51,6 +51,7 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
   }
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('epoch', randomUUID());
   db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('generation', '0');
+  db.exec(backfillCommits('sqlite'));
 
   const sql = {
     meta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
@@ -65,10 +66,23 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
          generation = excluded.generation, writer = excluded.writer, priority = excluded.priority,
          columns = excluded.columns`,
     ),
-    changes: db.prepare<[number, string, string, number], RowRecord>(
-      `SELECT * FROM rows WHERE generation > ? AND writer <> ?
+    sizes: db.prepare<[number, string, string, number], { generation: number; bytes: number }>(
+      `SELECT generation, length(CAST(data AS BLOB)) AS bytes FROM rows WHERE generation > ? AND writer <> ?
          AND tbl NOT IN (SELECT value FROM json_each(?)) ORDER BY generation LIMIT ?`,
     ),
+    rowsUpTo: db.prepare<[number, number, string, string], RowRecord>(
+      `SELECT * FROM rows WHERE generation > ? AND generation <= ? AND writer <> ?
+         AND tbl NOT IN (SELECT value FROM json_each(?)) ORDER BY generation`,
+    ),
+    anyAfter: db.prepare<[number, string, string], { found: number }>(
+      `SELECT 1 AS found FROM rows WHERE generation > ? AND writer <> ?
+         AND tbl NOT IN (SELECT value FROM json_each(?)) LIMIT 1`,
+    ),
+    commitEnd: db.prepare<[number], { generation: number | null }>(
+      'SELECT MIN(generation) AS generation FROM commits WHERE generation >= ?',
+    ),
+    commitAt: db.prepare<[number], { id: string }>('SELECT id FROM commits WHERE generation = ?'),
+    addCommit: db.prepare<[number, string]>('INSERT INTO commits (generation, id) VALUES (?, ?)'),
     replica: db.prepare<[string], ReplicaRow>('SELECT * FROM replicas WHERE replica_id = ?'),
     putReplica: db.prepare(
       `INSERT INTO replicas (replica_id, priority, created_at, last_sync_at, last_applied_local_generation,
@@ -174,6 +188,7 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
         conflictsWritten = false;
         try {
           const result = await work(tx);
+          if (allocated > 0) sql.addCommit.run(allocated, randomUUID());
           db.exec('COMMIT');
           const conflicts = conflictsWritten;
           if (allocated > 0 || conflicts) listeners.emit(allocated || generation(), { conflicts });
@@ -183,14 +198,20 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
           throw error;
         }
       }),
-    changesSince: (after, limit, exceptWriter = '', exceptTables = []) =>
-      run((): ChangePage => {
-        const records = sql.changes.all(after, exceptWriter, JSON.stringify(exceptTables), limit + 1);
-        const more = records.length > limit;
-        const rows = records.slice(0, limit).map(toRow);
-        const cursor = more ? rows[rows.length - 1]!.generation : Math.max(after, generation());
-        return { rows, cursor, more };
+    changesSince: ({ exceptWriter = '', exceptTables = [], ...query }) =>
+      run(() => {
+        const tables = JSON.stringify(exceptTables);
+        const reads: PageReads = {
+          sizes: async (after, count) => sql.sizes.all(after, exceptWriter, tables, count),
+          commitEnd: async (generation) => sql.commitEnd.get(generation)?.generation ?? undefined,
+          rows: async (after, upTo) => sql.rowsUpTo.all(after, upTo, exceptWriter, tables).map(toRow),
+          anyAfter: async (generation) => sql.anyAfter.get(generation, exceptWriter, tables) !== undefined,
+          generation: async () => generation(),
+          commitAt: async (generation) => sql.commitAt.get(generation)?.id,
+        };
+        return readChangePage(reads, query);
       }),
+    commitAt: (at) => run(() => sql.commitAt.get(at)?.id),
     getReplica: (replicaId) => run(() => toReplica(sql.replica.get(replicaId))),
     notePull: (replicaId, cursor, at) =>
       run(() => {

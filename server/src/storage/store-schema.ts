@@ -26,7 +26,18 @@ CREATE TABLE IF NOT EXISTS replicas (
   last_applied_local_generation ${bigint} NOT NULL, last_pulled_generation ${bigint} NOT NULL, secret_hash TEXT
 );
 ${sqlite ? '' : ADDED_COLUMNS.map(({ table, column, type }) => `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS ${column} ${type};`).join('\n')}
+CREATE TABLE IF NOT EXISTS commits (generation ${bigint} PRIMARY KEY, id TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS conflicts (id TEXT${bytewise} PRIMARY KEY, entry TEXT NOT NULL, status TEXT NOT NULL,
   tbl TEXT NOT NULL, replica_id TEXT NOT NULL, winner TEXT, loser TEXT);
 `;
+}
+
+/**
+ * Gives a commit to every generation a store made before commits were recorded: each older row
+ * version counts as a transaction of its own. Run once, when the store has no commit yet.
+ */
+export function backfillCommits(dialect: SqlDialect): string {
+  const id = dialect === 'sqlite' ? 'lower(hex(randomblob(16)))' : 'md5(random()::text || generation::text)';
+  return `INSERT INTO commits (generation, id) SELECT generation, ${id} FROM rows
+    WHERE NOT EXISTS (SELECT 1 FROM commits)`;
 }

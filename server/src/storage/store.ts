@@ -51,10 +51,26 @@ export interface RowKey {
   rowguid: string;
 }
 
+/** Which changes a page holds. */
+export interface ChangeQuery {
+  /** Changes with a greater generation are returned. */
+  after: number;
+  /** Most rows in the page, unless one transaction alone has more. */
+  limit: number;
+  /** Stop once the page's row data (stored JSON) reaches this many bytes. Default: no bound. */
+  maxBytes?: number;
+  /** Leave out rows last written by this replica (it has them from its push). */
+  exceptWriter?: string;
+  /** Leave out rows of these tables (upload-only tables). */
+  exceptTables?: readonly string[];
+}
+
 export interface ChangePage {
   rows: StoredRow[];
   /** Every change up to this generation has been considered. */
   cursor: number;
+  /** The id of the commit the cursor stands on (`commitAt(cursor)`); empty for cursor 0. */
+  commit: string;
   more: boolean;
 }
 
@@ -96,23 +112,27 @@ export type CommitListener = (generation: number, commit: { conflicts: boolean }
  * The server's storage contract. Invariants every implementation keeps:
  * - a transaction's writes and the replica's watermark commit together or not at all;
  * - a reader never sees generation N+1 while N may still commit (no download skips a generation);
- * - change pages include tombstones and are in generation order;
+ * - change pages include tombstones, are in generation order and end at a commit;
+ * - every transaction that allocates generations records a commit with a random id;
  * - after `close()`, every call rejects.
  */
 export interface Store {
   meta(): Promise<StoreMeta>;
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /**
-   * Rows changed after `after`, oldest first, leaving out rows last written by `exceptWriter` and
-   * rows of `exceptTables` (upload-only tables). Left-out rows are skipped inside the query, so
-   * a page still holds up to `limit` rows and its cursor still covers every generation up to it.
+   * Rows changed after `query.after`, oldest first, leaving out rows last written by
+   * `exceptWriter` and rows of `exceptTables`. Left-out rows are skipped inside the query, so a
+   * page still holds up to `limit` rows and its cursor still covers every generation up to it.
+   * A page holds whole transactions: it ends at a commit, even when one transaction alone is
+   * larger than `limit` or `maxBytes`, and it holds at least one row when any is left.
    */
-  changesSince(
-    after: number,
-    limit: number,
-    exceptWriter?: string,
-    exceptTables?: readonly string[],
-  ): Promise<ChangePage>;
+  changesSince(query: ChangeQuery): Promise<ChangePage>;
+  /**
+   * The id of the commit whose last generation is `generation` (every transaction that allocated
+   * generations is one commit, with a random id), or undefined: a cursor names a commit, so a
+   * store restored from a backup, which reuses generations under other commits, tells it apart.
+   */
+  commitAt(generation: number): Promise<string | undefined>;
   getReplica(replicaId: string): Promise<ReplicaRecord | undefined>;
   /** Records a download: the replica's cursor and last sync time. */
   notePull(replicaId: string, cursor: number, at: string): Promise<void>;

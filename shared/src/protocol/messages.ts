@@ -116,6 +116,8 @@ export const fromReplicaPull = z.strictObject({
   secret: secret.optional(),
   /** The replica's receivedGeneration: changes with a greater generation are returned. */
   after: generation,
+  /** The id of the commit `after` stands on, as the last page gave it; required unless `after` is 0. */
+  commit: z.string().max(PROTOCOL_LIMITS.maxIdLength).optional(),
   limit: z.int().min(1).max(PROTOCOL_LIMITS.maxChangesPerPull).optional(),
 });
 export type FromReplicaPull = z.infer<typeof fromReplicaPull>;
@@ -207,6 +209,8 @@ export const fromServerPull = z.object({
   changes: z.array(fromServerChange),
   /** The replica's next `after`: every change up to it has been delivered. */
   cursor: generation,
+  /** The id of the commit the cursor stands on: sent back with the next pull, so a restored store is noticed. */
+  commit: z.string(),
   more: z.boolean(),
   /** The server's newest generation when the page was read: `generation − cursor` bounds what is left (for progress). */
   generation,

@@ -85,6 +85,6 @@ export function countSyncRequests(page: Page) {
 
 /** The live rows of a table as the server holds them, by rowguid. */
 export async function serverRows(store: Store, table: string): Promise<Record<string, unknown>> {
-  const { rows } = await store.changesSince(0, 100_000);
+  const { rows } = await store.changesSince({ after: 0, limit: 100_000 });
   return Object.fromEntries(rows.filter((r) => r.table === table && !r.deleted).map((r) => [r.rowguid, r.values]));
 }
