@@ -42,7 +42,8 @@ export type StateKey =
   | 'receivedCommit'
   | 'inFlight'
   | 'inFlightBatch'
-  | 'lastSyncAt';
+  | 'lastSyncAt'
+  | 'recovery';
 
 /** Tables the tracking middleware writes in the same transaction as every app write. */
 export const TRACKING_TABLES = ['_changes', '_state'] as const;

@@ -1,5 +1,6 @@
-import { tableOf } from '@concord/shared';
-import { replicaState } from '../storage/replica-state';
+import { tableOf, type FromServerChange } from '@concord/shared';
+import { replicaState, type Tables } from '../storage/replica-state';
+import { finishRecovery, recoverPage, type Recovery } from './recover';
 import { applyServerRows, checkEpoch, outbox, type Session, type SyncContext } from './sync-context';
 
 /** The first page of a round stays small, so the first rows are queryable early in a long download. */
@@ -11,11 +12,12 @@ const FIRST_PAGE = 1_000;
  * it stopped. A row with a pending local change keeps its local value: the server resolves it
  * when that change goes up.
  */
-export async function download(ctx: SyncContext, session: Session): Promise<number> {
+export async function download(ctx: SyncContext, session: Session, recovery?: Recovery): Promise<number> {
   let downloaded = 0;
-  // Each page commits its cursor, so the next page starts from the cursor the last one gave.
-  let after = await ctx.state.get('receivedGeneration', 0);
-  let commit = await ctx.state.get('receivedCommit', '');
+  // Each page commits its cursor, so the next page starts from the cursor the last one gave. A
+  // recovery compares every row, so it always starts from the beginning.
+  let after = recovery ? 0 : await ctx.state.get('receivedGeneration', 0);
+  let commit = recovery ? '' : await ctx.state.get('receivedCommit', '');
   for (;;) {
     const page = await ctx.transport.pull({
       schemaVersion: ctx.schema.version,
@@ -24,16 +26,13 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
       after,
       commit,
       limit: downloaded === 0 ? Math.min(FIRST_PAGE, ctx.maxDownloadChanges) : ctx.maxDownloadChanges,
+      ...(recovery && { own: true }),
     });
     checkEpoch(session, page.epoch);
     await ctx.syncTransaction(async (tx) => {
-      const keys = page.changes.map((change): [string, string] => [change.table, change.rowguid]);
-      const pending = (await outbox(tx).count()) > 0 ? await outbox(tx).bulkGet(keys) : [];
-      const changes = page.changes.filter((change, i) => !pending[i] && tableOf(ctx.schema, change.table));
-      await applyServerRows(tx, ctx.schema, changes);
-      // A pending insert of a rowguid the server already has must go up, never cancel out.
-      const known = pending.filter((entry) => entry?.inserted).map((entry) => ({ ...entry!, inserted: false }));
-      if (known.length > 0) await outbox(tx).bulkPut(known);
+      if (recovery) await recoverPage(ctx, tx, page.changes, recovery);
+      else await applyPage(ctx, tx, page.changes);
+      if (recovery && !page.more) await finishRecovery(ctx, tx, recovery);
       await replicaState(tx).set({ receivedGeneration: page.cursor, receivedCommit: page.commit });
     });
     [after, commit] = [page.cursor, page.commit];
@@ -42,4 +41,18 @@ export async function download(ctx: SyncContext, session: Session): Promise<numb
     if (downloaded + left > 0) ctx.onProgress?.({ phase: 'download', done: downloaded, total: downloaded + left });
     if (!page.more) return downloaded;
   }
+}
+
+/** Applies a page: every row without a pending local change takes the server's version. */
+async function applyPage(ctx: SyncContext, tx: Tables, changes: readonly FromServerChange[]): Promise<void> {
+  const keys = changes.map((change): [string, string] => [change.table, change.rowguid]);
+  const pending = (await outbox(tx).count()) > 0 ? await outbox(tx).bulkGet(keys) : [];
+  await applyServerRows(
+    tx,
+    ctx.schema,
+    changes.filter((change, i) => !pending[i] && tableOf(ctx.schema, change.table)),
+  );
+  // A pending insert of a rowguid the server already has must go up, never cancel out.
+  const known = pending.filter((entry) => entry?.inserted).map((entry) => ({ ...entry!, inserted: false }));
+  if (known.length > 0) await outbox(tx).bulkPut(known);
 }

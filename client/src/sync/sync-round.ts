@@ -1,6 +1,6 @@
 import { ConcordError } from '@concord/shared';
 import { download } from './download';
-import { reinitialize } from './reinitialize';
+import { beginRecovery, needsRecovery, type RecoveryPlan } from './recover';
 import type { Session, SyncContext } from './sync-context';
 import { upload } from './upload';
 
@@ -13,25 +13,26 @@ export interface SyncReport {
 }
 
 /**
- * Errors that mean the server no longer knows this replica's history: it forgot the replica, its
- * store is another or older one, or it has applied fewer of this replica's changes than it once
- * acknowledged (a gap: the store was restored from a backup).
+ * One round: register if needed, upload, then download. A server that lost this replica's history
+ * — it forgot the replica, its store is another one, it refuses the download cursor, or it has
+ * applied fewer of the replica's changes than it once acknowledged (a store restored from a
+ * backup) — starts a reinitialization with upload (see `beginRecovery`), then the round runs again.
  */
-const LOST = new Set(['unknown_replica', 'cursor_unknown', 'epoch_changed', 'generation_gap']);
-
-/** One round: register if needed, upload, then download. A server that lost this replica triggers one reinitialization. */
 export async function syncRound(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
   try {
     return await round(ctx, now);
   } catch (error) {
-    if (!(error instanceof ConcordError) || !LOST.has(error.code)) throw error;
-    await reinitialize(ctx);
+    if (!needsRecovery(error)) throw error;
+    await beginRecovery(ctx, error);
     return round(ctx, now);
   }
 }
 
 async function round(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
   const session = await register(ctx);
+  // A recovery (begun in this round or an interrupted earlier one) compares every row first.
+  const recovery = await ctx.state.get<RecoveryPlan | null>('recovery', null);
+  if (recovery) await download(ctx, session, { ...recovery, seen: new Set() });
   const { oversized, ...uploaded } = await upload(ctx, session);
   const downloaded = await download(ctx, session);
   await ctx.state.set({ lastSyncAt: now().toISOString() });

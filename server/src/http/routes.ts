@@ -123,16 +123,17 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
         after: pull.after,
         limit: Math.min(pull.limit ?? env.defaultPullChanges, env.limits.maxPullChanges),
         maxBytes: env.maxPullBytes,
-        exceptWriter: pull.replicaId,
+        exceptWriter: pull.own ? undefined : pull.replicaId,
         exceptTables: uploadOnly,
       });
       await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
-      const changes = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
+      const changes = page.rows.map(({ table, rowguid, generation, deleted, values, writer }) => ({
         table,
         rowguid,
         generation,
         deleted,
         values: deleted ? null : values,
+        ...(writer === pull.replicaId && { own: true as const }),
       }));
       return c.json({
         protocol: PROTOCOL_VERSION,

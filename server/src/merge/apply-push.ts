@@ -38,7 +38,7 @@ export async function applyPush(
     throw new ConcordError(
       'generation_gap',
       `push starts at local generation ${push.fromLocalGeneration}, but the server has applied this replica's changes only up to ${watermark}`,
-      { acknowledged: watermark },
+      { acknowledged: watermark, pulled: replica.lastPulledGeneration },
     );
   }
   const problems = new Map(push.changes.map((change) => [change, changeProblem(env.schema, change)]));

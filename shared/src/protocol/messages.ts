@@ -119,6 +119,8 @@ export const fromReplicaPull = z.strictObject({
   /** The id of the commit `after` stands on, as the last page gave it; required unless `after` is 0. */
   commit: z.string().max(PROTOCOL_LIMITS.maxIdLength).optional(),
   limit: z.int().min(1).max(PROTOCOL_LIMITS.maxChangesPerPull).optional(),
+  /** Include the rows this replica wrote last (left out otherwise), marked `own`: a replica recovering from a restored store compares them. */
+  own: z.boolean().optional(),
 });
 export type FromReplicaPull = z.infer<typeof fromReplicaPull>;
 
@@ -200,6 +202,8 @@ export const fromServerChange = z.object({
   generation,
   deleted: z.boolean(),
   values: rowValues.nullable(),
+  /** The pulling replica wrote this version (only in a pull that asked for `own` rows). */
+  own: z.literal(true).optional(),
 });
 export type FromServerChange = z.infer<typeof fromServerChange>;
 
