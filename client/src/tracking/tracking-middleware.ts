@@ -46,15 +46,24 @@ export function createTrackingMiddleware(options: TrackingOptions): Middleware<D
     create(down) {
       const state = createTransactionState(down.table('_state'), options.generationSize);
       const watched = new WeakSet<DBCoreTransaction>();
-      // Tracked writes of one transaction run one after another, so each sees the outbox the previous left.
-      const queues = new WeakMap<DBCoreTransaction, Promise<unknown>>();
+      // Tracked writes of one transaction run one after another, so each sees the outbox the
+      // previous left. A tracked write reads before it writes, so the app's own requests made
+      // after it wait for it too: IndexedDB runs a transaction's requests in the order they are
+      // made, and the app must see exactly that order (a get after an unawaited put sees the put).
+      const tails = new WeakMap<DBCoreTransaction, Promise<unknown>>();
       const serially = <T>(trans: DBCoreTransaction, job: () => Promise<T>): Promise<T> => {
-        const result = (queues.get(trans) ?? Promise.resolve()).then(job);
-        queues.set(
-          trans,
-          result.catch(() => undefined),
-        );
+        const result = (tails.get(trans) ?? Promise.resolve()).then(job);
+        const tail = result.catch(() => undefined);
+        tails.set(trans, tail);
+        void tail.then(() => {
+          if (tails.get(trans) === tail) tails.delete(trans);
+        });
         return result;
+      };
+      /** Runs a read now, or after the tracked writes the app issued before it in the same transaction. */
+      const inOrder = <T>(trans: DBCoreTransaction, read: () => Promise<T>): Promise<T> => {
+        const tail = tails.get(trans);
+        return tail ? tail.then(read) : read();
       };
       const watch = (trans: DBCoreTransaction) => {
         if (!options.onCommit || watched.has(trans)) return;
@@ -74,6 +83,11 @@ export function createTrackingMiddleware(options: TrackingOptions): Middleware<D
           if (!def) return table;
           return {
             ...table,
+            get: (request) => inOrder(request.trans, () => table.get(request)),
+            getMany: (request) => inOrder(request.trans, () => table.getMany(request)),
+            query: (request) => inOrder(request.trans, () => table.query(request)),
+            openCursor: (request) => inOrder(request.trans, () => table.openCursor(request)),
+            count: (request) => inOrder(request.trans, () => table.count(request)),
             mutate: (request) => {
               if (options.isSyncTransaction(request.trans)) return table.mutate(request);
               watch(request.trans);

@@ -1,5 +1,6 @@
 import { Dexie } from 'dexie';
 import { openReplica, type Replica } from '@concord/client';
+import { playPlan } from '../../support/dexie-plan';
 import { benchRow } from './bench-rows';
 import { browserSchema } from './schema';
 
@@ -10,7 +11,13 @@ import { browserSchema } from './schema';
  */
 declare global {
   interface Window {
-    concord: { replica: Replica; ready: Promise<Replica>; Dexie: typeof Dexie; benchRow: typeof benchRow };
+    concord: {
+      replica: Replica;
+      ready: Promise<Replica>;
+      Dexie: typeof Dexie;
+      benchRow: typeof benchRow;
+      playPlan: typeof playPlan;
+    };
   }
 }
 
@@ -31,5 +38,5 @@ const ready = openReplica({
   show();
   return replica;
 });
-window.concord = { ready, Dexie, benchRow } as Window['concord'];
+window.concord = { ready, Dexie, benchRow, playPlan } as Window['concord'];
 if (params.get('sw') === '1') void navigator.serviceWorker.register('/sw.js');
