@@ -206,7 +206,7 @@ describe('a change that does not fit the schema is rejected on its own, logged, 
    * reason matching `reason` and the row as the server holds it, nothing of it is stored, it is
    * logged as a failed change, and both valid changes apply.
    */
-  async function expectRejectedAlone(bad: unknown, reason: RegExp) {
+  async function expectRejectedAlone(bad: unknown, reason: RegExp, resolver = 'schema') {
     const seeded = await seededServer();
     const s = seeded.server;
     const changes = [
@@ -226,7 +226,7 @@ describe('a change that does not fit the schema is rejected on its own, logged, 
     const { conflicts } = await s.conflicts();
     expect(conflicts).toHaveLength(before + 1);
     const logged = conflicts.find((entry) => entry.id === results[1]!.conflictId)!;
-    expect(logged).toMatchObject({ type: 'failed-change', resolver: 'schema', loser: seeded.a, status: 'resolved' });
+    expect(logged).toMatchObject({ type: 'failed-change', resolver, loser: seeded.a, status: 'resolved' });
     expect(logged.reason).toMatch(reason);
     const rows = await serverRowsOf(s);
     expect(rows.get('notes/n3')).toEqual({ title: 'new before' });
@@ -245,7 +245,7 @@ describe('a change that does not fit the schema is rejected on its own, logged, 
     ['an upsert', upsert('tasks', 't1', { title: 'x' }, { gen: 5 })],
     ['a delete', remove('tasks', 't1', { gen: 5, base: 0 })],
   ])('%s to an unknown table is rejected as unknown and stores no row of it', async (_name, change) => {
-    const { results, rows } = await expectRejectedAlone(change, /unknown table "tasks"/);
+    const { results, rows } = await expectRejectedAlone(change, /unknown table "tasks"/, 'name');
     expect(results[1]).toMatchObject({ table: 'tasks', rowguid: 't1', deleted: true, values: null });
     expect([...rows.keys()].some((key) => key.startsWith('tasks/'))).toBe(false);
   });
@@ -256,7 +256,7 @@ describe('a change that does not fit the schema is rejected on its own, logged, 
       const change = JSON.parse(
         JSON.stringify({ table, rowguid: 'p1', localGeneration: 5, values: { title: 'x' } }),
       ) as unknown;
-      const { rows, seeded } = await expectRejectedAlone(change, new RegExp(`unknown table "${table}"`));
+      const { rows, seeded } = await expectRejectedAlone(change, new RegExp(`unknown table "${table}"`), 'name');
       expect([...rows.keys()].some((key) => key.startsWith(`${table}/`))).toBe(false);
       // Nothing stored can break a download.
       const page = await seeded.server.pull(seeded.b, 0);
@@ -335,6 +335,7 @@ describe('a change that does not fit the schema is rejected on its own, logged, 
     const { results, logged } = await expectRejectedAlone(
       upsert('notes', rowguid, { title: 'x' }, { gen: 5 }),
       /rowguid/,
+      'name',
     );
     expect(results[1]!.rowguid).toBe(rowguid);
     expect(logged.rowguid.length).toBeLessThanOrEqual(129);

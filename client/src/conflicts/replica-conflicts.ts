@@ -28,9 +28,9 @@ export async function fetchConflicts(
   try {
     for (let after: string | undefined; ;) {
       const mine = scope === 'mine' ? { replicaId } : {};
-      const { conflicts } = await transport.conflicts({ ...mine, status, after, limit: '500' });
+      const { conflicts, more } = await transport.conflicts({ ...mine, status, after, limit: '500' });
       await cached.bulkPut(conflicts);
-      if (conflicts.length < 500) break;
+      if (!more || conflicts.length === 0) break;
       after = conflicts[conflicts.length - 1]!.id;
     }
   } catch (error) {

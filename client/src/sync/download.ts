@@ -24,7 +24,7 @@ export async function download(ctx: SyncContext, session: Session, recovery?: Re
       replicaId: session.replicaId,
       secret: session.secret,
       after,
-      commit,
+      ...(commit && { commit }),
       limit: downloaded === 0 ? Math.min(FIRST_PAGE, ctx.maxDownloadChanges) : ctx.maxDownloadChanges,
       ...(recovery && { own: true }),
     });

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { ConcordError, PROTOCOL_VERSION, type Schema } from '@concord/shared';
+import { ConcordError, PROTOCOL_VERSION, describeValue, type Schema } from '@concord/shared';
 
 /**
  * Reads a request body as one protocol message; bound to the server's schema. `precheck` sees the
@@ -32,7 +32,7 @@ export async function readBody<T extends z.ZodType>(
   if (protocol !== undefined && protocol !== PROTOCOL_VERSION) {
     throw new ConcordError(
       'unsupported_protocol',
-      `protocol ${JSON.stringify(protocol)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
+      `protocol ${describeValue(protocol)} is not supported; this server speaks ${PROTOCOL_VERSION}`,
       {
         supported: [PROTOCOL_VERSION],
       },

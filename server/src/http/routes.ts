@@ -4,6 +4,7 @@ import {
   ConcordError,
   PROTOCOL_VERSION,
   conflictStatuses,
+  isStorableName,
   fromReplicaPull,
   fromReplicaPush,
   fromReplicaRegister,
@@ -32,11 +33,14 @@ export interface RouteEnvironment extends PushEnvironment {
   maxPullBytes: number;
 }
 
+/** A name in a query string: anything a store can be asked for as it is (no lone surrogate, no U+0000). */
+const name = z.string().max(1_000).refine(isStorableName, { message: 'must be well-formed text without U+0000' });
+
 const conflictQuery = z.strictObject({
   status: z.enum(conflictStatuses).optional(),
-  table: z.string().optional(),
-  replicaId: z.string().optional(),
-  after: z.string().optional(),
+  table: name.optional(),
+  replicaId: name.optional(),
+  after: name.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
@@ -111,7 +115,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       const pull = await readBody(c, fromReplicaPull);
       const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret);
       const { epoch, generation } = await store.meta();
-      if (pull.after > 0 && (await store.commitAt(pull.after)) !== pull.commit) {
+      if (pull.after > 0 && (pull.commit === undefined || (await store.commitAt(pull.after)) !== pull.commit)) {
         // The replica stands on a commit this store never made: it was restored from a backup or replaced.
         throw new ConcordError(
           'cursor_unknown',
@@ -153,12 +157,17 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
           `invalid query: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
         );
       }
-      const conflicts = await store.listConflicts(parsed.data);
-      return c.json({ protocol: PROTOCOL_VERSION, conflicts } satisfies FromServerConflicts);
+      const query = { ...parsed.data, maxBytes: env.maxPullBytes };
+      const conflicts = await store.listConflicts(query);
+      // A page full by count, or cut by size, may have entries after it.
+      const size = conflicts.reduce((sum, entry) => sum + JSON.stringify(entry).length, 0);
+      const more = conflicts.length === query.limit || size >= query.maxBytes;
+      return c.json({ protocol: PROTOCOL_VERSION, conflicts, more } satisfies FromServerConflicts);
     })
     .post('/conflicts/:id/resolve', async (c) => {
       const request = await readBody(c, fromReplicaResolveConflict);
       const id = c.req.param('id');
+      if (!isStorableName(id)) throw new ConcordError('not_found', 'no conflict with that id');
       const { conflict, generation } = await store.transaction((tx) => applyOverride(tx, env, id, request));
       return c.json({ protocol: PROTOCOL_VERSION, conflict, generation } satisfies FromServerResolveConflict);
     });

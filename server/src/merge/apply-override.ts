@@ -1,5 +1,6 @@
 import {
   ConcordError,
+  rowguidProblem,
   tableOf,
   type ConflictEntry,
   type FromReplicaResolveConflict,
@@ -32,7 +33,9 @@ const SERVER = { writer: 'server', priority: 100 } as const;
  * `{ values }` lays hand-edited values (checked like an upload) over the row. For column-tracked
  * tables the written columns get new column versions. The decision applies even when others
  * have changed the row since (a person decided), and an entry may be settled again: the later
- * decision wins. Unknown ids are `not_found`, and a refused request writes nothing.
+ * decision wins. `winner` on a failed change confirms the refusal and writes nothing. Unknown
+ * ids are `not_found`, an entry whose row could never be stored is `invalid_value`, and a
+ * refused request writes nothing.
  */
 export async function applyOverride(
   tx: StoreTransaction,
@@ -42,14 +45,32 @@ export async function applyOverride(
 ): Promise<OverrideResult> {
   const entry = await tx.getConflict(id);
   if (!entry) throw new ConcordError('not_found', `no conflict with id "${id}"`, { id });
+  const { choice } = request;
+  const settled = (status: ConflictEntry['status']): ConflictEntry => ({
+    ...entry,
+    status,
+    resolvedBy: request.by ?? null,
+    resolvedAt: env.now().toISOString(),
+  });
   const table = tableOf(env.schema, entry.table);
+  // A change refused for its table or rowguid is logged under a printable form of them, which is not its name.
+  const unnameable = !table || rowguidProblem(entry.rowguid) !== undefined || entry.resolver === 'name';
+  const current = unnameable ? undefined : (await tx.getRows([entry])).get(rowKeyString(entry.table, entry.rowguid));
+  if (choice === 'winner' && entry.type === 'failed-change') {
+    // Confirming a refusal writes nothing: the row stays as it now stands, whoever wrote it since.
+    const conflict = settled('resolved');
+    await tx.updateConflict(conflict);
+    return { conflict, generation: current?.generation ?? 0 };
+  }
   if (!table) {
+    throw new ConcordError('unknown_table', `conflict "${id}" concerns table "${entry.table}", which the schema lacks`);
+  }
+  if (unnameable) {
     throw new ConcordError(
-      'unknown_table',
-      `conflict "${id}" concerns table "${entry.table}", no longer in the schema`,
+      'invalid_value',
+      `conflict "${id}" was refused for its rowguid, which no row can have: it can only be confirmed (winner)`,
     );
   }
-  const { choice } = request;
   const chosen: RowValues | null =
     choice === 'loser' ? entry.losingValues : choice === 'winner' ? entry.winningValues : choice.values;
   if (typeof choice === 'object' && Object.keys(choice.values).length === 0) {
@@ -57,7 +78,6 @@ export async function applyOverride(
   }
   checkValues(table, chosen ?? undefined, typeof choice === 'object' ? 'choice.values' : `the ${choice}'s values`);
 
-  const current = (await tx.getRows([entry])).get(rowKeyString(entry.table, entry.rowguid));
   const generation = await tx.allocateGenerations(1);
   const row: StoredRow = {
     table: entry.table,
@@ -74,12 +94,7 @@ export async function applyOverride(
   }
   await tx.writeRows([row]);
 
-  const conflict: ConflictEntry = {
-    ...entry,
-    status: choice === 'winner' ? 'resolved' : 'overridden',
-    resolvedBy: request.by ?? null,
-    resolvedAt: env.now().toISOString(),
-  };
+  const conflict = settled(choice === 'winner' ? 'resolved' : 'overridden');
   await tx.updateConflict(conflict);
   return { conflict, generation };
 }

@@ -1,5 +1,5 @@
 import type { ConflictEntry, FromReplicaPush, FromServerChangeResult, Schema } from '@concord/shared';
-import { ConcordError, describeName, rowguidProblem, tableOf } from '@concord/shared';
+import { ConcordError, describeName, tableOf } from '@concord/shared';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
@@ -43,7 +43,7 @@ export async function applyPush(
   }
   const problems = new Map(push.changes.map((change) => [change, changeProblem(env.schema, change)]));
   // A row is looked up only by a valid name: an ill-formed rowguid could match another row's key in the database.
-  const named = push.changes.filter((change) => tableOf(env.schema, change.table) && !rowguidProblem(change.rowguid));
+  const named = push.changes.filter((change) => !problems.get(change)?.naming);
   const stored = await tx.getRows(named);
   const fresh = push.changes.filter((change) => change.localGeneration > replica.lastAppliedLocalGeneration);
 
@@ -55,7 +55,9 @@ export async function applyPush(
     const before = current.get(key);
     const problem = problems.get(change);
     if (problem !== undefined) {
-      outcomes.set(key, refuseChange(replica.replicaId, before, change, 'schema', problem));
+      // `name`: refused for what it names, which no row can have; `schema`: for its values.
+      const resolver = problem.naming ? 'name' : 'schema';
+      outcomes.set(key, refuseChange(replica.replicaId, before, change, resolver, problem.reason));
       continue;
     }
     const table = tableOf(env.schema, change.table)!;

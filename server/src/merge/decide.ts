@@ -1,5 +1,6 @@
 import {
   columnTypeOf,
+  describeValue,
   fitsColumn,
   type ConflictInput,
   type Resolution,
@@ -32,7 +33,7 @@ export function decide(
     case 'merge':
       return checkMerge(resolver, resolution.values, table, allowed) ?? resolution;
     default:
-      return reject(resolver, `returned an unknown resolution ${JSON.stringify(resolution)}`);
+      return reject(resolver, `returned an unknown resolution ${describeValue(resolution)}`);
   }
 }
 
@@ -49,7 +50,7 @@ function checkMerge(
     if (!allowed.includes(column)) return reject(resolver, `merged column "${column}" is not one it may decide`);
     const type = columnTypeOf(table, column);
     if (!type || !fitsColumn(type, value)) {
-      return reject(resolver, `merged value ${JSON.stringify(value)} does not fit column "${column}"`);
+      return reject(resolver, `merged value ${describeValue(value)} does not fit column "${column}"`);
     }
   }
   return undefined;

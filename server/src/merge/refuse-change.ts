@@ -1,4 +1,4 @@
-import { describeName, pickColumns, type FromReplicaChange } from '@concord/shared';
+import { describeName, pickColumns, toWellFormed, type FromReplicaChange, type RowValues } from '@concord/shared';
 import type { StoredRow } from '../storage/store';
 import type { ConflictDraft, MergeOutcome } from './merge-change';
 
@@ -25,8 +25,30 @@ export function refuseChange(
     winner: stored?.writer ?? null,
     loser: replicaId,
     winningValues: live && columns.length > 0 ? pickColumns(live, columns) : live,
-    losingValues: change.op === 'delete' ? null : (change.values ?? {}),
+    losingValues: change.op === 'delete' ? null : loggable(change.values ?? {}),
     reason,
   };
   return { outcome: 'rejected', conflicts: [conflict], reason };
+}
+
+/** The most bytes of refused values the log keeps; larger ones are left out of it. */
+const MAX_LOGGED_BYTES = 64 * 1024;
+
+/**
+ * Refused values as the log can keep and show them: JSON, with every string and key made
+ * well-formed; values too large or too deep to serialize are left out (null), so that a refused
+ * change can never make its push fail or the log too large to list.
+ */
+function loggable(values: RowValues): RowValues | null {
+  try {
+    const text = JSON.stringify(values);
+    if (text.length > MAX_LOGGED_BYTES) return null;
+    return JSON.parse(text, (_key, value: unknown) => {
+      if (typeof value === 'string') return toWellFormed(value);
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+      return Object.fromEntries(Object.entries(value).map(([key, member]) => [toWellFormed(key), member]));
+    }) as RowValues;
+  } catch {
+    return null; // nested too deep to serialize
+  }
 }

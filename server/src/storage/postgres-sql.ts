@@ -22,13 +22,13 @@ export const SQL = {
       columns = excluded.columns`,
   /** A change page's reads run in one read-only transaction, so they all see one snapshot. */
   beginPage: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
-  sizes: `SELECT generation, octet_length(data) AS bytes FROM rows
-    WHERE generation > $1 AND writer <> $2 AND tbl <> ALL($3::text[]) ORDER BY generation LIMIT $4`,
+  sizes: `SELECT generation, octet_length(data) AS bytes FROM rows WHERE generation > $1 AND generation <= $2
+    AND writer <> $3 AND tbl <> ALL($4::text[]) ORDER BY generation LIMIT $5`,
   rowsUpTo: `SELECT * FROM rows WHERE generation > $1 AND generation <= $2 AND writer <> $3
     AND tbl <> ALL($4::text[]) ORDER BY generation`,
   anyAfter: `SELECT 1 AS found FROM rows WHERE generation > $1 AND writer <> $2 AND tbl <> ALL($3::text[]) LIMIT 1`,
   commitEnd: 'SELECT MIN(generation) AS generation FROM commits WHERE generation >= $1',
-  commitAt: 'SELECT id FROM commits WHERE generation = $1',
+  commitAt: 'SELECT id FROM commits WHERE generation >= $1 ORDER BY generation LIMIT 1',
   addCommit: 'INSERT INTO commits (generation, id) VALUES ($1, $2)',
   replica: 'SELECT * FROM replicas WHERE replica_id = $1',
   putReplica: `INSERT INTO replicas (replica_id, priority, created_at, last_sync_at, last_applied_local_generation,
@@ -41,9 +41,12 @@ export const SQL = {
     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
   conflict: 'SELECT entry FROM conflicts WHERE id = $1',
   updateConflict: 'UPDATE conflicts SET entry = $1, status = $2, winner = $3, loser = $4 WHERE id = $5',
-  conflicts: `SELECT entry FROM conflicts WHERE id > $1 AND ($2::text IS NULL OR status = $2)
-    AND ($3::text IS NULL OR tbl = $3) AND ($4::text IS NULL OR $4 IN (replica_id, winner, loser))
-    ORDER BY id LIMIT $5`,
+  /** Entries are added while those before them hold fewer than `$6` characters (at least one). */
+  conflicts: `SELECT c.entry FROM conflicts c JOIN (
+      SELECT id, SUM(length(entry)) OVER (ORDER BY id) - length(entry) AS before FROM conflicts
+      WHERE id > $1 AND ($2::text IS NULL OR status = $2) AND ($3::text IS NULL OR tbl = $3)
+        AND ($4::text IS NULL OR $4 IN (replica_id, winner, loser)) ORDER BY id LIMIT $5
+    ) page ON c.id = page.id WHERE page.before < $6 ORDER BY c.id`,
   notify: 'SELECT pg_notify($1, $2)',
 } as const;
 

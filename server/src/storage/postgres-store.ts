@@ -190,7 +190,8 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           const tables = [...exceptTables];
           const result = await readChangePage(
             {
-              sizes: (after, count) => query(client, SQL.sizes, [after, exceptWriter, tables, count]),
+              sizes: (after, count, upTo = Number.MAX_SAFE_INTEGER) =>
+                query(client, SQL.sizes, [after, upTo, exceptWriter, tables, count]),
               commitEnd: async (generation) =>
                 (await query<{ generation: number | null }>(client, SQL.commitEnd, [generation]))[0]?.generation ??
                 undefined,
@@ -219,7 +220,14 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       }),
     listConflicts: (q) =>
       run(async () => {
-        const filter = [q.after ?? '', q.status ?? null, q.table ?? null, q.replicaId ?? null, q.limit];
+        const filter = [
+          q.after ?? '',
+          q.status ?? null,
+          q.table ?? null,
+          q.replicaId ?? null,
+          q.limit,
+          q.maxBytes ?? Number.MAX_SAFE_INTEGER,
+        ];
         const records = await query<{ entry: string }>(pool, SQL.conflicts, filter);
         return records.map((record) => JSON.parse(record.entry) as ConflictEntry);
       }),

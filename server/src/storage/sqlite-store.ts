@@ -28,6 +28,7 @@ interface ConflictFilter {
   tbl: string | null;
   replica: string | null;
   limit: number;
+  maxBytes: number;
 }
 
 /**
@@ -66,9 +67,9 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
          generation = excluded.generation, writer = excluded.writer, priority = excluded.priority,
          columns = excluded.columns`,
     ),
-    sizes: db.prepare<[number, string, string, number], { generation: number; bytes: number }>(
-      `SELECT generation, length(CAST(data AS BLOB)) AS bytes FROM rows WHERE generation > ? AND writer <> ?
-         AND tbl NOT IN (SELECT value FROM json_each(?)) ORDER BY generation LIMIT ?`,
+    sizes: db.prepare<[number, number, string, string, number], { generation: number; bytes: number }>(
+      `SELECT generation, length(CAST(data AS BLOB)) AS bytes FROM rows WHERE generation > ? AND generation <= ?
+         AND writer <> ? AND tbl NOT IN (SELECT value FROM json_each(?)) ORDER BY generation LIMIT ?`,
     ),
     rowsUpTo: db.prepare<[number, number, string, string], RowRecord>(
       `SELECT * FROM rows WHERE generation > ? AND generation <= ? AND writer <> ?
@@ -81,7 +82,9 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     commitEnd: db.prepare<[number], { generation: number | null }>(
       'SELECT MIN(generation) AS generation FROM commits WHERE generation >= ?',
     ),
-    commitAt: db.prepare<[number], { id: string }>('SELECT id FROM commits WHERE generation = ?'),
+    commitAt: db.prepare<[number], { id: string }>(
+      'SELECT id FROM commits WHERE generation >= ? ORDER BY generation LIMIT 1',
+    ),
     addCommit: db.prepare<[number, string]>('INSERT INTO commits (generation, id) VALUES (?, ?)'),
     replica: db.prepare<[string], ReplicaRow>('SELECT * FROM replicas WHERE replica_id = ?'),
     putReplica: db.prepare(
@@ -102,9 +105,13 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
     updateConflict: db.prepare<[string, string, string | null, string | null, string]>(
       'UPDATE conflicts SET entry = ?, status = ?, winner = ?, loser = ? WHERE id = ?',
     ),
+    // Entries are added while those before them hold fewer than maxBytes characters (at least one).
     conflicts: db.prepare<[ConflictFilter], { entry: string }>(
-      `SELECT entry FROM conflicts WHERE id > @after AND (@status IS NULL OR status = @status)
-         AND (@tbl IS NULL OR tbl = @tbl) AND (@replica IS NULL OR @replica IN (replica_id, winner, loser)) ORDER BY id LIMIT @limit`,
+      `SELECT c.entry FROM conflicts c JOIN (
+         SELECT id, SUM(length(entry)) OVER (ORDER BY id) - length(entry) AS before FROM conflicts
+         WHERE id > @after AND (@status IS NULL OR status = @status) AND (@tbl IS NULL OR tbl = @tbl)
+           AND (@replica IS NULL OR @replica IN (replica_id, winner, loser)) ORDER BY id LIMIT @limit
+       ) page ON c.id = page.id WHERE page.before < @maxBytes ORDER BY c.id`,
     ),
   };
 
@@ -202,7 +209,8 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
       run(() => {
         const tables = JSON.stringify(exceptTables);
         const reads: PageReads = {
-          sizes: async (after, count) => sql.sizes.all(after, exceptWriter, tables, count),
+          sizes: async (after, count, upTo = Number.MAX_SAFE_INTEGER) =>
+            sql.sizes.all(after, upTo, exceptWriter, tables, count),
           commitEnd: async (generation) => sql.commitEnd.get(generation)?.generation ?? undefined,
           rows: async (after, upTo) => sql.rowsUpTo.all(after, upTo, exceptWriter, tables).map(toRow),
           anyAfter: async (generation) => sql.anyAfter.get(generation, exceptWriter, tables) !== undefined,
@@ -226,6 +234,7 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
             tbl: query.table ?? null,
             replica: query.replicaId ?? null,
             limit: query.limit,
+            maxBytes: query.maxBytes ?? Number.MAX_SAFE_INTEGER,
           })
           .map((record) => JSON.parse(record.entry) as ConflictEntry),
       ),

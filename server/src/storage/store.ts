@@ -82,6 +82,8 @@ export interface ConflictQuery {
   /** Entries with an id greater than this (ids sort by creation). */
   after?: string;
   limit: number;
+  /** Stop once the entries listed hold this many characters of JSON (at least one entry). Default: no bound. */
+  maxBytes?: number;
 }
 
 /**
@@ -124,13 +126,14 @@ export interface Store {
    * `exceptWriter` and rows of `exceptTables`. Left-out rows are skipped inside the query, so a
    * page still holds up to `limit` rows and its cursor still covers every generation up to it.
    * A page holds whole transactions: it ends at a commit, even when one transaction alone is
-   * larger than `limit` or `maxBytes`, and it holds at least one row when any is left.
+   * larger than `limit` or `maxBytes` — unless it would pass four times `maxBytes` — and it holds
+   * at least one row when any is left.
    */
   changesSince(query: ChangeQuery): Promise<ChangePage>;
   /**
-   * The id of the commit whose last generation is `generation` (every transaction that allocated
-   * generations is one commit, with a random id), or undefined: a cursor names a commit, so a
-   * store restored from a backup, which reuses generations under other commits, tells it apart.
+   * The id of the commit that holds `generation` (every transaction that allocated generations
+   * is one commit, with a random id), or undefined past the newest: a cursor names a commit, so
+   * a store restored from a backup, which reuses generations under other commits, tells it apart.
    */
   commitAt(generation: number): Promise<string | undefined>;
   getReplica(replicaId: string): Promise<ReplicaRecord | undefined>;

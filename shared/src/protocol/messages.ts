@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isStorableName } from '../schema/check-value';
 
 /** The wire protocol version. A request carrying any other version is refused with `unsupported_protocol`. */
 export const PROTOCOL_VERSION = 2;
@@ -11,7 +12,12 @@ export const PROTOCOL_LIMITS = {
 } as const;
 
 const generation = z.int().nonnegative();
-const id = z.string().min(1).max(PROTOCOL_LIMITS.maxIdLength);
+/** Text a store can be asked for as it is: well-formed, no U+0000 (PostgreSQL text cannot hold it). */
+const storable = z
+  .string()
+  .max(PROTOCOL_LIMITS.maxIdLength)
+  .refine(isStorableName, { message: 'must be well-formed text without U+0000' });
+const id = storable.min(1);
 const protocol = z.literal(PROTOCOL_VERSION);
 const schemaVersion = z.int().positive();
 /**
@@ -117,7 +123,7 @@ export const fromReplicaPull = z.strictObject({
   /** The replica's receivedGeneration: changes with a greater generation are returned. */
   after: generation,
   /** The id of the commit `after` stands on, as the last page gave it; required unless `after` is 0. */
-  commit: z.string().max(PROTOCOL_LIMITS.maxIdLength).optional(),
+  commit: storable.optional(),
   limit: z.int().min(1).max(PROTOCOL_LIMITS.maxChangesPerPull).optional(),
   /** Include the rows this replica wrote last (left out otherwise), marked `own`: a replica recovering from a restored store compares them. */
   own: z.boolean().optional(),
@@ -132,7 +138,7 @@ export type FromReplicaPull = z.infer<typeof fromReplicaPull>;
 export const fromReplicaResolveConflict = z.strictObject({
   protocol,
   choice: z.union([z.enum(['loser', 'winner']), z.strictObject({ values: rowValues })]),
-  by: z.string().min(1).max(PROTOCOL_LIMITS.maxIdLength).optional(),
+  by: id.optional(),
 });
 export type FromReplicaResolveConflict = z.infer<typeof fromReplicaResolveConflict>;
 
@@ -248,7 +254,9 @@ export type ConflictEntry = z.infer<typeof conflictEntry>;
 
 export const fromServerConflicts = z.object({
   protocol,
+  /** Oldest first, at most `limit` of them and a bounded size: page on with `after` = the last id while `more`. */
   conflicts: z.array(conflictEntry),
+  more: z.boolean(),
 });
 export type FromServerConflicts = z.infer<typeof fromServerConflicts>;
 

@@ -1,5 +1,5 @@
 import { PROTOCOL_LIMITS } from '../protocol/messages';
-import { describe, isWellFormed, valueProblem } from './check-value';
+import { describeValue, isStorableName, isWellFormed, toWellFormed, valueProblem } from './check-value';
 import { columnTypeOf, type ColumnType, type TableDef } from './define-schema';
 
 /** Why some values cannot be stored: the first offending column, and an error code and message for it. */
@@ -45,16 +45,17 @@ export function valuesIssue(
 /** Why `rowguid` cannot name a row, or undefined: a non-empty, well-formed string of at most 128 characters. */
 export function rowguidProblem(rowguid: unknown): string | undefined {
   if (typeof rowguid !== 'string' || rowguid.length === 0)
-    return `a rowguid must be a non-empty string, got ${describe(rowguid)}`;
+    return `a rowguid must be a non-empty string, got ${describeValue(rowguid)}`;
   if (rowguid.length > PROTOCOL_LIMITS.maxIdLength) {
     return `a rowguid is at most ${PROTOCOL_LIMITS.maxIdLength} characters, got ${rowguid.length}`;
   }
   if (!isWellFormed(rowguid)) return 'a rowguid must be well-formed UTF-16 (it has a lone surrogate)';
+  if (rowguid.includes('\u0000')) return 'a rowguid must not hold U+0000';
   return undefined;
 }
 
-/** A name from a request, safe to print: well-formed and at most 128 characters. */
+/** A name from a request, safe to print and to store: at most 128 characters, well-formed, no U+0000. */
 export function describeName(name: string): string {
   const short = name.length > PROTOCOL_LIMITS.maxIdLength ? `${name.slice(0, PROTOCOL_LIMITS.maxIdLength)}…` : name;
-  return isWellFormed(short) ? short : short.replace(/[\uD800-\uDFFF]/g, '\uFFFD');
+  return isStorableName(short) ? short : toWellFormed(short).replaceAll('\u0000', '\uFFFD');
 }

@@ -11,6 +11,20 @@ export function isWellFormed(text: string): boolean {
   return !LONE_SURROGATE.test(text);
 }
 
+/** `text` made well-formed: every lone surrogate becomes U+FFFD. */
+export function toWellFormed(text: string): string {
+  return text.replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
+}
+
+/**
+ * True when `text` can name something in every store as it is: well-formed, and free of U+0000,
+ * which PostgreSQL text cannot hold. Rowguids and ids must be; values may hold U+0000 (they are
+ * stored as JSON, where it is escaped).
+ */
+export function isStorableName(text: string): boolean {
+  return isWellFormed(text) && !text.includes('\u0000');
+}
+
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-](\d{2}):?(\d{2}))?)?$/;
 
 /** True for an ISO 8601 date or date-time whose every field exists in the calendar: `2024-02-30` is not a date. */
@@ -44,15 +58,15 @@ export function valueProblem(type: ColumnType, value: unknown): string | undefin
   if (value === null) return undefined;
   switch (type) {
     case 'string':
-      return typeof value !== 'string' ? `got ${describe(value)}` : stringProblem(value);
+      return typeof value !== 'string' ? `got ${describeValue(value)}` : stringProblem(value);
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : `got ${describe(value)}`;
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : `got ${describeValue(value)}`;
     case 'integer':
-      return Number.isSafeInteger(value) ? undefined : `got ${describe(value)}`;
+      return Number.isSafeInteger(value) ? undefined : `got ${describeValue(value)}`;
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : `got ${describe(value)}`;
+      return typeof value === 'boolean' ? undefined : `got ${describeValue(value)}`;
     case 'date':
-      return typeof value === 'string' && isIsoDate(value) ? undefined : `got ${describe(value)}`;
+      return typeof value === 'string' && isIsoDate(value) ? undefined : `got ${describeValue(value)}`;
     case 'json':
       return jsonProblem(value, 0);
   }
@@ -75,7 +89,7 @@ function jsonProblem(value: unknown, depth: number): string | undefined {
     case 'boolean':
       return undefined;
     case 'number':
-      return Number.isFinite(value) ? undefined : `got ${describe(value)}, which JSON cannot hold`;
+      return Number.isFinite(value) ? undefined : `got ${describeValue(value)}, which JSON cannot hold`;
     case 'object': {
       if (value === null) return undefined;
       if (depth >= MAX_JSON_DEPTH) return `got a value nested deeper than ${MAX_JSON_DEPTH} levels`;
@@ -90,7 +104,7 @@ function jsonProblem(value: unknown, depth: number): string | undefined {
       }
       const prototype = Object.getPrototypeOf(value) as object | null;
       if (prototype !== Object.prototype && prototype !== null) {
-        return `got ${describe(value)}, which is not a plain object (JSON would store something else)`;
+        return `got ${describeValue(value)}, which is not a plain object (JSON would store something else)`;
       }
       for (const [key, member] of Object.entries(value)) {
         if (!isWellFormed(key)) return 'got a key with a lone surrogate (not well-formed UTF-16)';
@@ -101,12 +115,12 @@ function jsonProblem(value: unknown, depth: number): string | undefined {
       return undefined;
     }
     default:
-      return `got ${describe(value)}, which JSON cannot hold`;
+      return `got ${describeValue(value)}, which JSON cannot hold`;
   }
 }
 
 /** A short description of a value for an error message; never the whole of a large value. */
-export function describe(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'bigint')
     return `${String(value)}${typeof value === 'bigint' ? 'n' : ''}`;
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return typeof value;
@@ -122,5 +136,6 @@ export function describe(value: unknown): string {
     text = undefined;
   }
   if (text === undefined) return typeof value;
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  // Cut, a surrogate pair may lose its second half: the message stays well-formed all the same.
+  return text.length > 60 ? `${toWellFormed(text.slice(0, 57))}...` : text;
 }
