@@ -52,7 +52,8 @@ function isLeap(year: number): boolean {
  * Why `value` cannot be stored in a column of `type`, or undefined when it can. `null` fits
  * every column. Values must be exact JSON: what the server stores and sends back must be what
  * the replica keeps, so `NaN`, `Infinity`, `Date` objects, class instances, functions and
- * ill-formed strings are refused rather than silently turned into something else.
+ * ill-formed strings are refused rather than silently turned into something else, and so is
+ * `-0` (JSON has one zero).
  */
 export function valueProblem(type: ColumnType, value: unknown): string | undefined {
   if (value === null) return undefined;
@@ -60,9 +61,9 @@ export function valueProblem(type: ColumnType, value: unknown): string | undefin
     case 'string':
       return typeof value !== 'string' ? `got ${describeValue(value)}` : stringProblem(value);
     case 'number':
-      return typeof value === 'number' && Number.isFinite(value) ? undefined : `got ${describeValue(value)}`;
+      return typeof value === 'number' && Number.isFinite(value) ? zeroProblem(value) : `got ${describeValue(value)}`;
     case 'integer':
-      return Number.isSafeInteger(value) ? undefined : `got ${describeValue(value)}`;
+      return Number.isSafeInteger(value) ? zeroProblem(value as number) : `got ${describeValue(value)}`;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : `got ${describeValue(value)}`;
     case 'date':
@@ -77,6 +78,11 @@ export function fitsColumn(type: ColumnType, value: unknown): boolean {
   return valueProblem(type, value) === undefined;
 }
 
+/** -0 has no JSON form of its own: it would come back as 0, so the replica would keep another value. */
+function zeroProblem(value: number): string | undefined {
+  return Object.is(value, -0) ? 'got -0, which JSON stores as 0: write 0' : undefined;
+}
+
 function stringProblem(text: string): string | undefined {
   return isWellFormed(text) ? undefined : 'got a string with a lone surrogate (not well-formed UTF-16)';
 }
@@ -89,7 +95,7 @@ function jsonProblem(value: unknown, depth: number): string | undefined {
     case 'boolean':
       return undefined;
     case 'number':
-      return Number.isFinite(value) ? undefined : `got ${describeValue(value)}, which JSON cannot hold`;
+      return Number.isFinite(value) ? zeroProblem(value) : `got ${describeValue(value)}, which JSON cannot hold`;
     case 'object': {
       if (value === null) return undefined;
       if (depth >= MAX_JSON_DEPTH) return `got a value nested deeper than ${MAX_JSON_DEPTH} levels`;
