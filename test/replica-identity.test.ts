@@ -1,24 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Replica } from '@concord/client';
+import { describe, expect, it } from 'vitest';
+import { useTestWorld } from './support/test-world';
 import { PROTOCOL_VERSION, type FromReplicaChange } from '@concord/shared';
-import { createTestServer, upsert, type TestServer } from './support/test-server';
-import { expectConverged, openTestReplica, serverRows } from './support/test-replica';
+import { upsert } from './support/test-server';
+import { expectConverged, serverRows } from './support/test-replica';
 
-let server: TestServer | undefined;
-const open: Replica[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((replica) => replica.close()));
-  await server?.close();
-  server = undefined;
-});
-const replica = async (options: Parameters<typeof openTestReplica>[1] = {}) => {
-  const opened = await openTestReplica(server!, options);
-  open.push(opened);
-  return opened;
-};
+const { start, server: current, replica } = useTestWorld();
 
 function pushAs(replicaId: string, secret: string | undefined, from: number, to: number, changes: FromReplicaChange[]) {
-  return server!.post('/v1/push', {
+  return current().post('/v1/push', {
     protocol: PROTOCOL_VERSION,
     schemaVersion: 1,
     replicaId,
@@ -33,9 +22,9 @@ describe('a replicaId alone proves nothing', () => {
   it.each<[string, (victim: string, other: string) => string | undefined]>([
     ['no secret', () => undefined],
     ['a wrong secret', () => 'guessed'],
-    ["another replica's secret", (_victim, other) => server!.secretOf(other)],
+    ["another replica's secret", (_victim, other) => current().secretOf(other)],
   ])('a push or pull for a replica with %s is 401 unauthorized and changes nothing', async (_name, secretFor) => {
-    server = createTestServer();
+    const server = start();
     const victim = (await server.register()).replicaId;
     const other = (await server.register()).replicaId;
     await server.push(victim, [upsert('notes', 'n1', { title: 'mine' }, { gen: 1 })]);
@@ -56,7 +45,7 @@ describe('a replicaId alone proves nothing', () => {
   });
 
   it('the attack from the conflict log: a forged empty push of generation 1000 no longer eats the victim’s next changes', async () => {
-    server = createTestServer();
+    const server = start();
     const victim = await replica();
     const other = await replica();
     await victim.db.table('notes').put({ id: 'shared', title: 'victim' });
@@ -80,7 +69,7 @@ describe('a replicaId alone proves nothing', () => {
   });
 
   it('even with the right secret, a push without changes never moves the watermark', async () => {
-    server = createTestServer();
+    const server = start();
     const a = (await server.register()).replicaId;
     await server.push(a, [upsert('notes', 'n1', { title: 'one' }, { gen: 1 })]);
     const empty = await pushAs(a, server.secretOf(a), 2, 1000, []);
@@ -91,7 +80,7 @@ describe('a replicaId alone proves nothing', () => {
   });
 
   it('a replica made before credentials existed registers anew and keeps every local row and pending change', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await replica();
     await a.db.table('notes').put({ id: 'n1', title: 'synced' });
     await a.sync();
@@ -109,7 +98,7 @@ describe('a replicaId alone proves nothing', () => {
 
 describe('the watermark moves only over changes applied', () => {
   it('a later range that arrives first is refused with generation_gap, and each change applies exactly once', async () => {
-    server = createTestServer();
+    const server = start();
     const a = (await server.register()).replicaId;
     const secret = server.secretOf(a);
     const first = [
@@ -131,7 +120,7 @@ describe('the watermark moves only over changes applied', () => {
   });
 
   it('pushes of one replica sent concurrently, in any order, all apply once after the refused ones are sent again', async () => {
-    server = createTestServer();
+    const server = start();
     const a = (await server.register()).replicaId;
     const secret = server.secretOf(a);
     const ranges = Array.from({ length: 6 }, (_, i) => ({

@@ -1,23 +1,12 @@
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Replica } from '@concord/client';
+import { describe, expect, it } from 'vitest';
+import { useTestWorld } from './support/test-world';
 import { MAX_JSON_DEPTH, defineSchema, fitsColumn, type FromServerPull } from '@concord/shared';
 import { createSqliteStore, createSyncServer, type ResolverConfig } from '@concord/server';
-import { createTestServer, upsert, type TestServer } from './support/test-server';
-import { expectConverged, openTestReplica } from './support/test-replica';
+import { upsert } from './support/test-server';
+import { expectConverged } from './support/test-replica';
 
-let server: TestServer | undefined;
-const open: Replica[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((replica) => replica.close()));
-  await server?.close();
-  server = undefined;
-});
-const replica = async (options: Parameters<typeof openTestReplica>[1] = {}) => {
-  const opened = await openTestReplica(server!, options);
-  open.push(opened);
-  return opened;
-};
+const { start, server: current, replica } = useTestWorld();
 
 class Money {
   constructor(readonly cents: number) {}
@@ -62,7 +51,7 @@ describe('a local write the server would refuse fails in the app, before it reac
     ['a rowguid of 129 characters', { id: 'r'.repeat(129), qty: 1 }, 'invalid_value'],
     ['an empty rowguid', { id: '', qty: 1 }, 'invalid_value'],
   ])('%s → %s, nothing written', async (_name, row, code) => {
-    server = createTestServer();
+    start();
     const a = await replica();
     await expect(a.db.table('stock').put(row)).rejects.toMatchObject({ code });
     expect(await a.db.table('stock').count()).toBe(0);
@@ -70,7 +59,7 @@ describe('a local write the server would refuse fails in the app, before it reac
   });
 
   it('values that are exact JSON are kept and reach another replica exactly', async () => {
-    server = createTestServer();
+    const server = start();
     const [a, b] = [await replica(), await replica()];
     const rows = [
       { id: 'r1', seen: '2024-02-29', extra: { list: [1, 'two', null, { three: true }], text: '😀 é' } },
@@ -92,7 +81,7 @@ describe('a local write the server would refuse fails in the app, before it reac
 
 describe('a poison change in the outbox', () => {
   it('is rejected on its own: the changes queued with it sync, its row is corrected, and the refusal is logged', async () => {
-    server = createTestServer();
+    const server = start();
     // An older client whose checks let a bad value through: the push leaves with one change spoiled.
     const spoiling: typeof fetch = async (input, init) => {
       if (String(input).endsWith('/v1/push') && typeof init?.body === 'string') {
@@ -100,7 +89,7 @@ describe('a poison change in the outbox', () => {
         for (const change of body.changes) if (change.rowguid === 'bad') change.values = { qty: 'many' };
         init = { ...init, body: JSON.stringify(body) };
       }
-      return server!.app.request(input as string, init);
+      return current().app.request(input as string, init);
     };
     const a = await replica({ fetch: spoiling });
     const b = await replica();
@@ -187,12 +176,12 @@ describe('names every object has', () => {
   });
 
   it('a download carrying a row of table "__proto__" or "constructor" is skipped, and the rest of the page applies', async () => {
-    server = createTestServer();
+    const server = start();
     const writer = (await server.register()).replicaId;
     await server.push(writer, [upsert('notes', 'n1', { title: 'real' }, { gen: 1 })]);
     // A server that did store such rows (an older version, or another implementation) must not break downloads.
     const poisoned: typeof fetch = async (input, init) => {
-      const response = await server!.app.request(input as string, init);
+      const response = await current().app.request(input as string, init);
       if (!String(input).endsWith('/v1/pull')) return response;
       const page = (await response.json()) as FromServerPull;
       for (const table of ['__proto__', 'constructor', 'toString']) {

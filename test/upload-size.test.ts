@@ -1,30 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { OutboxEntry, Replica } from '@concord/client';
+import { describe, expect, it } from 'vitest';
+import { useTestWorld } from './support/test-world';
+import type { OutboxEntry } from '@concord/client';
 import type { FromReplicaPushInput } from '@concord/shared';
-import { createTestServer, type TestServer, type TestServerOptions } from './support/test-server';
-import { expectConverged, openTestReplica, recordingFetch, serverRows } from './support/test-replica';
+import { expectConverged, recordingFetch, serverRows } from './support/test-replica';
 
-let server: TestServer | undefined;
-const open: Replica[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((replica) => replica.close()));
-  await server?.close();
-  server = undefined;
-});
-const replica = async (options: Parameters<typeof openTestReplica>[1] = {}) => {
-  const opened = await openTestReplica(server!, options);
-  open.push(opened);
-  return opened;
-};
-const start = (options: TestServerOptions = {}) => (server = createTestServer(options));
+const { start, replica } = useTestWorld();
 
 const LIMIT = 64 * 1024;
 const text = (kilobytes: number, seed = 'x') => seed.repeat(kilobytes * 1024);
 
 describe('uploads are cut by bytes as well as by count', () => {
   it('1,000 rows of 9 KB (more than the default 8 MiB) go up in pushes under the body limit, and every row arrives', async () => {
-    start();
-    const wire = recordingFetch(server!);
+    const server = start();
+    const wire = recordingFetch(server);
     const a = await replica({ fetch: wire.fetch });
     await a.sync(); // registered: the replica knows the server's limit
     await a.db.table('notes').bulkPut(
@@ -38,13 +26,13 @@ describe('uploads are cut by bytes as well as by count', () => {
     expect(pushes.every((push) => push.status === 200)).toBe(true);
     expect(pushes.every((push) => JSON.stringify(push.request).length <= 8 * 1024 * 1024)).toBe(true);
     expect(pushes.length).toBe(2);
-    await expectConverged(server!, a);
-    expect(Object.keys((await serverRows(server!)).notes!)).toHaveLength(1_000);
+    await expectConverged(server, a);
+    expect(Object.keys((await serverRows(server)).notes!)).toHaveLength(1_000);
   });
 
   it('one transaction larger than a push is split into several local generations, none of them split', async () => {
-    start({ limits: { maxBodyBytes: LIMIT } });
-    const wire = recordingFetch(server!);
+    const server = start({ limits: { maxBodyBytes: LIMIT } });
+    const wire = recordingFetch(server);
     const a = await replica({ fetch: wire.fetch });
     await a.sync();
     await a.db.transaction('rw', a.db.table('notes'), async () => {
@@ -57,19 +45,19 @@ describe('uploads are cut by bytes as well as by count', () => {
     // Each push starts right after the previous one: no local generation is in two pushes.
     for (let i = 1; i < ranges.length; i++)
       expect(ranges[i]!.fromLocalGeneration).toBe(ranges[i - 1]!.toLocalGeneration + 1);
-    await expectConverged(server!, a);
+    await expectConverged(server, a);
   });
 
   it('the server’s maxPushChanges caps a batch even when the replica allows more', async () => {
-    start({ limits: { maxPushChanges: 7 } });
-    const wire = recordingFetch(server!);
+    const server = start({ limits: { maxPushChanges: 7 } });
+    const wire = recordingFetch(server);
     const a = await replica({ fetch: wire.fetch });
     await a.sync();
     await a.db.table('notes').bulkPut(Array.from({ length: 30 }, (_, i) => ({ id: `n${i}`, title: `${i}` })));
     await a.sync();
     expect(wire.pushes().every((push) => push.status === 200)).toBe(true);
     expect(Math.max(...wire.pushes().map((push) => (push.request as FromReplicaPushInput).changes.length))).toBe(7);
-    await expectConverged(server!, a);
+    await expectConverged(server, a);
   });
 });
 
@@ -99,7 +87,7 @@ describe('a change too large for any push', () => {
   });
 
   it('written before the replica learnt a lower limit, it stays pending without blocking the changes behind it', async () => {
-    start({ limits: { maxBodyBytes: LIMIT } });
+    const server = start({ limits: { maxBodyBytes: LIMIT } });
     const b = await replica();
     const a = await replica();
     // Offline and unregistered, the replica assumes the default 8 MiB limit.
@@ -111,13 +99,13 @@ describe('a change too large for any push', () => {
       details: { changes: [{ rowguid: 'big' }] },
     });
     expect(a.status.error?.code).toBe('payload_too_large');
-    expect(Object.keys((await serverRows(server!)).notes!).sort()).toEqual(['early', 'late']);
+    expect(Object.keys((await serverRows(server)).notes!).sort()).toEqual(['early', 'late']);
     expect((await a.db.table<OutboxEntry>('_changes').toArray()).map((entry) => entry.rowguid)).toEqual(['big']);
     // Edited smaller, it goes up with the next round.
     await a.db.table('notes').put({ id: 'big', body: text(10) });
     await a.sync();
     expect(a.status.error).toBeNull();
     await b.sync();
-    await expectConverged(server!, a, b);
+    await expectConverged(server, a, b);
   });
 });
