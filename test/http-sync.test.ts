@@ -248,6 +248,54 @@ describe('a cursor names a commit', () => {
   });
 });
 
+describe('a pull checks what the replica knows', () => {
+  it('a replica that knows more of its changes were applied than the store has is refused with generation_gap', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
+    const pull = (acknowledged: number) =>
+      server.post('/v1/pull', {
+        protocol: PROTOCOL_VERSION,
+        schemaVersion: 1,
+        replicaId: a.replicaId,
+        secret: a.secret,
+        after: 0,
+        acknowledged,
+      });
+    expect((await pull(1)).status).toBe(200);
+    const refused = await pull(2);
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ code: 'generation_gap', details: { acknowledged: 1 } });
+  });
+
+  it('a pull with old cursors is told the newest of them the store still has', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    for (let gen = 1; gen <= 3; gen++) {
+      await server.push(a.replicaId, [upsert('notes', `n${gen}`, { title: 'a' }, { gen })]);
+    }
+    const cursors = [
+      { generation: 1, commit: (await server.store.commitAt(1))! },
+      { generation: 2, commit: (await server.store.commitAt(2))! },
+      { generation: 3, commit: 'a commit of another history' },
+      { generation: 9, commit: 'not reached yet' },
+    ];
+    const response = await server.post('/v1/pull', {
+      protocol: PROTOCOL_VERSION,
+      schemaVersion: 1,
+      replicaId: a.replicaId,
+      secret: a.secret,
+      after: 0,
+      own: true,
+      cursors,
+    });
+    expect(await response.json()).toMatchObject({
+      shared: 2,
+      changes: [{ rowguid: 'n1' }, { rowguid: 'n2' }, { rowguid: 'n3' }],
+    });
+  });
+});
+
 describe('pull pages are bounded, and whole', () => {
   it('a page of large rows stops at maxPullBytes, and a row larger than that comes alone', async () => {
     server = createTestServer({ limits: { maxPullBytes: 25_000 } });

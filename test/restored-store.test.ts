@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openReplica, type Replica } from '@concord/client';
 import { createSqliteStore, createSyncServer, type Store } from '@concord/server';
 import { testSchema } from './support/test-server';
+import { rememberCursor, type Cursor } from '../client/src/sync/cursor-history';
 
 /**
  * A sync server on a SQLite file whose file can be copied away (a backup) and copied back (a
@@ -224,5 +225,28 @@ describe('a replaced store', () => {
     await settle(a, b);
     expect(await server.rows('notes')).toEqual({ n1: { title: 'one' }, n2: { title: 'two' } });
     expect(await server.conflicts()).toEqual([]);
+  });
+});
+
+describe('the cursors a replica keeps to find what it shares with a restored store', () => {
+  it('are the latest eight and one per power of two before them, in order', () => {
+    let history: Cursor[] = [];
+    for (let generation = 1; generation <= 5_000; generation += 7) {
+      history = rememberCursor(history, { generation, commit: `c${generation}` });
+    }
+    const generations = history.map((cursor) => cursor.generation);
+    expect(generations).toEqual([...generations].sort((a, b) => a - b));
+    expect(generations.slice(-8)).toEqual([4_950, 4_957, 4_964, 4_971, 4_978, 4_985, 4_992, 4_999]);
+    expect(history.length).toBeLessThanOrEqual(8 + 13);
+    // Any older generation has a kept cursor within a factor of two below it.
+    for (const generation of [3, 100, 1_000, 4_000]) {
+      expect(generations.some((kept) => kept <= generation && kept > generation / 2 - 8)).toBe(true);
+    }
+    // A cursor that goes back (a recovery starts again from 0) drops the cursors past it.
+    expect(rememberCursor(history, { generation: 50, commit: 'new' }).at(-1)).toEqual({
+      generation: 50,
+      commit: 'new',
+    });
+    expect(rememberCursor(history, { generation: 50, commit: 'new' }).every((c) => c.generation <= 50)).toBe(true);
   });
 });

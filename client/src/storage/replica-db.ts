@@ -40,6 +40,7 @@ export type StateKey =
   | 'sentGeneration'
   | 'receivedGeneration'
   | 'receivedCommit'
+  | 'cursors'
   | 'inFlight'
   | 'inFlightBatch'
   | 'lastSyncAt'

@@ -1,6 +1,7 @@
 import { tableOf, type FromServerChange } from '@concord/shared';
 import { replicaState, type Tables } from '../storage/replica-state';
-import { finishRecovery, recoverPage, type Recovery } from './recover';
+import { rememberCursor, type Cursor } from './cursor-history';
+import { finishRecovery, recoverPage, shareHistory, type Recovery } from './recover';
 import { applyServerRows, checkEpoch, outbox, type Session, type SyncContext } from './sync-context';
 
 /** The first page of a round stays small, so the first rows are queryable early in a long download. */
@@ -18,7 +19,11 @@ export async function download(ctx: SyncContext, session: Session, recovery?: Re
   // recovery compares every row, so it always starts from the beginning.
   let after = recovery ? 0 : await ctx.state.get('receivedGeneration', 0);
   let commit = recovery ? '' : await ctx.state.get('receivedCommit', '');
-  for (;;) {
+  let history = await ctx.state.get<Cursor[]>('cursors', []);
+  // Every pull says what the replica knows was applied: a store that lost it is noticed even
+  // when the replica has nothing to push.
+  const acknowledged = await ctx.state.get('sentGeneration', 0);
+  for (let first = true; ; first = false) {
     const page = await ctx.transport.pull({
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
@@ -26,14 +31,19 @@ export async function download(ctx: SyncContext, session: Session, recovery?: Re
       after,
       ...(commit && { commit }),
       limit: downloaded === 0 ? Math.min(FIRST_PAGE, ctx.maxDownloadChanges) : ctx.maxDownloadChanges,
+      acknowledged,
+      // A recovery compares its own rows too, and asks which of its old cursors the store still has.
       ...(recovery && { own: true }),
+      ...(recovery && first && { cursors: history }),
     });
     checkEpoch(session, page.epoch);
+    history = rememberCursor(history, { generation: page.cursor, commit: page.commit });
     await ctx.syncTransaction(async (tx) => {
+      if (recovery && first) await shareHistory(ctx, tx, recovery, page.shared ?? 0);
       if (recovery) await recoverPage(ctx, tx, page.changes, recovery);
       else await applyPage(ctx, tx, page.changes);
       if (recovery && !page.more) await finishRecovery(ctx, tx, recovery);
-      await replicaState(tx).set({ receivedGeneration: page.cursor, receivedCommit: page.commit });
+      await replicaState(tx).set({ receivedGeneration: page.cursor, receivedCommit: page.commit, cursors: history });
     });
     [after, commit] = [page.cursor, page.commit];
     downloaded += page.changes.length;

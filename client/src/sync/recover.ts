@@ -1,4 +1,4 @@
-import { ConcordError, tableOf, type FromServerChange, type RowValues } from '@concord/shared';
+import { ConcordError, tableOf, type FromServerChange, type RowValues, type TableDef } from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
 import { changedColumns, pickValues, presentColumns } from '../tracking/row-values';
@@ -8,9 +8,10 @@ type Row = Record<string, unknown>;
 
 /**
  * A recovery under way, kept in `_state` until it completes, so an interrupted one starts again.
- * `known`: the last cursor the server recorded for this replica, a commit both sides share (0
- * when the replica registered anew). `lostWrites`: the server has applied fewer of this
- * replica's changes than it once acknowledged.
+ * `known`: a generation up to which the store's history is the one this replica had applied —
+ * the last cursor the store recorded for it, raised to the newest of the replica's own old
+ * cursors the store still has (0 when the replica registered anew). `lostWrites`: the store has
+ * applied fewer of this replica's changes than it once acknowledged.
  */
 export interface RecoveryPlan {
   known: number;
@@ -27,11 +28,10 @@ export function needsRecovery(error: unknown): error is ConcordError {
 
 /**
  * Starts a reinitialization with upload after the server lost this replica's history (a store
- * restored from a backup, or replaced). Pending changes are kept; their base generations are
- * lowered to what both sides still share, so a change is compared with whatever the server wrote
- * since rather than silently overwriting it; they get fresh local generations. The download
- * cursor goes back to 0; a server that forgot the replica makes it register anew. The download
- * that follows (`recoverPage`, `finishRecovery`) re-uploads what the server lost.
+ * restored from a backup, or replaced). Pending changes are kept, with fresh local generations;
+ * the download cursor goes back to 0, and a server that forgot the replica makes it register
+ * anew. The download that follows (`shareHistory`, `recoverPage`, `finishRecovery`) compares
+ * every row and re-uploads what the server lost.
  */
 export async function beginRecovery(ctx: SyncContext, error: ConcordError): Promise<void> {
   await ctx.syncTransaction(async (tx) => {
@@ -48,7 +48,6 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
       .toCollection()
       .modify((entry) => {
         if (used++ === ctx.maxUploadChanges) [generation, used] = [generation + 1, 1];
-        entry.baseGeneration = Math.min(entry.baseGeneration, known);
         entry.localGeneration = generation;
       });
     await state.set({
@@ -59,7 +58,7 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
       inFlight: null,
       inFlightBatch: null,
       recovery: plan,
-      ...(forgotten && { replicaId: null, secret: null, epoch: null }),
+      ...(forgotten && { replicaId: null, secret: null, epoch: null, cursors: [] }),
     });
   });
 }
@@ -69,16 +68,34 @@ export interface Recovery extends RecoveryPlan {
   seen: Set<string>;
 }
 
+/**
+ * With the first page: `shared` is the newest of the replica's old cursors the store still has,
+ * so the histories agree up to it. Pending changes made over a generation past that point are
+ * lowered to it: the store may have reached that generation under another commit, so each is
+ * compared with whatever the store wrote since instead of silently laid over it.
+ */
+export async function shareHistory(ctx: SyncContext, tx: Tables, recovery: Recovery, shared: number): Promise<void> {
+  recovery.known = Math.max(recovery.known, shared);
+  const { known } = recovery;
+  await outbox(tx)
+    .filter((entry) => entry.baseGeneration > known)
+    .modify((entry) => void (entry.baseGeneration = known));
+  await replicaState(tx).set({ recovery: { known, lostWrites: recovery.lostWrites } });
+}
+
 const keyOf = (table: string, rowguid: string) => `${table}\u0000${rowguid}`;
 
 /**
  * Compares one downloaded page (this replica's own rows included) with the local rows, in the
- * page's transaction. Where the local row is later than the server's version — the server's is
- * one this replica had seen (up to `known`) or wrote itself, and the local row differs — the
- * local row goes up again as a change over the server's version: that is what the server lost.
- * A later foreign version is taken, unless this replica lost writes too: then its row goes up
- * from `known`, and the server compares the two (a conflict, never a silent overwrite).
- * Identical rows, and rows with a pending change, are left alone.
+ * page's transaction, and queues what the store lost:
+ * - Where the store's version is one this replica had applied (up to `known`), a differing local
+ *   row is later: it goes up again as a change over that version — the update, insert, delete,
+ *   or delete and insert again (a replace) the store lost. A pending change gains the columns
+ *   the store lost besides its own.
+ * - A version past `known` is taken as it is — unless this replica lost changes of its own:
+ *   then its differing row goes up as if never seen, so the store compares the two (a logged
+ *   conflict, never a silent overwrite). A row it does not have is never deleted on a guess.
+ * Identical rows are left alone.
  */
 export async function recoverPage(
   ctx: SyncContext,
@@ -88,36 +105,42 @@ export async function recoverPage(
 ): Promise<void> {
   const known = changes.filter((change) => tableOf(ctx.schema, change.table));
   for (const change of known) recovery.seen.add(keyOf(change.table, change.rowguid));
-  const keys = known.map((change): [string, string] => [change.table, change.rowguid]);
-  const pending = await outbox(tx).bulkGet(keys);
+  const pending = await outbox(tx).bulkGet(known.map((change): [string, string] => [change.table, change.rowguid]));
   const locals = await localRows(tx, known);
   const generation = (await replicaState(tx).get('localGeneration', 0)) + 1;
   const take: FromServerChange[] = [];
   const entries: OutboxEntry[] = [];
   known.forEach((change, i) => {
+    const table = tableOf(ctx.schema, change.table)!;
+    const server = change.deleted ? undefined : (change.values ?? {});
+    const local = locals[i];
+    const seen = change.generation <= recovery.known;
     const entry = pending[i];
     if (entry) {
-      // A pending insert of a rowguid the server already has must go up, never cancel out.
-      if (entry.inserted) entries.push({ ...entry, inserted: false });
+      const updated = recoverPending(table, entry, change, server, local, seen, recovery.lostWrites);
+      if (updated) entries.push(updated);
       return;
     }
-    const table = tableOf(ctx.schema, change.table)!;
-    const local = locals[i];
-    const server = change.deleted ? undefined : (change.values ?? {});
-    const ours = change.generation <= recovery.known || change.own === true;
     if (!local && !server) return;
     if (local && server && changedColumns(table, server, local).length === 0) return;
-    if (!ours && !recovery.lostWrites) return void take.push(change);
-    const base = ours ? change.generation : recovery.known;
-    if (!local) {
-      // A row this replica deleted after it saw it: the delete goes up again (a foreign row it never had is taken).
-      if (ours) entries.push(recovered(change, 'delete', [], pickValues(server, table.columnNames), base, generation));
-      else take.push(change);
-      return;
-    }
-    const columns = server ? changedColumns(table, server, local) : presentColumns(table, local);
-    const baseValues = server && ours ? pickValues(server, columns) : {};
-    entries.push(recovered(change, 'upsert', columns, baseValues, base, generation));
+    const queue = (op: OutboxEntry['op'], columns: string[], base: RowValues, baseGeneration: number) =>
+      entries.push(recovered(change, op, columns, base, baseGeneration, generation));
+    if (seen) {
+      // The local row is later than a version this replica had applied: the store lost what came after.
+      if (!local) queue('delete', [], pickValues(server, table.columnNames), change.generation);
+      else if (!server) queue('upsert', presentColumns(table, local), {}, change.generation);
+      else
+        queue(
+          'upsert',
+          changedColumns(table, server, local),
+          pickValues(server, changedColumns(table, server, local)),
+          change.generation,
+        );
+    } else if (recovery.lostWrites && local) {
+      // Maybe a change the store lost, maybe a stale copy: the store decides, and logs it.
+      if (server) queue('upsert', changedColumns(table, server, local), {}, 0);
+      else queue('upsert', presentColumns(table, local), {}, recovery.known);
+    } else take.push(change);
   });
   await applyServerRows(tx, ctx.schema, take);
   if (entries.length > 0) {
@@ -127,9 +150,43 @@ export async function recoverPage(
 }
 
 /**
+ * A pending change, given what the store holds now, or undefined to leave it as it is. Over a
+ * version this replica had applied: an insert of a row the store has becomes a replace of it (the
+ * replica deleted the row and wrote it anew), an edit gains every other column the store lost,
+ * and an edit of a row the store deleted becomes an insert over the tombstone. Past that version,
+ * when the replica lost changes of its own, an edit gains its lost columns too and goes up from
+ * base 0, so the store compares them all.
+ */
+function recoverPending(
+  table: TableDef,
+  entry: OutboxEntry,
+  change: FromServerChange,
+  server: RowValues | undefined,
+  local: Row | undefined,
+  seen: boolean,
+  lostWrites: boolean,
+): OutboxEntry | undefined {
+  if (entry.op === 'delete' || !local) return undefined;
+  if (!server) {
+    return seen ? { ...entry, inserted: true, replace: false, base: {}, baseGeneration: change.generation } : undefined;
+  }
+  if (entry.inserted) {
+    if (!seen) return { ...entry, inserted: false }; // a rowguid the server already has: never cancel out
+    const base = pickValues(server, table.columnNames);
+    return { ...entry, inserted: false, replace: true, base, baseGeneration: change.generation };
+  }
+  if (!seen && !lostWrites) return undefined;
+  const lost = changedColumns(table, server, local).filter((column) => !entry.columns.includes(column));
+  if (lost.length === 0) return undefined;
+  const base = { ...(seen ? pickValues(server, lost) : {}), ...entry.base };
+  return { ...entry, columns: [...entry.columns, ...lost], base, baseGeneration: seen ? entry.baseGeneration : 0 };
+}
+
+/**
  * Ends a recovery, in the last page's transaction: local rows the server has no version of at
- * all go up as inserts (it lost them), and so do the rows of upload-only tables, which never
- * come down (those it holds already are no conflict). Then the plan is cleared.
+ * all go up as inserts (it lost them, or never had them), pending edits of such rows included,
+ * and so do the rows of upload-only tables, which never come down (those it holds already are no
+ * conflict). Then the plan is cleared.
  */
 export async function finishRecovery(ctx: SyncContext, tx: Tables, recovery: Recovery): Promise<void> {
   const state = replicaState(tx);
@@ -139,20 +196,21 @@ export async function finishRecovery(ctx: SyncContext, tx: Tables, recovery: Rec
     const rowguids = (await tx.table(table.name).toCollection().primaryKeys()) as string[];
     const lost = rowguids.filter((rowguid) => !recovery.seen.has(keyOf(table.name, rowguid)));
     const pending = await outbox(tx).bulkGet(lost.map((rowguid): [string, string] => [table.name, rowguid]));
-    const unsent = lost.filter((_, i) => !pending[i]);
-    const rows = (await tx.table(table.name).bulkGet(unsent)) as Row[];
-    unsent.forEach((rowguid, i) => {
-      const row = rows[i]!;
-      entries.push({
+    const rows = (await tx.table(table.name).bulkGet(lost)) as Row[];
+    lost.forEach((rowguid, i) => {
+      const entry = pending[i];
+      if (entry?.op === 'delete' || entry?.inserted) return;
+      const insert: OutboxEntry = {
         table: table.name,
         rowguid,
         op: 'upsert',
-        columns: presentColumns(table, row),
+        columns: presentColumns(table, rows[i]!),
         base: {},
         baseGeneration: 0,
-        localGeneration: generation,
+        localGeneration: entry?.localGeneration ?? generation,
         inserted: true,
-      });
+      };
+      entries.push(insert);
     });
   }
   if (entries.length > 0) await outbox(tx).bulkPut(entries);

@@ -123,6 +123,14 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
           { acknowledged: replica.lastAppliedLocalGeneration, pulled: replica.lastPulledGeneration },
         );
       }
+      if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {
+        // The replica had changes acknowledged that this store never applied: it was restored from a backup.
+        throw new ConcordError(
+          'generation_gap',
+          `the replica knows local generation ${pull.acknowledged} was applied, but this store has applied only up to ${replica.lastAppliedLocalGeneration}`,
+          { acknowledged: replica.lastAppliedLocalGeneration, pulled: replica.lastPulledGeneration },
+        );
+      }
       const page = await store.changesSince({
         after: pull.after,
         limit: Math.min(pull.limit ?? env.defaultPullChanges, env.limits.maxPullChanges),
@@ -131,14 +139,18 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
         exceptTables: uploadOnly,
       });
       await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
-      const changes = page.rows.map(({ table, rowguid, generation, deleted, values, writer }) => ({
+      const changes = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
         table,
         rowguid,
         generation,
         deleted,
         values: deleted ? null : values,
-        ...(writer === pull.replicaId && { own: true as const }),
       }));
+      let shared: number | undefined;
+      for (const cursor of pull.cursors ?? []) {
+        if ((await store.commitAt(cursor.generation)) === cursor.commit)
+          shared = Math.max(shared ?? 0, cursor.generation);
+      }
       return c.json({
         protocol: PROTOCOL_VERSION,
         epoch,
@@ -147,6 +159,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
         commit: page.commit,
         more: page.more,
         generation: Math.max(generation, page.cursor),
+        ...(pull.cursors && { shared: shared ?? 0 }),
       } satisfies FromServerPull);
     })
     .get('/conflicts', async (c) => {

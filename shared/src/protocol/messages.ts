@@ -125,8 +125,19 @@ export const fromReplicaPull = z.strictObject({
   /** The id of the commit `after` stands on, as the last page gave it; required unless `after` is 0. */
   commit: storable.optional(),
   limit: z.int().min(1).max(PROTOCOL_LIMITS.maxChangesPerPull).optional(),
-  /** Include the rows this replica wrote last (left out otherwise), marked `own`: a replica recovering from a restored store compares them. */
+  /** Include the rows this replica wrote last (left out otherwise): a replica recovering from a restored store compares them. */
   own: z.boolean().optional(),
+  /**
+   * The highest local generation this replica knows the server applied. A server that has applied
+   * less lost its changes (a restored store): it refuses with `generation_gap`, even when the
+   * replica has nothing to push.
+   */
+  acknowledged: generation.optional(),
+  /** Cursors this replica stood on before (a recovering replica asks which the store still has: `shared`). */
+  cursors: z
+    .array(z.strictObject({ generation, commit: storable }))
+    .max(64)
+    .optional(),
 });
 export type FromReplicaPull = z.infer<typeof fromReplicaPull>;
 
@@ -208,8 +219,6 @@ export const fromServerChange = z.object({
   generation,
   deleted: z.boolean(),
   values: rowValues.nullable(),
-  /** The pulling replica wrote this version (only in a pull that asked for `own` rows). */
-  own: z.literal(true).optional(),
 });
 export type FromServerChange = z.infer<typeof fromServerChange>;
 
@@ -224,6 +233,8 @@ export const fromServerPull = z.object({
   more: z.boolean(),
   /** The server's newest generation when the page was read: `generation − cursor` bounds what is left (for progress). */
   generation,
+  /** With `cursors` in the pull: the highest of them this store still has (0 for none), a point both histories share. */
+  shared: generation.optional(),
 });
 export type FromServerPull = z.infer<typeof fromServerPull>;
 
