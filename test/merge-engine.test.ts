@@ -92,11 +92,16 @@ describe('merge engine without conflicts', () => {
 
   it('values identical to the live row are no conflict and write nothing, even as an insert over another replica’s row', () => {
     const stored = note({ title: 'a', rank: 2 }, { gen: 5, writer: 'replica-b' });
+    // A version the uploader has not seen may hold columns it lacks: the answer brings the row (merged).
     expect(merge(stored, upsert('notes', 'r1', { title: 'a', rank: 2 }, { gen: 1 }))).toEqual({
-      outcome: 'applied',
+      outcome: 'merged',
       conflicts: [],
     });
     expect(merge(stored, upsert('notes', 'r1', { title: 'a' }, { gen: 1, base: 3 }))).toEqual({
+      outcome: 'merged',
+      conflicts: [],
+    });
+    expect(merge(stored, upsert('notes', 'r1', { title: 'a' }, { gen: 1, base: 5 }))).toEqual({
       outcome: 'applied',
       conflicts: [],
     });
@@ -132,7 +137,7 @@ describe('merge engine without conflicts', () => {
         replace: true,
       }),
     ).toEqual({
-      outcome: 'applied',
+      outcome: 'merged',
       conflicts: [],
     });
     const columns = merge(

@@ -87,7 +87,11 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
     };
   }
   if (stored.deleted && deletes) return { outcome: 'applied', conflicts: [] };
-  if (!deletes && live && Object.keys(changed).length === 0) return { outcome: 'applied', conflicts: [] };
+  if (!deletes && live && Object.keys(changed).length === 0) {
+    // Nothing to write; but a version the uploader has not seen may hold other columns it lacks,
+    // so then the answer brings the row (`merged` carries the values; `applied` does not).
+    return { outcome: stored.generation > change.baseGeneration ? 'merged' : 'applied', conflicts: [] };
+  }
   const newer = (version: { generation: number }) => version.generation > change.baseGeneration;
   // The uploader's own newer version is foreign too where the change's base values show it was
   // not seen: one written on its behalf by a merge or a resolution holds other replicas' values.
