@@ -115,13 +115,12 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
     if (current.op === 'upsert' && columns.length === 0) done.push([sent.table, sent.rowguid]);
     else {
       // The server holds what was sent as this replica's own: later edits build on those values.
-      // Only an upsert applied or merged (the answer then brings every other column, taken below)
-      // proves the server holds what was sent, with no other replica's change this replica does
-      // not get (a delete of a deleted row is applied too, over someone else's tombstone), so
+      // Only an applied upsert proves the server wrote exactly it, with no other replica's change
+      // between (a delete of a deleted row is applied too, over someone else's tombstone), so
       // only then do they build on its generation; otherwise they must still meet what they never saw.
       const sentChange = batch.changes[i]!;
       const base = { ...current.base, ...sentValues };
-      const wrote = (result.outcome === 'applied' || result.outcome === 'merged') && sentChange.op !== 'delete'; // op left out: an upsert
+      const wrote = result.outcome === 'applied' && sentChange.op !== 'delete'; // op left out: an upsert
       const baseGeneration = wrote ? result.generation : current.baseGeneration;
       // A row the server does not hold at all (an insert it refused) goes up whole, as an insert.
       const absent = current.op === 'upsert' && result.generation === 0 && result.values == null;
