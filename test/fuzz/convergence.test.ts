@@ -9,7 +9,9 @@ import { assertFuzz, formatTotals, fuzzSettings, type FuzzSettings } from './fuz
  */
 const FIXED_SEEDS = [7, 1234, 20240101];
 const DEFAULTS = { runs: 12, ops: 30 };
-const custom = ['FUZZ_SEED', 'FUZZ_RUNS', 'FUZZ_OPS', 'FUZZ_PATH', 'FUZZ_STORE'].some((name) => process.env[name]);
+const custom = ['FUZZ_SEED', 'FUZZ_RUNS', 'FUZZ_OPS', 'FUZZ_PATH', 'FUZZ_STORE', 'FUZZ_RESTORE'].some(
+  (name) => process.env[name],
+);
 
 /** Generous: a run takes well under a second; shrinking a failure takes a few hundred runs more. */
 const timeoutFor = (settings: FuzzSettings) => 120_000 + settings.runs * 3_000;

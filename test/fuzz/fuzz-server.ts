@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Schema } from '@concord/shared';
+import type { ConflictEntry, Schema } from '@concord/shared';
 import {
   createPostgresStore,
   createSqliteStore,
@@ -23,6 +23,8 @@ export interface FuzzServerOptions {
   /** Wraps every store the server opens (planted defects in the oracle's own tests). */
   wrapStore?: (store: Store) => Store;
   backend?: FuzzBackend;
+  /** The server's `limits.maxBodyBytes` (undefined: the default). */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -37,6 +39,25 @@ export interface FuzzServer {
   /** Errors the server reported as unexpected (an `internal` error): each one is a finding. */
   readonly errors: unknown[];
   restart(): Promise<void>;
+  /**
+   * Copies the store aside, as an operator's backup: the store is closed (a clean close
+   * checkpoints the WAL into the file), its file copied, and a new store opened on it. False
+   * where the backend cannot (PostgreSQL).
+   */
+  backup(): Promise<boolean>;
+  /**
+   * Puts the last backup back: the store is closed, its WAL and shared-memory files removed, the
+   * backup copied over its file, and a new store opened. The conflict entries written since the
+   * backup, which the restore loses, are kept in `lostConflicts` (the decisions they record were
+   * made). False when there is no backup.
+   */
+  restore(): Promise<boolean>;
+  /** Every conflict entry a restore lost (entry ids are never reused, so this is exact). */
+  readonly lostConflicts: ConflictEntry[];
+  /** How many restores happened. */
+  readonly restores: number;
+  /** Runs `work` while no restart, backup or restore can happen. */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -58,10 +79,26 @@ export async function createFuzzServer(options: FuzzServerOptions): Promise<Fuzz
       now: options.now,
       newId: options.newId,
       log: (error) => errors.push(error),
+      ...(options.maxBodyBytes ? { limits: { maxBodyBytes: options.maxBodyBytes } } : {}),
     });
     return { store, app };
   };
   let current = open();
+  const backupFile = `${filename}.backup`;
+  const lostConflicts: ConflictEntry[] = [];
+  let restores = 0;
+  // Restarts, backups, restores and the harness's own checked deliveries run one at a time.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = queue.then(work);
+    queue = run.catch(() => undefined);
+    return run;
+  };
+  const offline = async (work: () => void) => {
+    await current.store.close();
+    work();
+    current = open();
+  };
   return {
     get app() {
       return current.app;
@@ -71,9 +108,36 @@ export async function createFuzzServer(options: FuzzServerOptions): Promise<Fuzz
     },
     schema: options.schema,
     errors,
-    async restart() {
-      await current.store.close();
-      current = open();
+    exclusive,
+    restart: () =>
+      exclusive(async () => {
+        await current.store.close();
+        current = open();
+      }),
+    backup: () =>
+      exclusive(async () => {
+        if (postgres) return false;
+        await offline(() => copyFileSync(filename, backupFile));
+        return true;
+      }),
+    restore: () =>
+      exclusive(async () => {
+        if (postgres || !existsSync(backupFile)) return false;
+        await current.store.close();
+        // The log as the closed store left it, less what the backup has too: the entries the restore loses.
+        const closed = createSqliteStore({ filename });
+        const before = await allConflicts(closed).finally(() => closed.close());
+        for (const suffix of ['-wal', '-shm']) rmSync(`${filename}${suffix}`, { force: true });
+        copyFileSync(backupFile, filename);
+        current = open();
+        const kept = new Set((await allConflicts(current.store)).map((entry) => entry.id));
+        lostConflicts.push(...before.filter((entry) => !kept.has(entry.id)));
+        restores++;
+        return true;
+      }),
+    lostConflicts,
+    get restores() {
+      return restores;
     },
     async close() {
       await current.store.close().catch(() => undefined);
@@ -81,4 +145,15 @@ export async function createFuzzServer(options: FuzzServerOptions): Promise<Fuzz
       if (postgres) await dropTestDatabase(postgres);
     },
   };
+}
+
+/** The whole conflict log of a store, page by page. */
+export async function allConflicts(store: Store): Promise<ConflictEntry[]> {
+  const log: ConflictEntry[] = [];
+  for (let after: string | undefined; ;) {
+    const page = await store.listConflicts({ limit: 1000, after });
+    log.push(...page);
+    if (page.length < 1000) return log;
+    after = page[page.length - 1]!.id;
+  }
 }

@@ -98,4 +98,90 @@ describe('fuzz regressions', () => {
     await expectConverged(server, a, b);
     expect((await serverRows(server)).notes!.n1).toEqual({ title: 'second' });
   });
+
+  // Found by the poison fault: the refused insert leaves no row at the server, and the replica
+  // kept the columns it was not editing (the answer had no row to take), while its later edit
+  // went up as a column update that created a row without them.
+  it('an insert the server refuses, edited while its push was in flight, leaves the replica like the server', async () => {
+    server = createTestServer();
+    let spoil = true;
+    const a = await replica({
+      fetch: async (input, init) => {
+        if (spoil && String(input).endsWith('/v1/push')) {
+          spoil = false;
+          // The app edits the row while the push is on its way; the push carries a value of the
+          // wrong type, as a buggy older client would send it.
+          await a.db.table('notes').update('n0', { rank: 3 });
+          const body = JSON.parse(init!.body as string) as { changes: { values: Record<string, unknown> }[] };
+          body.changes[0]!.values.title = -1.25;
+          init = { ...init, body: JSON.stringify(body) };
+        }
+        return server.app.request(input as string, init);
+      },
+    });
+    await a.db.table('notes').put({ id: 'n0', title: 'first', rank: 2 });
+    const report = await a.sync();
+    expect(report.rejected).toBe(1);
+    await a.sync();
+    await expectConverged(server, a);
+  });
+
+  // Found by the fuzz (an offline round, then a delete and a new row): the insert's batch stays in
+  // flight when its push never leaves; the row is deleted and written again (a replace); the batch
+  // is sent again as it was and creates the old row, and settling its answer turned the pending
+  // replace into a column update, so the old row's columns stayed at the server.
+  it('a row deleted and written again while its insert is in flight replaces the row the resent insert made', async () => {
+    server = createTestServer();
+    let offline = false;
+    const a = await replica({
+      fetch: async (input, init) => {
+        if (offline) throw new TypeError('offline');
+        return server.app.request(input as string, init);
+      },
+    });
+    await a.sync();
+    offline = true;
+    await a.db.table('stock').put({ id: 's3', extra: { w: 1 } });
+    await expect(a.sync()).rejects.toThrow('offline'); // its batch stays in flight
+    await a.db.table('stock').delete('s3');
+    await a.db.table('stock').put({ id: 's3', qty: 3 }); // a new row
+    offline = false;
+    await a.sync();
+    await a.sync();
+    expect((await serverRows(server)).stock!.s3).toEqual({ qty: 3 });
+    await expectConverged(server, a);
+  });
+
+  // Found by the fuzz: an insert whose values the server's row already holds was answered `applied`
+  // without a write and without the row, though the row has other replicas' columns; the edit made
+  // while it was in flight then made this replica the row's last writer, so its pulls left the row
+  // out and it never got those columns.
+  it('an insert equal to the stored row on its columns, edited while in flight, still gets the row’s other columns', async () => {
+    server = createTestServer();
+    let beforePush: (() => Promise<void>) | undefined;
+    const a = await replica({
+      fetch: async (input, init) => {
+        if (beforePush && String(input).endsWith('/v1/push')) {
+          const run = beforePush;
+          beforePush = undefined;
+          await run();
+        }
+        return server.app.request(input as string, init);
+      },
+    });
+    const b = await replica();
+    await a.sync();
+    await b.db.table('notes').put({ id: 'n2', title: 'from b', pinned: false });
+    await b.sync();
+    await a.db.table('notes').put({ id: 'n2', pinned: false }); // a has not seen b's row
+    beforePush = () =>
+      a.db
+        .table('notes')
+        .update('n2', { rank: 5 })
+        .then(() => undefined);
+    await a.sync();
+    await a.sync();
+    await b.sync();
+    await expectConverged(server, a, b);
+  });
 });

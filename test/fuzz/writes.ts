@@ -1,6 +1,6 @@
 import type { Dexie } from 'dexie';
 import type { ColumnType, JsonValue, Schema } from '@concord/shared';
-import { COLUMNS, rowguidOf, type TableName, type Write } from './ops';
+import { COLUMNS, rowguidOf, type Size, type TableName, type Write } from './ops';
 
 /**
  * One committed local write, as the model remembers it: who wrote which values to which row,
@@ -18,6 +18,11 @@ export interface WriteRecord {
   created: boolean;
   /** For a delete: the row the replica deleted. */
   deleted?: Record<string, JsonValue>;
+  /**
+   * Made by the harness in the final heal, to edit a change too large for any push smaller (it
+   * was written before the replica learnt the server's limit). It overwrites only huge values.
+   */
+  heal?: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -25,12 +30,13 @@ type Row = Record<string, unknown>;
 /**
  * A value no other write uses (`n` is unique per run), so that a value found in the final state
  * or in the conflict log names exactly one write. Booleans cannot be unique; the oracle skips them.
+ * A string is padded to `length` characters (a large or huge write).
  */
-export function uniqueValue(type: ColumnType, n: number, salt: number): JsonValue {
+export function uniqueValue(type: ColumnType, n: number, salt: number, length = 0): JsonValue {
   const k = salt * 100_000 + n;
   switch (type) {
     case 'string':
-      return `w${n}`;
+      return `w${n}`.padEnd(length, '.');
     case 'integer':
       return k;
     case 'number':
@@ -49,6 +55,23 @@ export interface WriteContext {
   replica: number;
   /** The next unique value number. */
   next(): number;
+  /** How long a string of a write of this size is (0: as short as it gets). */
+  stringLength(size: Size, salt: number): number;
+}
+
+/**
+ * String lengths for a run whose server accepts bodies of `maxBodyBytes` (0: the default 8 MiB,
+ * where a huge write is written as a large one). A large string takes at most a seventh of the
+ * limit, so that any change — a replace carries two strings and the two it replaces — fits a
+ * push with room to spare; a huge one is longer than the limit itself.
+ */
+export function stringLengths(maxBodyBytes: number): WriteContext['stringLength'] {
+  const large = Math.floor((maxBodyBytes || 21_000) / 7);
+  return (size, salt) => {
+    if (size === 'small') return 0;
+    if (size === 'huge' && maxBodyBytes > 0) return maxBodyBytes + 64 * (salt % 16);
+    return Math.floor(large * (0.5 + (salt % 6) / 10));
+  };
 }
 
 /**
@@ -79,7 +102,7 @@ export async function performWrites(db: Dexie, writes: readonly Write[], ctx: Wr
         const befores = (await table.bulkGet(all)) as (Row | undefined)[];
         const rows = all.map((rowguid) => ({
           id: rowguid,
-          ...makeValues(ctx, write.table, write.columns, write.salt),
+          ...makeValues(ctx, write.table, write.columns, write.salt, write.size),
         }));
         await table.bulkPut(rows);
         rows.forEach(({ id, ...values }, i) => record(id, 'upsert', wholeRow(write.table, values), !befores[i]));
@@ -100,12 +123,12 @@ export async function performWrites(db: Dexie, writes: readonly Write[], ctx: Wr
         record(rowguid, 'delete', {}, false, before);
       } else if (write.kind === 'update') {
         if (!before) continue;
-        const values = makeValues(ctx, write.table, write.columns, write.salt);
+        const values = makeValues(ctx, write.table, write.columns, write.salt, write.size);
         await table.update(rowguid, values);
         record(rowguid, 'upsert', values, false);
       } else {
         if (write.kind === 'insert' && before) continue;
-        const values = makeValues(ctx, write.table, write.columns, write.salt);
+        const values = makeValues(ctx, write.table, write.columns, write.salt, write.size);
         await (write.kind === 'insert' ? table.add({ id: rowguid, ...values }) : table.put({ id: rowguid, ...values }));
         record(rowguid, 'upsert', wholeRow(write.table, values), !before);
       }
@@ -114,9 +137,10 @@ export async function performWrites(db: Dexie, writes: readonly Write[], ctx: Wr
   return records;
 }
 
-function makeValues(ctx: WriteContext, table: TableName, columns: readonly string[], salt: number): Row {
+function makeValues(ctx: WriteContext, table: TableName, columns: readonly string[], salt: number, size: Size): Row {
   const types = ctx.schema.tables[table]!.columns;
-  return Object.fromEntries(columns.map((column) => [column, uniqueValue(types[column]!, ctx.next(), salt)]));
+  const length = ctx.stringLength(size, salt);
+  return Object.fromEntries(columns.map((column) => [column, uniqueValue(types[column]!, ctx.next(), salt, length)]));
 }
 
 /** A put replaces the row: every column it does not give is cleared. */

@@ -11,11 +11,13 @@ type Row = Record<string, unknown>;
  * `known`: a generation up to which the store's history is the one this replica had applied —
  * the last cursor the store recorded for it, raised to the newest of the replica's own old
  * cursors the store still has (0 when the replica registered anew). `lostWrites`: the store has
- * applied fewer of this replica's changes than it once acknowledged.
+ * applied fewer of this replica's changes than it once acknowledged. `forgotten`: the store was
+ * replaced or forgot the replica, so the two share no history at all.
  */
 export interface RecoveryPlan {
   known: number;
   lostWrites: boolean;
+  forgotten: boolean;
 }
 
 /** Errors after which a replica recovers: the server no longer knows its history, or the replica itself. */
@@ -41,7 +43,7 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
     const forgotten = FORGOTTEN.has(error.code);
     const acknowledged = !forgotten && typeof details.acknowledged === 'number' ? details.acknowledged : 0;
     const known = !forgotten && typeof details.pulled === 'number' ? details.pulled : 0;
-    const plan: RecoveryPlan = { known, lostWrites: acknowledged < sent };
+    const plan: RecoveryPlan = { known, lostWrites: acknowledged < sent, forgotten };
     let generation = (await state.get('localGeneration', 0)) + 1;
     let used = 0;
     await outbox(tx)
@@ -80,7 +82,8 @@ export async function shareHistory(ctx: SyncContext, tx: Tables, recovery: Recov
   await outbox(tx)
     .filter((entry) => entry.baseGeneration > known)
     .modify((entry) => void (entry.baseGeneration = known));
-  await replicaState(tx).set({ recovery: { known, lostWrites: recovery.lostWrites } });
+  const { lostWrites, forgotten } = recovery;
+  await replicaState(tx).set({ recovery: { known, lostWrites, forgotten } satisfies RecoveryPlan });
 }
 
 const keyOf = (table: string, rowguid: string) => `${table}\u0000${rowguid}`;
@@ -183,10 +186,13 @@ function recoverPending(
 }
 
 /**
- * Ends a recovery, in the last page's transaction: local rows the server has no version of at
- * all go up as inserts (it lost them, or never had them), pending edits of such rows included,
- * and so do the rows of upload-only tables, which never come down (those it holds already are no
- * conflict). Then the plan is cleared.
+ * Ends a recovery, in the last page's transaction, with the local rows the server has no version
+ * of at all. With a pending change, when this replica lost changes of its own (the row may be
+ * one), or when the two histories share nothing (a replaced store: the replicas hold the only
+ * copies), such a row goes up as an insert; otherwise it is one this replica downloaded from a
+ * commit the store lost — its writer, which re-uploads what it still holds, may have deleted it
+ * since — so it goes, as the store has it. Rows of upload-only tables, which never come down, go
+ * up as inserts (those the store holds already are no conflict). Then the plan is cleared.
  */
 export async function finishRecovery(ctx: SyncContext, tx: Tables, recovery: Recovery): Promise<void> {
   const state = replicaState(tx);
@@ -197,9 +203,12 @@ export async function finishRecovery(ctx: SyncContext, tx: Tables, recovery: Rec
     const lost = rowguids.filter((rowguid) => !recovery.seen.has(keyOf(table.name, rowguid)));
     const pending = await outbox(tx).bulkGet(lost.map((rowguid): [string, string] => [table.name, rowguid]));
     const rows = (await tx.table(table.name).bulkGet(lost)) as Row[];
+    const downloaded = table.direction !== 'upload-only' && !recovery.lostWrites && !recovery.forgotten;
+    const gone = lost.filter((_, i) => downloaded && !pending[i]);
+    if (gone.length > 0) await tx.table(table.name).bulkDelete(gone);
     lost.forEach((rowguid, i) => {
       const entry = pending[i];
-      if (entry?.op === 'delete' || entry?.inserted) return;
+      if (entry?.op === 'delete' || entry?.inserted || (downloaded && !entry)) return;
       const insert: OutboxEntry = {
         table: table.name,
         rowguid,
