@@ -216,4 +216,23 @@ describe('recovery from a restored store (found by the fuzz)', () => {
     if (conflicts.length === 0) expect(await serverRows('notes')).toEqual({});
     expect(await rowsOf(b, 'notes')).toEqual(await serverRows('notes'));
   });
+
+  // Found by the long fuzz (FUZZ_SEED=20261129, run 877): restored to before either replica
+  // registered, both registered anew, and the one that had only downloaded the row treated the
+  // store as replaced and uploaded it again, undoing the other's acknowledged delete.
+  it('a row created and deleted after a backup older than both replicas stays deleted', async () => {
+    await start();
+    const a = await replica('a');
+    const b = await replica('b');
+    await a.db.table('notes').put({ id: 'n0', rank: 1 });
+    await server!.backup(); // no replica has registered yet
+    await a.sync();
+    await a.db.table('notes').delete('n0');
+    await b.sync(); // b holds n0
+    await a.sync(); // the delete is acknowledged
+    await server!.restore();
+    await settle(a, b);
+    expect(await serverRows('notes')).toEqual({});
+    expect(await rowsOf(b, 'notes')).toEqual({});
+  });
 });

@@ -12,7 +12,7 @@ type Row = Record<string, unknown>;
  * the last cursor the store recorded for it, raised to the newest of the replica's own old
  * cursors the store still has (0 when the replica registered anew). `lostWrites`: the store has
  * applied fewer of this replica's changes than it once acknowledged. `forgotten`: the store was
- * replaced or forgot the replica, so the two share no history at all.
+ * replaced (another epoch), so the two share no history at all.
  */
 export interface RecoveryPlan {
   known: number;
@@ -20,12 +20,15 @@ export interface RecoveryPlan {
   forgotten: boolean;
 }
 
-/** Errors after which a replica recovers: the server no longer knows its history, or the replica itself. */
-const FORGOTTEN = new Set(['unknown_replica', 'epoch_changed']);
-const BEHIND = new Set(['cursor_unknown', 'generation_gap']);
+/**
+ * Errors after which a replica recovers: the store is another one (`epoch_changed`), it forgot
+ * the replica (`unknown_replica`: restored to before it registered), or it is behind what the
+ * replica knows (`cursor_unknown`, `generation_gap`: restored from a backup).
+ */
+const RECOVER = new Set(['epoch_changed', 'unknown_replica', 'cursor_unknown', 'generation_gap']);
 
 export function needsRecovery(error: unknown): error is ConcordError {
-  return error instanceof ConcordError && (FORGOTTEN.has(error.code) || BEHIND.has(error.code));
+  return error instanceof ConcordError && RECOVER.has(error.code);
 }
 
 /**
@@ -40,9 +43,11 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
     const state = replicaState(tx);
     const sent = await state.get('sentGeneration', 0);
     const details = (error.details ?? {}) as { acknowledged?: unknown; pulled?: unknown };
-    const forgotten = FORGOTTEN.has(error.code);
-    const acknowledged = !forgotten && typeof details.acknowledged === 'number' ? details.acknowledged : 0;
-    const known = !forgotten && typeof details.pulled === 'number' ? details.pulled : 0;
+    const forgotten = error.code === 'epoch_changed';
+    // A store that forgot the replica knows nothing of it; one behind it says what it knows.
+    const unknown = forgotten || error.code === 'unknown_replica';
+    const acknowledged = !unknown && typeof details.acknowledged === 'number' ? details.acknowledged : 0;
+    const known = !unknown && typeof details.pulled === 'number' ? details.pulled : 0;
     const plan: RecoveryPlan = { known, lostWrites: acknowledged < sent, forgotten };
     let generation = (await state.get('localGeneration', 0)) + 1;
     let used = 0;
@@ -60,7 +65,9 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
       inFlight: null,
       inFlightBatch: null,
       recovery: plan,
-      ...(forgotten && { replicaId: null, secret: null, epoch: null, cursors: [] }),
+      // It registers anew; its old cursors still tell what a restored store shares with it.
+      ...(unknown && { replicaId: null, secret: null, epoch: null }),
+      ...(forgotten && { cursors: [] }),
     });
   });
 }
