@@ -148,6 +148,24 @@ describe('merge engine without conflicts', () => {
     expect([...columns.write!.touched.keys()].sort()).toEqual(['qty', 'sku']);
   });
 
+  it('a blind change conflicts with whatever the server holds, its own versions and tombstones included', () => {
+    const own = note({ title: 'a' }, { gen: 5, writer: 'replica-a' });
+    const blind = (change: FromReplicaChange): FromReplicaChange => ({ ...change, blind: true });
+    expect(merge(own, upsert('notes', 'r1', { title: 'b' }, { gen: 1, base: 9 })).outcome).toBe('applied');
+    expect(merge(own, blind(upsert('notes', 'r1', { title: 'b' }, { gen: 1, base: 9 }))).outcome).toBe('conflict');
+    const tombstone = note({ title: 'a' }, { gen: 5, writer: 'replica-a', deleted: true });
+    expect(merge(tombstone, upsert('notes', 'r1', { title: 'b' }, { gen: 1, base: 9 })).conflicts).toEqual([]);
+    expect(
+      merge(tombstone, blind(upsert('notes', 'r1', { title: 'b' }, { gen: 1, base: 9 }))).conflicts[0],
+    ).toMatchObject({
+      type: 'update-delete',
+    });
+    expect(merge(own, blind(remove('notes', 'r1', { gen: 1, base: 9 }))).conflicts[0]).toMatchObject({
+      type: 'delete-update',
+    });
+    expect(merge(undefined, blind(upsert('notes', 'r1', { title: 'b' }, { gen: 1 }))).outcome).toBe('applied');
+  });
+
   it('a delete of a row that is already a tombstone writes nothing and logs nothing', () => {
     const result = merge(
       note({ title: 'a' }, { gen: 5, writer: 'replica-b', deleted: true }),

@@ -105,7 +105,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   });
   await db.open();
   const state = replicaState(db);
-  const tables = [...schema.tableNames, '_changes', '_state', '_conflicts'];
+  const tables = [...schema.tableNames, '_changes', '_state', '_conflicts', '_deleted'];
   const transport = createHttpTransport(options);
   const ctx: SyncContext = {
     schema,

@@ -23,6 +23,20 @@ export interface OutboxEntry {
    * it goes up as the columns it has, and the server keeps exactly those (no nulls for the rest).
    */
   replace?: boolean;
+  /**
+   * True for a change a recovering replica made without knowing which version the server holds:
+   * the server compares it with whatever it holds (see `fromReplicaChange.blind`).
+   */
+  blind?: boolean;
+}
+
+/**
+ * A delete of this replica that the server acknowledged, kept so that a recovery from a store
+ * restored to before it can send it again (`_deleted`).
+ */
+export interface DeletedRecord {
+  table: string;
+  rowguid: string;
 }
 
 export interface StateRecord {
@@ -53,6 +67,7 @@ const SYSTEM_STORES = {
   _changes: '[table+rowguid], localGeneration',
   _state: 'key',
   _conflicts: 'id, status, table',
+  _deleted: '[table+rowguid]',
 };
 
 export interface ReplicaDbOptions {

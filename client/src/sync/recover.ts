@@ -1,5 +1,5 @@
 import { ConcordError, tableOf, type FromServerChange, type RowValues, type TableDef } from '@concord/shared';
-import type { OutboxEntry } from '../storage/replica-db';
+import type { DeletedRecord, OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
 import { changedColumns, pickValues, presentColumns } from '../tracking/row-values';
 import { applyServerRows, outbox, type SyncContext } from './sync-context';
@@ -117,6 +117,7 @@ export async function recoverPage(
   for (const change of known) recovery.seen.add(keyOf(change.table, change.rowguid));
   const pending = await outbox(tx).bulkGet(known.map((change): [string, string] => [change.table, change.rowguid]));
   const locals = await localRows(tx, known);
+  const deletedKeys = recovery.lostWrites ? await deletedHere(tx, known) : new Set<string>();
   const generation = (await replicaState(tx).get('localGeneration', 0)) + 1;
   const take: FromServerChange[] = [];
   const entries: OutboxEntry[] = [];
@@ -133,8 +134,8 @@ export async function recoverPage(
     }
     if (!local && !server) return;
     if (local && server && changedColumns(table, server, local).length === 0) return;
-    const queue = (op: OutboxEntry['op'], columns: string[], base: RowValues, baseGeneration: number) =>
-      entries.push(recovered(change, op, columns, base, baseGeneration, generation));
+    const queue = (op: OutboxEntry['op'], columns: string[], base: RowValues, baseGeneration: number, blind = false) =>
+      entries.push({ ...recovered(change, op, columns, base, baseGeneration, generation), ...(blind && { blind }) });
     if (seen) {
       // The local row is later than a version this replica had applied: the store lost what came after.
       if (!local) queue('delete', [], pickValues(server, table.columnNames), change.generation);
@@ -148,8 +149,11 @@ export async function recoverPage(
         );
     } else if (recovery.lostWrites && local) {
       // Maybe a change the store lost, maybe a stale copy: the store decides, and logs it.
-      if (server) queue('upsert', changedColumns(table, server, local), {}, 0);
-      else queue('upsert', presentColumns(table, local), {}, recovery.known);
+      const columns = server ? changedColumns(table, server, local) : presentColumns(table, local);
+      queue('upsert', columns, {}, recovery.known, true);
+    } else if (recovery.lostWrites && deletedKeys.has(keyOf(change.table, change.rowguid))) {
+      // A row this replica deleted, the delete acknowledged: maybe the store lost it; it decides.
+      queue('delete', [], {}, recovery.known, true);
     } else take.push(change);
   });
   await applyServerRows(tx, ctx.schema, take);
@@ -164,8 +168,8 @@ export async function recoverPage(
  * version this replica had applied: an insert of a row the store has becomes a replace of it (the
  * replica deleted the row and wrote it anew), an edit gains every other column the store lost,
  * and an edit of a row the store deleted becomes an insert over the tombstone. Past that version,
- * when the replica lost changes of its own, an edit gains its lost columns too and goes up from
- * base 0, so the store compares them all.
+ * when the replica lost changes of its own, an edit gains its lost columns too and goes up blind,
+ * so the store compares them all.
  */
 function recoverPending(
   table: TableDef,
@@ -189,7 +193,7 @@ function recoverPending(
   const lost = changedColumns(table, server, local).filter((column) => !entry.columns.includes(column));
   if (lost.length === 0) return undefined;
   const base = { ...(seen ? pickValues(server, lost) : {}), ...entry.base };
-  return { ...entry, columns: [...entry.columns, ...lost], base, baseGeneration: seen ? entry.baseGeneration : 0 };
+  return { ...entry, columns: [...entry.columns, ...lost], base, ...(!seen && { blind: true }) };
 }
 
 /**
@@ -226,15 +230,41 @@ export async function finishRecovery(ctx: SyncContext, tx: Tables, recovery: Rec
         localGeneration: entry?.localGeneration ?? generation,
         inserted: true,
       };
-      entries.push(insert);
+      // A store restored from a backup may meet another replica's lost delete of the row again.
+      entries.push(recovery.forgotten ? insert : { ...insert, blind: true });
     });
   }
+  if (recovery.lostWrites && !recovery.forgotten) entries.push(...(await lostDeletes(tx, recovery, generation)));
   if (entries.length > 0) await outbox(tx).bulkPut(entries);
   await state.set({ localGeneration: generation, recovery: null });
 }
 
+/**
+ * The deletes this replica had acknowledged whose rows the store has no version of: they go up
+ * again, blind, so a row another replica sends again meets them as a conflict, not as a new row.
+ */
+async function lostDeletes(tx: Tables, recovery: Recovery, generation: number): Promise<OutboxEntry[]> {
+  const records = await tx.table<DeletedRecord>('_deleted').toArray();
+  const unseen = records.filter(({ table, rowguid }) => !recovery.seen.has(keyOf(table, rowguid)));
+  const keys = unseen.map(({ table, rowguid }): [string, string] => [table, rowguid]);
+  const pending = await outbox(tx).bulkGet(keys);
+  const entries: OutboxEntry[] = [];
+  for (const [i, { table, rowguid }] of unseen.entries()) {
+    if (pending[i] || (await tx.table(table).get(rowguid)) !== undefined) continue;
+    entries.push({ ...recovered({ table, rowguid }, 'delete', [], {}, recovery.known, generation), blind: true });
+  }
+  return entries;
+}
+
+/** The keys of the changes whose rows this replica deleted, the deletes acknowledged. */
+async function deletedHere(tx: Tables, changes: readonly FromServerChange[]): Promise<Set<string>> {
+  const keys = changes.map((change): [string, string] => [change.table, change.rowguid]);
+  const found = await tx.table<DeletedRecord>('_deleted').bulkGet(keys);
+  return new Set(found.filter((record) => record !== undefined).map((record) => keyOf(record!.table, record!.rowguid)));
+}
+
 function recovered(
-  change: FromServerChange,
+  change: Pick<FromServerChange, 'table' | 'rowguid'>,
   op: OutboxEntry['op'],
   columns: string[],
   base: RowValues,

@@ -1,5 +1,5 @@
 import { ConcordError, sameValue, type FromServerChangeResult } from '@concord/shared';
-import type { OutboxEntry } from '../storage/replica-db';
+import type { DeletedRecord, OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
 import { pickValues } from '../tracking/row-values';
 import { applyServerRows, checkEpoch, outbox, type ServerRow, type Session, type SyncContext } from './sync-context';
@@ -92,6 +92,7 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
   const editedRows = new Map(edited.map((entry, i) => [entry, i]));
   const rowsNow = await currentRows(tx, edited);
   const done: [string, string][] = [];
+  const deleted: DeletedRecord[] = [];
   const serverRows: ServerRow[] = [];
   const rebased: OutboxEntry[] = [];
   batch.entries.forEach((sent, i) => {
@@ -99,6 +100,8 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
     const current = isUnchanged(sent) ? sent : currentOf.get(sent);
     if (current?.localGeneration === sent.localGeneration) {
       done.push([sent.table, sent.rowguid]);
+      if (batch.changes[i]!.op === 'delete' && result.deleted)
+        deleted.push({ table: sent.table, rowguid: sent.rowguid });
       if (result.outcome !== 'applied') {
         serverRows.push({ table: sent.table, rowguid: sent.rowguid, values: result.deleted ? null : result.values });
       }
@@ -129,7 +132,7 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
       rebased.push(
         absent
           ? { ...current, base: {}, baseGeneration: 0, inserted: true, replace: false }
-          : { ...current, columns, base, baseGeneration, inserted: false, replace },
+          : { ...current, columns, base, baseGeneration, inserted: false, replace, blind: false },
       );
     }
     // Take the server's version of the columns no longer pending (a merge brought in other
@@ -140,6 +143,7 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
     }
   });
   await outbox(tx).bulkDelete(done);
+  if (deleted.length > 0) await tx.table<DeletedRecord>('_deleted').bulkPut(deleted);
   await outbox(tx).bulkPut(rebased);
   await applyServerRows(tx, ctx.schema, serverRows);
 }

@@ -28,6 +28,7 @@ export function wireChange(
   const change: FromReplicaChangeInput = { table: table.name, rowguid };
   if (localGeneration !== to) change.localGeneration = localGeneration;
   if (baseGeneration !== 0) change.baseGeneration = baseGeneration;
+  if (entry.blind) change.blind = true;
   if (entry.op === 'delete' || !row) {
     change.op = 'delete';
     // The values the delete was made over, so that the server sees whether they were the latest.

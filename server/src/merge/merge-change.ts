@@ -104,7 +104,7 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
         : change.baseGeneration === 0 && !sameValue(stored.values[column], null),
     );
   const foreign = (version: { generation: number; writer: string }, columns: readonly string[]) =>
-    newer(version) && (version.writer !== replica.id || unseen(columns));
+    change.blind === true || (newer(version) && (version.writer !== replica.id || unseen(columns)));
   const compared =
     deletes || replaces
       ? [...new Set([...Object.keys(stored.values), ...Object.keys(change.base ?? {})])]
@@ -116,7 +116,7 @@ export function mergeChange(ctx: MergeContext, stored: StoredRow | undefined, ch
     );
   // An upsert onto a tombstone its writer has seen, or an insert (base 0), creates the row anew:
   // the deleted row's columns must not come back. Only an update that missed the delete builds on them.
-  const recreated = stored.deleted && (change.baseGeneration === 0 || !foreign(stored, []));
+  const recreated = stored.deleted && ((change.baseGeneration === 0 && !change.blind) || !foreign(stored, []));
   const client: ConflictVersion = {
     values: deletes ? null : recreated || replaces ? sent : { ...stored.values, ...changed },
     replicaId: replica.id,

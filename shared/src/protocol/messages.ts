@@ -64,6 +64,12 @@ export const fromReplicaChange = z.strictObject({
    * row the delete removed) as it would a delete's.
    */
   replace: z.literal(true).optional(),
+  /**
+   * Made without knowing which version the server holds (a replica recovering from a restored
+   * store): whatever the server holds that differs from it — any version, a tombstone included,
+   * by any replica — is a conflict, never silently overwritten.
+   */
+  blind: z.literal(true).optional(),
 });
 /** A change as it may be sent: fields at their default may be absent. */
 export type FromReplicaChangeInput = z.input<typeof fromReplicaChange>;
