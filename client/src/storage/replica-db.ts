@@ -70,6 +70,21 @@ const SYSTEM_STORES = {
   _deleted: '[table+rowguid]',
 };
 
+/**
+ * The layout of the system tables; raised whenever they change, so the database upgrades in place.
+ * 1: `_deleted` added.
+ */
+const LAYOUT = 1;
+
+/**
+ * The IndexedDB version of a replica's database: the schema version and the system tables'
+ * layout, so a change of either upgrades it. Databases made before the layout counted were at the
+ * bare schema version, below every version this gives.
+ */
+export function databaseVersion(schemaVersion: number): number {
+  return schemaVersion * 100 + LAYOUT;
+}
+
 export interface ReplicaDbOptions {
   schema: Schema;
   name: string;
@@ -85,7 +100,7 @@ export function createReplicaDb({ schema, name, indexedDB, IDBKeyRange, middlewa
   for (const table of Object.values(schema.tables)) {
     stores[table.name] = [table.key, ...table.indexes].join(', ');
   }
-  db.version(schema.version).stores(stores);
+  db.version(databaseVersion(schema.version)).stores(stores);
   db.use(middleware);
   return db;
 }
