@@ -94,7 +94,9 @@ export async function checkFuzz(settings: FuzzSettings, options: RunOptions = {}
   const arbitrary = caseArbitrary(settings.ops, { restore: settings.restore ?? RESTORE_DEFAULT });
   const property = fc.asyncProperty(arbitrary, async (fuzzCase) => {
     try {
-      addToTotals(await runCase(fuzzCase, { backend: settings.backend, ...options }));
+      addToTotals(
+        await runCase(fuzzCase, { backend: settings.backend, verbose: process.env.FUZZ_VERBOSE === '1', ...options }),
+      );
     } catch (error) {
       totals.failures++;
       throw error;

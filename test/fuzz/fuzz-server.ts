@@ -10,6 +10,7 @@ import {
   type Store,
 } from '@concord/server';
 import { createTestDatabase, dropTestDatabase } from '../support/postgres-database';
+import { conflictLog } from './oracle';
 
 /** Where the fuzz server keeps its data: a SQLite file, or a fresh database on the test run's PostgreSQL. */
 export type FuzzBackend = 'sqlite' | 'postgres';
@@ -126,11 +127,11 @@ export async function createFuzzServer(options: FuzzServerOptions): Promise<Fuzz
         await current.store.close();
         // The log as the closed store left it, less what the backup has too: the entries the restore loses.
         const closed = createSqliteStore({ filename });
-        const before = await allConflicts(closed).finally(() => closed.close());
+        const before = await conflictLog(closed).finally(() => closed.close());
         for (const suffix of ['-wal', '-shm']) rmSync(`${filename}${suffix}`, { force: true });
         copyFileSync(backupFile, filename);
         current = open();
-        const kept = new Set((await allConflicts(current.store)).map((entry) => entry.id));
+        const kept = new Set((await conflictLog(current.store)).map((entry) => entry.id));
         lostConflicts.push(...before.filter((entry) => !kept.has(entry.id)));
         restores++;
         return true;
@@ -145,15 +146,4 @@ export async function createFuzzServer(options: FuzzServerOptions): Promise<Fuzz
       if (postgres) await dropTestDatabase(postgres);
     },
   };
-}
-
-/** The whole conflict log of a store, page by page. */
-export async function allConflicts(store: Store): Promise<ConflictEntry[]> {
-  const log: ConflictEntry[] = [];
-  for (let after: string | undefined; ;) {
-    const page = await store.listConflicts({ limit: 1000, after });
-    log.push(...page);
-    if (page.length < 1000) return log;
-    after = page[page.length - 1]!.id;
-  }
 }

@@ -6,6 +6,8 @@ import { applyServerRows, outbox, type SyncContext } from './sync-context';
 
 type Row = Record<string, unknown>;
 
+const keyOf = (table: string, rowguid: string) => `${table}\u0000${rowguid}`;
+
 /**
  * A recovery under way, kept in `_state` until it completes, so an interrupted one starts again.
  * `known`: a generation up to which the store's history is the one this replica had applied —
@@ -41,14 +43,18 @@ export function needsRecovery(error: unknown): error is ConcordError {
 export async function beginRecovery(ctx: SyncContext, error: ConcordError): Promise<void> {
   await ctx.syncTransaction(async (tx) => {
     const state = replicaState(tx);
-    const sent = await state.get('sentGeneration', 0);
+    const acknowledgedHere = await state.get('sentGeneration', 0);
     const details = (error.details ?? {}) as { acknowledged?: unknown; pulled?: unknown };
     const forgotten = error.code === 'epoch_changed';
     // A store that forgot the replica knows nothing of it; one behind it says what it knows.
     const unknown = forgotten || error.code === 'unknown_replica';
     const acknowledged = !unknown && typeof details.acknowledged === 'number' ? details.acknowledged : 0;
     const known = !unknown && typeof details.pulled === 'number' ? details.pulled : 0;
-    const plan: RecoveryPlan = { known, lostWrites: acknowledged < sent, forgotten };
+    const plan: RecoveryPlan = { known, lostWrites: acknowledged < acknowledgedHere, forgotten };
+    // An insert whose push got no answer may have reached the server (and other replicas): from
+    // now on it must go up, even when deleted again, never cancel out.
+    const inFlight = await state.get<{ entries: OutboxEntry[] } | null>('inFlightBatch', null);
+    const unanswered = new Set((inFlight?.entries ?? []).map((entry) => keyOf(entry.table, entry.rowguid)));
     let generation = (await state.get('localGeneration', 0)) + 1;
     let used = 0;
     await outbox(tx)
@@ -56,6 +62,7 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
       .modify((entry) => {
         if (used++ === ctx.maxUploadChanges) [generation, used] = [generation + 1, 1];
         entry.localGeneration = generation;
+        if (unanswered.has(keyOf(entry.table, entry.rowguid))) entry.inserted = false;
       });
     await state.set({
       localGeneration: generation,
@@ -92,8 +99,6 @@ export async function shareHistory(ctx: SyncContext, tx: Tables, recovery: Recov
   const { lostWrites, forgotten } = recovery;
   await replicaState(tx).set({ recovery: { known, lostWrites, forgotten } satisfies RecoveryPlan });
 }
-
-const keyOf = (table: string, rowguid: string) => `${table}\u0000${rowguid}`;
 
 /**
  * Compares one downloaded page (this replica's own rows included) with the local rows, in the
