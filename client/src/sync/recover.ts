@@ -36,8 +36,7 @@ export function needsRecovery(error: unknown): error is ConcordError {
 /**
  * Starts a reinitialization with upload after the server lost this replica's history (a store
  * restored from a backup, or replaced). Pending changes are kept, with fresh local generations;
- * the download cursor goes back to 0, and a server that forgot the replica makes it register
- * anew. The download that follows (`shareHistory`, `recoverPage`, `finishRecovery`) compares
+ * the download cursor goes back to 0, and the replica registers anew. The download that follows (`shareHistory`, `recoverPage`, `finishRecovery`) compares
  * every row and re-uploads what the server lost.
  */
 export async function beginRecovery(ctx: SyncContext, error: ConcordError): Promise<void> {
@@ -66,14 +65,19 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
       });
     await state.set({
       localGeneration: generation,
-      sentGeneration: acknowledged,
+      sentGeneration: 0, // of the replica it registers as
       receivedGeneration: 0,
       receivedCommit: '',
       inFlight: null,
       inFlightBatch: null,
       recovery: plan,
-      // It registers anew; its old cursors still tell what a restored store shares with it.
-      ...(unknown && { replicaId: null, secret: null, epoch: null }),
+      // It registers anew, always: a late copy of one of its old pushes, which the store, its
+      // watermark lowered, would apply again, is then another replica's change that it downloads
+      // rather than one of its own that it would never be sent. Its old cursors still tell what a
+      // restored store shares with it.
+      replicaId: null,
+      secret: null,
+      epoch: null,
       ...(forgotten && { cursors: [] }),
     });
   });
@@ -189,8 +193,10 @@ function recoverPending(
   if (!server) {
     return seen ? { ...entry, inserted: true, replace: false, base: {}, baseGeneration: change.generation } : undefined;
   }
-  if (entry.inserted) {
-    if (!seen) return { ...entry, inserted: false }; // a rowguid the server already has: never cancel out
+  // An insert, or one whose push got no answer (no longer flagged, so it never cancels out).
+  const insert = entry.inserted || (entry.baseGeneration === 0 && Object.keys(entry.base).length === 0);
+  if (insert) {
+    if (!seen) return entry.inserted ? { ...entry, inserted: false } : undefined; // a rowguid the server has: never cancel out
     const base = pickValues(server, table.columnNames);
     return { ...entry, inserted: false, replace: true, base, baseGeneration: change.generation };
   }
