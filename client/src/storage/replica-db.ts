@@ -52,6 +52,7 @@ export type StateKey =
   | 'priority'
   | 'localGeneration'
   | 'sentGeneration'
+  | 'acknowledgedEver'
   | 'receivedGeneration'
   | 'receivedCommit'
   | 'cursors'

@@ -49,7 +49,9 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
     const unknown = forgotten || error.code === 'unknown_replica';
     const acknowledged = !unknown && typeof details.acknowledged === 'number' ? details.acknowledged : 0;
     const known = !unknown && typeof details.pulled === 'number' ? details.pulled : 0;
-    const plan: RecoveryPlan = { known, lostWrites: acknowledged < acknowledgedHere, forgotten };
+    // A store that forgot the replica may have lost whatever it ever acknowledged, under any identity.
+    const lostWrites = unknown ? await state.get('acknowledgedEver', false) : acknowledged < acknowledgedHere;
+    const plan: RecoveryPlan = { known, lostWrites, forgotten };
     // An insert whose push got no answer may have reached the server (and other replicas): from
     // now on it must go up, even when deleted again, never cancel out.
     const inFlight = await state.get<{ entries: OutboxEntry[] } | null>('inFlightBatch', null);

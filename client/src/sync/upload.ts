@@ -44,7 +44,13 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
     checkAnswer(batch, response.results);
     await ctx.syncTransaction(async (tx) => {
       await settle(ctx, tx, batch, response.results);
-      await replicaState(tx).set({ sentGeneration: response.acknowledged, inFlight: null, inFlightBatch: null });
+      await replicaState(tx).set({
+        sentGeneration: response.acknowledged,
+        // Under any of its identities: a store that forgets this one may have lost those changes.
+        acknowledgedEver: response.acknowledged > 0 || (await replicaState(tx).get('acknowledgedEver', false)),
+        inFlight: null,
+        inFlightBatch: null,
+      });
     });
     report.uploaded += batch.changes.length;
     ctx.onProgress?.({ phase: 'upload', done: report.uploaded, total: Math.max(pending, report.uploaded) });
