@@ -296,6 +296,32 @@ describe('a pull checks what the replica knows', () => {
   });
 });
 
+describe('a push names the history its bases belong to', () => {
+  it('a push whose cursor names a commit the store does not have is refused with cursor_unknown, and applies nothing', async () => {
+    server = createTestServer();
+    const a = await server.register();
+    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
+    const push = (after: number, commit?: string) =>
+      server.post('/v1/push', {
+        protocol: PROTOCOL_VERSION,
+        schemaVersion: 1,
+        replicaId: a.replicaId,
+        secret: a.secret,
+        fromLocalGeneration: 2,
+        toLocalGeneration: 2,
+        after,
+        ...(commit === undefined ? {} : { commit }),
+        changes: [upsert('notes', 'n1', { title: 'b' }, { gen: 2, base: 1 })],
+      });
+    const before = server.snapshot();
+    const refused = await push(1, 'a commit of another history');
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toMatchObject({ code: 'cursor_unknown', details: { acknowledged: 1 } });
+    expect(server.snapshot()).toEqual(before);
+    expect((await push(1, (await server.store.commitAt(1))!)).status).toBe(200);
+  });
+});
+
 describe('pull pages are bounded, and whole', () => {
   it('a page of large rows stops at maxPullBytes, and a row larger than that comes alone', async () => {
     server = createTestServer({ limits: { maxPullBytes: 25_000 } });

@@ -71,6 +71,9 @@ interface PushBody {
   replicaId: string;
   fromLocalGeneration: number;
   toLocalGeneration: number;
+  /** The replica's download cursor when it sent the push, and its commit. */
+  after?: number;
+  commit?: string;
   changes: PushChange[];
 }
 
@@ -187,7 +190,8 @@ export function createNetwork(
    * Delivers a late copy of a push, its answer going nowhere, and checks that answer against the
    * replica's watermark at the server just before: a range applied already is answered
    * `duplicate` change by change; a range starting past the watermark + 1 is refused with `409
-   * generation_gap` (naming the watermark) and changes nothing; otherwise its fresh changes apply
+   * generation_gap` (naming the watermark) and changes nothing; so does one whose cursor names a
+   * commit the store no longer has (`409 cursor_unknown`); otherwise its fresh changes apply
    * (the original never arrived, or a restore lost it). A replica the store does not know (it
    * was restored to before the replica registered) is `404 unknown_replica`.
    */
@@ -195,6 +199,7 @@ export function createNetwork(
     server.exclusive(async () => {
       const body = JSON.parse(copy.init.body as string) as PushBody;
       const record = await server.store.getReplica(body.replicaId);
+      const cursorKnown = !body.after || (await server.store.commitAt(body.after)) === body.commit;
       const response = await forwardTo(copy.replica, 'push', copy.url, copy.init, true);
       const text = await response.text();
       const answer = JSON.parse(text) as {
@@ -215,6 +220,14 @@ export function createNetwork(
       }
       const watermark = record.lastAppliedLocalGeneration;
       const generationOf = (change: PushChange) => change.localGeneration ?? body.toLocalGeneration;
+      if (!cursorKnown) {
+        // Its cursor names a commit a restore took away: its bases belong to another history.
+        const after = await server.store.getReplica(body.replicaId);
+        if (response.status !== 409 || answer.code !== 'cursor_unknown') wrong('409 cursor_unknown');
+        else if (after?.lastAppliedLocalGeneration !== watermark) wrong('refused without moving the watermark');
+        else count('late:cursor');
+        return;
+      }
       if (body.fromLocalGeneration > watermark + 1) {
         const after = await server.store.getReplica(body.replicaId);
         if (response.status !== 409 || answer.code !== 'generation_gap' || answer.details?.acknowledged !== watermark)

@@ -60,6 +60,7 @@ export const EVENT_KINDS = [
   'reordered',
   'late:duplicate',
   'late:gap',
+  'late:cursor',
   'late:applied',
   'late:unknown-replica',
   'poison:rejected',

@@ -39,6 +39,8 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
       fromLocalGeneration: batch.from,
       toLocalGeneration: batch.to,
       changes: batch.changes,
+      // The history the changes' bases belong to: a store restored from a backup refuses them.
+      ...(await cursorOf(ctx)),
     });
     checkEpoch(session, response.epoch);
     checkAnswer(batch, response.results);
@@ -152,4 +154,11 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
   if (deleted.length > 0) await tx.table<DeletedRecord>('_deleted').bulkPut(deleted);
   await outbox(tx).bulkPut(rebased);
   await applyServerRows(tx, ctx.schema, serverRows);
+}
+
+/** The replica's download cursor, as a push carries it. */
+async function cursorOf(ctx: SyncContext): Promise<{ after: number; commit?: string }> {
+  const after = await ctx.state.get('receivedGeneration', 0);
+  const commit = await ctx.state.get('receivedCommit', '');
+  return commit ? { after, commit } : { after };
 }

@@ -19,6 +19,7 @@ import {
 import { applyOverride } from '../merge/apply-override';
 import { applyPush, type PushEnvironment } from '../merge/apply-push';
 import { checkChanges } from '../merge/check-changes';
+import { checkCursor } from '../replicas/check-cursor';
 import { authenticateReplica, hashReplicaSecret, newReplicaSecret } from '../replicas/replica-credential';
 import type { BodyReader } from './read-body';
 import type { Store } from '../storage/store';
@@ -102,6 +103,10 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
         }
       });
       checkChanges(push.changes);
+      if (push.after !== undefined) {
+        const replica = authenticateReplica(await store.getReplica(push.replicaId), push.replicaId, push.secret);
+        await checkCursor(store, replica, push.after, push.commit);
+      }
       const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push));
       const { epoch } = await store.meta();
       return c.json({
@@ -115,14 +120,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       const pull = await readBody(c, fromReplicaPull);
       const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret);
       const { epoch, generation } = await store.meta();
-      if (pull.after > 0 && (pull.commit === undefined || (await store.commitAt(pull.after)) !== pull.commit)) {
-        // The replica stands on a commit this store never made: it was restored from a backup or replaced.
-        throw new ConcordError(
-          'cursor_unknown',
-          `the server has no commit ${pull.commit ?? '(none given)'} at generation ${pull.after}: its store was restored or replaced`,
-          { acknowledged: replica.lastAppliedLocalGeneration, pulled: replica.lastPulledGeneration },
-        );
-      }
+      await checkCursor(store, replica, pull.after, pull.commit);
       if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {
         // The replica had changes acknowledged that this store never applied: it was restored from a backup.
         throw new ConcordError(

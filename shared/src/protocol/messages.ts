@@ -95,6 +95,13 @@ export const fromReplicaPush = z
     secret: secret.optional(),
     fromLocalGeneration: generation.min(1),
     toLocalGeneration: generation.min(1),
+    /**
+     * The replica's download cursor and its commit: the history the changes' base generations
+     * belong to. A store without that commit (restored from a backup) refuses the push with
+     * `cursor_unknown` rather than compare the bases with generations it reached under other commits.
+     */
+    after: generation.optional(),
+    commit: storable.optional(),
     changes: z.array(fromReplicaChange).max(PROTOCOL_LIMITS.maxChangesPerPush),
   })
   .refine((push) => push.fromLocalGeneration <= push.toLocalGeneration, {
