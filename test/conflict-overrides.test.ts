@@ -109,6 +109,7 @@ describe('conflict overrides over HTTP', () => {
 describe('replica priority at registration', () => {
   it('a priority outside 0–100 fails the registration and registers nothing', async () => {
     server = createTestServer({ replicaPriority: () => 150, log: () => undefined });
+    await server.store.meta(); // the store has made its tables
     const before = server.snapshot();
     const response = await server.post('/v1/replicas', { protocol: PROTOCOL_VERSION, schemaVersion: 1 });
     expect(response.status).toBe(500);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type FromServerConflicts, type FromServerPush } from '@concord/shared';
-import { storeKinds, type StoreLocation } from './support/store-fixtures';
+import { storeKinds, type StoreLocation } from './store/store-fixtures';
 import { createTestServer, upsert, type TestServer, type TestServerOptions } from './support/test-server';
 
 /**

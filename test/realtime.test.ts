@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION } from '@concord/shared';
 import { createSqliteStore, manual, type Store } from '@concord/server';
-import { commitRows } from './support/store-fixtures';
+import { commitRows } from './store/store-fixtures';
 import { createTestServer, upsert, type TestServer } from './support/test-server';
 import { expectConverged, openTestReplica } from './support/test-replica';
 

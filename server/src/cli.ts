@@ -8,8 +8,8 @@ import { Hono } from 'hono';
 import type { Schema } from '@concord/shared';
 import { createSyncServer } from './create-sync-server';
 import type { ResolverConfig } from './resolvers/resolver-config';
-import { createPostgresStore } from './storage/postgres-store';
-import { createSqliteStore } from './storage/sqlite-store';
+import { createPostgresStore } from './storage/postgres/postgres-store';
+import { createSqliteStore } from './storage/sqlite/sqlite-store';
 import type { Store } from './storage/store';
 
 const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data | --postgres <url>] [--static <dir>]

@@ -5,8 +5,14 @@ export {
   type ReplicaRegistration,
   type SyncServerOptions,
 } from './create-sync-server';
-export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite-store';
-export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres-store';
+export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite/sqlite-store';
+export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres/postgres-store';
+export {
+  createMemoryDatabase,
+  createMemoryStore,
+  type MemoryDatabase,
+  type MemoryStoreOptions,
+} from './storage/memory/memory-store';
 export type * from './storage/store';
 export { priority } from './resolvers/priority';
 export { serverWins } from './resolvers/server-wins';

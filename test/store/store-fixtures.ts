@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { conflictEntry, type ConflictEntry, type RowValues } from '@concord/shared';
 import {
+  createMemoryDatabase,
+  createMemoryStore,
   createPostgresStore,
   createSqliteStore,
   type ReplicaRecord,
   type Store,
   type StoredRow,
 } from '@concord/server';
-import { createTestDatabase } from './postgres-database';
+import { createTestDatabase } from '../support/postgres-database';
 
 /** One empty database of some kind; `open()` makes another store instance on it. */
 export interface StoreLocation {
@@ -21,6 +23,8 @@ export interface StoreLocation {
 
 export interface StoreKind {
   name: string;
+  /** 'many' when several stores may be open on one database at once, as processes on one SQL server. */
+  instances: 'one' | 'many';
   /** A fresh, empty database. */
   create(): Promise<StoreLocation>;
 }
@@ -43,7 +47,16 @@ function tracked(make: () => Store, cleanup: () => void = () => undefined): Stor
 /** Every store implementation: the contract suites run over each with `describe.each`. */
 export const storeKinds: StoreKind[] = [
   {
+    name: 'memory',
+    instances: 'many',
+    async create() {
+      const database = createMemoryDatabase();
+      return tracked(() => createMemoryStore({ database }));
+    },
+  },
+  {
     name: 'SQLite',
+    instances: 'one',
     async create() {
       const dir = mkdtempSync(join(tmpdir(), 'concord-store-test-'));
       const filename = join(dir, 'store.db');
@@ -55,6 +68,7 @@ export const storeKinds: StoreKind[] = [
   },
   {
     name: 'PostgreSQL',
+    instances: 'many',
     async create() {
       const connectionString = await createTestDatabase();
       return tracked(() => createPostgresStore({ connectionString, max: 20 }));

@@ -12,8 +12,8 @@ export interface CommitChannel {
 const RECONNECT_MS = 1_000;
 
 /**
- * Holds one connection that `LISTEN`s on `channel` and hands each notification's generation
- * (and whether conflict entries changed) to `onGeneration`. PostgreSQL delivers a `NOTIFY` only when its transaction commits, to
+ * Holds one connection that `LISTEN`s on `channel` and hands each notification's payload to
+ * `onMessage`. PostgreSQL delivers a `NOTIFY` only when its transaction commits, to
  * every listening session of the database: this is how every server process hears every
  * commit. A lost connection is replaced; commits made while it was down are not replayed,
  * which is harmless for pokes (the next one, or the replica's interval, catches up).
@@ -21,17 +21,13 @@ const RECONNECT_MS = 1_000;
 export function listenForCommits(
   connect: () => Promise<Connection>,
   channel: string,
-  onGeneration: (generation: number, conflicts: boolean) => void,
+  onMessage: (message: string) => void,
 ): CommitChannel {
   let client: Connection | undefined;
   let closed = false;
   let retry: ReturnType<typeof setTimeout> | undefined;
   const onNotification = (message: pg.Notification) => {
-    if (message.channel !== channel) return;
-    // The payload is `<generation>`, or `<generation> conflicts` when conflict entries changed.
-    const [number, flag] = (message.payload ?? '').split(' ');
-    const generation = Number(number);
-    if (Number.isSafeInteger(generation) && generation >= 0) onGeneration(generation, flag === 'conflicts');
+    if (message.channel === channel) onMessage(message.payload ?? '');
   };
   const drop = (connection: Connection, error?: Error) => {
     connection.off('notification', onNotification);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type Store, type StoredRow } from '@concord/server';
-import { commitRows, conflict, replica, row } from './support/store-fixtures';
+import { commitRows, conflict, replica, row } from './store-fixtures';
 
 let dir: string;
 let filename: string;

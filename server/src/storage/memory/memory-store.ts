@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import type { ConflictEntry } from '@concord/shared';
+import { readChangePage, type PageReads } from '../change-page';
+import { createCloseGuard } from '../close-guard';
+import { createCommitListeners } from '../commit-listeners';
+import { createSerialQueue } from '../serial-queue';
+import {
+  rowKeyString,
+  type ChangeQuery,
+  type ReplicaRecord,
+  type Store,
+  type StoredRow,
+  type StoreTransaction,
+} from '../store';
+
+/**
+ * The data of in-memory stores. Stores opened on one database share it as processes share a SQL
+ * database: transactions take turns, and every store hears every commit.
+ */
+export interface MemoryDatabase {
+  epoch: string;
+  generation: number;
+  rows: Map<string, StoredRow>;
+  replicas: Map<string, ReplicaRecord>;
+  /** The id of each commit, by the last generation it holds. */
+  commits: Map<number, string>;
+  conflicts: Map<string, ConflictEntry>;
+  enqueue: ReturnType<typeof createSerialQueue>;
+  listeners: ReturnType<typeof createCommitListeners>;
+}
+
+export function createMemoryDatabase(): MemoryDatabase {
+  return {
+    epoch: randomUUID(),
+    generation: 0,
+    rows: new Map(),
+    replicas: new Map(),
+    commits: new Map(),
+    conflicts: new Map(),
+    enqueue: createSerialQueue(),
+    listeners: createCommitListeners(),
+  };
+}
+
+export interface MemoryStoreOptions {
+  /** The database to open; a new, empty one by default. */
+  database?: MemoryDatabase;
+}
+
+/**
+ * The reference store: the contract of `Store` in plain maps, nothing kept once the database is
+ * dropped. Useful for tests, an app's own included. Values are copied in and out, as a database
+ * would: nothing a caller holds aliases the store's data.
+ */
+export function createMemoryStore({ database = createMemoryDatabase() }: MemoryStoreOptions = {}): Store {
+  const db = database;
+  const guard = createCloseGuard();
+  const subscriptions = new Set<() => void>();
+  const run = <T>(job: () => T | Promise<T>) => guard.run(() => db.enqueue(job));
+
+  return {
+    meta: () => run(() => ({ epoch: db.epoch, generation: db.generation })),
+    transaction: (work) =>
+      run(async () => {
+        const draft = createDraft(db);
+        const result = await work(draft.tx);
+        const { allocated, conflicts } = draft.commit();
+        if (allocated || conflicts) db.listeners.emit(db.generation, { conflicts });
+        return result;
+      }),
+    changesSince: (query) => run(() => readChangePage(memoryPageReads(db, query), query)),
+    commitAt: (at) => run(() => commitAt(db, at)?.[1]),
+    getReplica: (replicaId) => run(() => copy(db.replicas.get(replicaId))),
+    notePull: (replicaId, cursor, at) =>
+      run(() => {
+        const replica = db.replicas.get(replicaId);
+        if (replica) db.replicas.set(replicaId, { ...replica, lastPulledGeneration: cursor, lastSyncAt: at });
+      }),
+    listConflicts: ({ after = '', status, table, replicaId, limit, maxBytes = Number.POSITIVE_INFINITY }) =>
+      run(() => {
+        const listed: ConflictEntry[] = [];
+        let bytes = 0;
+        for (const id of [...db.conflicts.keys()].sort(byBytes)) {
+          const entry = db.conflicts.get(id)!;
+          if (byBytes(id, after) <= 0) continue;
+          if (status !== undefined && entry.status !== status) continue;
+          if (table !== undefined && entry.table !== table) continue;
+          if (replicaId !== undefined && ![entry.replicaId, entry.winner, entry.loser].includes(replicaId)) continue;
+          if (listed.length >= limit || bytes >= maxBytes) break;
+          bytes += JSON.stringify(entry).length;
+          listed.push(copy(entry));
+        }
+        return listed;
+      }),
+    onCommit(listener) {
+      const stop = db.listeners.add(listener);
+      subscriptions.add(stop);
+      return () => {
+        subscriptions.delete(stop);
+        stop();
+      };
+    },
+    close: () =>
+      guard.close(async () => {
+        for (const stop of subscriptions) stop();
+        subscriptions.clear();
+      }),
+  };
+}
+
+/** Text in byte order (of its UTF-8), as the SQL stores compare conflict ids. */
+const byBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
+/** A deep copy: what goes in or comes out of the store is never shared with the caller. */
+const copy = <T>(value: T): T => (value === undefined ? value : structuredClone(value));
+
+/** The commit holding `generation`: the first to end at or after it, as `[end, id]`. */
+function commitAt(db: MemoryDatabase, generation: number): [number, string] | undefined {
+  for (const commit of db.commits) if (commit[0] >= generation) return commit;
+  return undefined;
+}
+
+/** A transaction's writes, kept aside until it commits: one that throws leaves nothing behind. */
+function createDraft(db: MemoryDatabase) {
+  let generation = db.generation;
+  let conflictsWritten = false;
+  const rows = new Map<string, StoredRow>();
+  const replicas = new Map<string, ReplicaRecord>();
+  const conflicts = new Map<string, ConflictEntry>();
+  const conflict = (id: string) => conflicts.get(id) ?? db.conflicts.get(id);
+  const tx: StoreTransaction = {
+    getReplica: async (replicaId) => copy(replicas.get(replicaId) ?? db.replicas.get(replicaId)),
+    putReplica: async (replica) => void replicas.set(replica.replicaId, copy(replica)),
+    async getRows(keys) {
+      const found = new Map<string, StoredRow>();
+      for (const { table, rowguid } of keys) {
+        const key = rowKeyString(table, rowguid);
+        const row = rows.get(key) ?? db.rows.get(key);
+        if (row) found.set(key, copy(row));
+      }
+      return found;
+    },
+    async allocateGenerations(count) {
+      generation += count;
+      return generation - count + 1;
+    },
+    async writeRows(written) {
+      for (const row of written) rows.set(rowKeyString(row.table, row.rowguid), copy(row));
+    },
+    async addConflicts(entries) {
+      for (const entry of entries) {
+        if (conflict(entry.id)) throw new Error(`conflict entry ${entry.id} already exists`);
+        conflicts.set(entry.id, copy(entry));
+        conflictsWritten = true;
+      }
+    },
+    getConflict: async (id) => copy(conflict(id)),
+    async updateConflict(entry) {
+      conflictsWritten = true;
+      if (conflict(entry.id)) conflicts.set(entry.id, copy(entry));
+    },
+  };
+  return {
+    tx,
+    commit() {
+      const allocated = generation > db.generation;
+      for (const [key, row] of rows) db.rows.set(key, row);
+      for (const [id, replica] of replicas) db.replicas.set(id, replica);
+      for (const [id, entry] of conflicts) db.conflicts.set(id, entry);
+      if (allocated) db.commits.set(generation, randomUUID());
+      db.generation = generation;
+      return { allocated, conflicts: conflictsWritten };
+    },
+  };
+}
+
+/** The reads of a change page: the rows the query keeps, in generation order. */
+function memoryPageReads(db: MemoryDatabase, { exceptWriter, exceptTables = [] }: ChangeQuery): PageReads {
+  const skipped = new Set(exceptTables);
+  const kept = [...db.rows.values()]
+    .filter((row) => row.writer !== exceptWriter && !skipped.has(row.table))
+    .sort((a, b) => a.generation - b.generation);
+  const between = (after: number, upTo: number) =>
+    kept.filter((row) => row.generation > after && row.generation <= upTo);
+  return {
+    sizes: async (after, count, upTo = Number.MAX_SAFE_INTEGER) =>
+      between(after, upTo)
+        .slice(0, count)
+        .map((row) => ({ generation: row.generation, bytes: Buffer.byteLength(JSON.stringify(row.values)) })),
+    commitEnd: async (generation) => commitAt(db, generation)?.[0],
+    rows: async (after, upTo) => between(after, upTo).map(copy),
+    anyAfter: async (generation) => kept.some((row) => row.generation > generation),
+    generation: async () => db.generation,
+    commitAt: async (generation) => commitAt(db, generation)?.[1],
+  };
+}

@@ -1,0 +1,83 @@
+import type { ConflictEntry } from '@concord/shared';
+import type { ReplicaRecord, StoredRow } from '../store';
+
+/** A `rows` record as every dialect returns it (JSON kept as text, `deleted` as 0/1). */
+export interface RowRecord {
+  tbl: string;
+  rowguid: string;
+  data: string;
+  deleted: number;
+  generation: number;
+  writer: string;
+  priority: number;
+  columns: string | null;
+}
+
+/** A `replicas` record as every dialect returns it. */
+export interface ReplicaRow {
+  replica_id: string;
+  priority: number;
+  created_at: string;
+  last_sync_at: string | null;
+  last_applied_local_generation: number;
+  last_pulled_generation: number;
+  secret_hash: string | null;
+}
+
+export function toRow(record: RowRecord): StoredRow {
+  const row: StoredRow = {
+    table: record.tbl,
+    rowguid: record.rowguid,
+    values: JSON.parse(record.data) as StoredRow['values'],
+    deleted: record.deleted === 1,
+    generation: record.generation,
+    writer: record.writer,
+    priority: record.priority,
+  };
+  if (record.columns !== null) row.columns = JSON.parse(record.columns) as StoredRow['columns'];
+  return row;
+}
+
+/** A row's record values, in `ROW_COLUMNS` order. */
+export function rowRecord(row: StoredRow): unknown[] {
+  const columns = row.columns ? JSON.stringify(row.columns) : null;
+  const { table, rowguid, values, deleted, generation, writer, priority } = row;
+  return [table, rowguid, JSON.stringify(values), deleted ? 1 : 0, generation, writer, priority, columns];
+}
+
+export function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefined {
+  return (
+    row && {
+      replicaId: row.replica_id,
+      priority: row.priority,
+      createdAt: row.created_at,
+      lastSyncAt: row.last_sync_at,
+      lastAppliedLocalGeneration: row.last_applied_local_generation,
+      lastPulledGeneration: row.last_pulled_generation,
+      secretHash: row.secret_hash ?? null,
+    }
+  );
+}
+
+/** A replica's record values, in the order of the `replicas` columns. */
+export function replicaRecord(replica: ReplicaRecord): unknown[] {
+  return [
+    replica.replicaId,
+    replica.priority,
+    replica.createdAt,
+    replica.lastSyncAt,
+    replica.lastAppliedLocalGeneration,
+    replica.lastPulledGeneration,
+    replica.secretHash,
+  ];
+}
+
+/** A conflict entry's record values, in `CONFLICT_COLUMNS` order. */
+export function conflictRecord(entry: ConflictEntry): unknown[] {
+  return [entry.id, JSON.stringify(entry), entry.status, entry.table, entry.replicaId, entry.winner, entry.loser];
+}
+
+/** The entry a `conflicts` record holds; the store wrote it, from a checked entry. */
+export function toConflict(record: { entry: string }): ConflictEntry {
+  return JSON.parse(record.entry) as ConflictEntry;
+}

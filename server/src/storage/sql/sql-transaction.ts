@@ -1,0 +1,86 @@
+import { rowKeyString, type StoreTransaction } from '../store';
+import { conflictRecord, replicaRecord, rowRecord, toConflict, toReplica, toRow } from './records';
+import type { ReplicaRow, RowRecord } from './records';
+import type { BatchInsert, SqlDialect, SqlSession } from './sql-driver';
+import { CONFLICT_COLUMNS, ROW_COLUMNS } from './tables';
+
+const UPSERT_ROWS: BatchInsert = {
+  into: 'rows',
+  columns: ROW_COLUMNS,
+  then: `ON CONFLICT (tbl, rowguid) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
+    generation = excluded.generation, writer = excluded.writer, priority = excluded.priority, columns = excluded.columns`,
+};
+
+const ADD_CONFLICTS: BatchInsert = { into: 'conflicts', columns: CONFLICT_COLUMNS, then: '' };
+
+export const SELECT_REPLICA = 'SELECT * FROM replicas WHERE replica_id = $1';
+
+const PUT_REPLICA = `INSERT INTO replicas (replica_id, priority, created_at, last_sync_at,
+    last_applied_local_generation, last_pulled_generation, secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)
+  ON CONFLICT (replica_id) DO UPDATE SET priority = excluded.priority, last_sync_at = excluded.last_sync_at,
+    last_applied_local_generation = excluded.last_applied_local_generation,
+    last_pulled_generation = excluded.last_pulled_generation`;
+
+/** One write transaction's view of the store, and what it did that its commit must record. */
+export interface SqlTransaction {
+  tx: StoreTransaction;
+  /** The highest generation allocated; 0 when none was. */
+  allocated(): number;
+  /** Whether conflict entries were added or settled. */
+  conflictsWritten(): boolean;
+}
+
+export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): SqlTransaction {
+  let allocated = 0;
+  let conflictsWritten = false;
+  const tx: StoreTransaction = {
+    async getReplica(replicaId) {
+      return toReplica((await session.query<ReplicaRow>(SELECT_REPLICA, [replicaId]))[0]);
+    },
+    async putReplica(replica) {
+      await session.query(PUT_REPLICA, replicaRecord(replica));
+    },
+    async getRows(keys) {
+      if (keys.length === 0) return new Map();
+      const pairs = JSON.stringify(keys.map(({ table, rowguid }) => [table, rowguid]));
+      const records = await session.query<RowRecord>(
+        `SELECT r.* FROM (${dialect.keys('$1')}) k JOIN rows r ON r.tbl = k.tbl AND r.rowguid = k.rowguid`,
+        [pairs],
+      );
+      return new Map(records.map((record) => [rowKeyString(record.tbl, record.rowguid), toRow(record)]));
+    },
+    async allocateGenerations(count) {
+      const [{ last }] = (await session.query<{ last: number }>(
+        `UPDATE meta SET value = CAST(CAST(value AS BIGINT) + $1 AS TEXT) WHERE key = 'generation'
+          RETURNING CAST(value AS BIGINT) AS last`,
+        [count],
+      )) as [{ last: number }];
+      allocated = last;
+      return last - count + 1;
+    },
+    async writeRows(rows) {
+      if (rows.length > 0) await session.insertMany(UPSERT_ROWS, rows.map(rowRecord));
+    },
+    async addConflicts(entries) {
+      if (entries.length === 0) return;
+      conflictsWritten = true;
+      await session.insertMany(ADD_CONFLICTS, entries.map(conflictRecord));
+    },
+    async getConflict(id) {
+      const [record] = await session.query<{ entry: string }>('SELECT entry FROM conflicts WHERE id = $1', [id]);
+      return record && toConflict(record);
+    },
+    async updateConflict(entry) {
+      conflictsWritten = true;
+      const [id, json, status, , , winner, loser] = conflictRecord(entry);
+      await session.query('UPDATE conflicts SET entry = $2, status = $3, winner = $4, loser = $5 WHERE id = $1', [
+        id,
+        json,
+        status,
+        winner,
+        loser,
+      ]);
+    },
+  };
+  return { tx, allocated: () => allocated, conflictsWritten: () => conflictsWritten };
+}

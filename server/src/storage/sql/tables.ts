@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { ColumnKind, SqlDialect, SqlSession } from './sql-driver';
+
+/** Columns as `[name, kind]`, or `[name, kind, 'null']` for a column that may be null. */
+type Columns = readonly (readonly [name: string, kind: ColumnKind, nullable?: 'null'])[];
+
+/** The columns of `rows`, in the order records are written. */
+export const ROW_COLUMNS = [
+  ['tbl', 'text'],
+  ['rowguid', 'text'],
+  ['data', 'text'],
+  ['deleted', 'integer'],
+  ['generation', 'bigint'],
+  ['writer', 'text'],
+  ['priority', 'real'],
+  ['columns', 'text', 'null'],
+] as const satisfies Columns;
+
+/** The columns of `conflicts`: the entry as JSON, and the fields lists filter on. */
+export const CONFLICT_COLUMNS = [
+  ['id', 'text'],
+  ['entry', 'text'],
+  ['status', 'text'],
+  ['tbl', 'text'],
+  ['replica_id', 'text'],
+  ['winner', 'text', 'null'],
+  ['loser', 'text', 'null'],
+] as const satisfies Columns;
+
+/** Columns added to tables after their first release: a store made by an older version gains them when opened. */
+const ADDED_COLUMNS = [{ table: 'replicas', column: 'secret_hash', kind: 'text' }] as const;
+
+function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[] {
+  const column = ([name, kind, nullable]: Columns[number]) => `${name} ${types[kind]}${nullable ? '' : ' NOT NULL'}`;
+  return [
+    'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
+    `CREATE TABLE IF NOT EXISTS rows (${ROW_COLUMNS.map(column).join(', ')},
+      PRIMARY KEY (tbl, rowguid))${keyedTable}`,
+    'CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation)',
+    `CREATE TABLE IF NOT EXISTS replicas (replica_id TEXT PRIMARY KEY, priority ${types.real} NOT NULL,
+      created_at TEXT NOT NULL, last_sync_at TEXT, last_applied_local_generation ${types.bigint} NOT NULL,
+      last_pulled_generation ${types.bigint} NOT NULL, secret_hash TEXT)`,
+    `CREATE TABLE IF NOT EXISTS commits (generation ${types.bigint} PRIMARY KEY, id TEXT NOT NULL)`,
+    // Conflict ids are paged with `id > after ORDER BY id`: byte order, whatever the database's locale.
+    `CREATE TABLE IF NOT EXISTS conflicts (id TEXT${bytewise} PRIMARY KEY,
+      ${CONFLICT_COLUMNS.slice(1).map(column).join(', ')})`,
+  ];
+}
+
+/**
+ * Makes the store's tables, or brings an older store's up to date; idempotent, and run inside a
+ * write transaction so that processes opening one database at once take turns.
+ */
+export async function createTables(session: SqlSession, dialect: SqlDialect): Promise<void> {
+  for (const statement of tableDefinitions(dialect)) await session.query(statement);
+  for (const { table, column, kind } of ADDED_COLUMNS) {
+    const present = await session.query<{ name: string }>(dialect.columnNames, [table]);
+    if (!present.some(({ name }) => name === column)) {
+      await session.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${dialect.types[kind]}`);
+    }
+  }
+  await session.query(
+    `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('generation', '0') ON CONFLICT (key) DO NOTHING`,
+    [randomUUID()],
+  );
+  // A store made before commits were recorded: each older row version counts as a commit of its own.
+  await session.query(
+    `INSERT INTO commits (generation, id) SELECT generation, ${dialect.randomText} FROM rows
+      WHERE NOT EXISTS (SELECT 1 FROM commits)`,
+  );
+}
