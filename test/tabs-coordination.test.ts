@@ -26,7 +26,7 @@ function fakeLocks(): Locks {
               queue[0]?.();
             });
         queue.push(run);
-        if (queue.length === 1) run();
+        if (queue.length === 1) void run();
       });
     },
   };
