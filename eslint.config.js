@@ -1,11 +1,37 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** A `no-restricted-imports` pattern refusing imports that go through any of `folders`. */
+const through = (folders, message) => ({ regex: `(^|/)(${folders.join('|')})/`, message });
+
 /** One-way imports between workspaces (ARCHITECTURE.md §2). */
-const restrict = (files, group, message) => ({
-  files,
-  rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] },
-});
+const SHARED = [{ group: ['@concord/*', 'dexie', 'hono', 'node:*'], message: 'shared depends on nothing but zod' }];
+const SERVER = [{ group: ['@concord/client', '**/client/src/**'], message: 'the server never imports client code' }];
+const CLIENT = [
+  { group: ['@concord/server', '**/server/src/**', 'node:*'], message: 'the client never imports server or Node code' },
+];
+
+/** Layers inside a workspace: a folder imports only from the folders below it. */
+const STORAGE = [
+  ...SERVER,
+  through(['merge', 'http', 'replicas', 'realtime', 'resolvers'], 'storage knows only the store contract'),
+];
+const DRIVERS = ['sql', 'sqlite', 'postgres', 'memory'];
+const LAYERS = [
+  ['server/src/storage/*.ts', [...STORAGE, through(DRIVERS, 'the store contract never names an implementation')]],
+  ...DRIVERS.map((driver) => [
+    `server/src/storage/${driver}/*.ts`,
+    [
+      ...STORAGE,
+      through(
+        DRIVERS.filter((other) => other !== driver && (driver === 'sql' || other !== 'sql')),
+        'stores do not reach into one another',
+      ),
+    ],
+  ]),
+];
+
+const restrict = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.tsbuild/**', 'data/**', 'coverage/**'] },
@@ -26,11 +52,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  restrict(['shared/**/*.ts'], ['@concord/*', 'dexie', 'hono', 'node:*'], 'shared depends on nothing but zod'),
-  restrict(['server/**/*.ts'], ['@concord/client', '**/client/src/**'], 'the server never imports client code'),
-  restrict(
-    ['client/**/*.ts'],
-    ['@concord/server', '**/server/src/**', 'node:*'],
-    'the client never imports server or Node code',
-  ),
+  restrict(['shared/**/*.ts'], SHARED),
+  restrict(['server/**/*.ts'], SERVER),
+  restrict(['client/**/*.ts'], CLIENT),
+  ...LAYERS.map(([files, patterns]) => restrict([files], patterns)),
 );
