@@ -18,7 +18,7 @@ import {
 } from '@concord/shared';
 import { applyOverride } from '../merge/apply-override';
 import { applyPush, type PushEnvironment } from '../merge/apply-push';
-import { checkChanges } from '../merge/check-changes';
+import { checkChanges } from './check-changes';
 import { checkCursor } from '../replicas/check-cursor';
 import { authenticateReplica, hashReplicaSecret, newReplicaSecret } from '../replicas/replica-credential';
 import type { BodyReader } from './read-body';
