@@ -20,7 +20,8 @@ import { applyOverride } from '../merge/apply-override';
 import { applyPush, type PushEnvironment } from '../merge/apply-push';
 import { checkChanges } from './check-changes';
 import { checkCursor } from '../replicas/check-cursor';
-import { authenticateReplica, hashReplicaSecret, newReplicaSecret } from '../replicas/replica-credential';
+import { registerReplica } from '../replicas/register-replica';
+import { authenticateReplica } from '../replicas/replica-credential';
 import type { BodyReader } from './read-body';
 import type { Store } from '../storage/store';
 
@@ -58,24 +59,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
     })
     .post('/replicas', async (c) => {
       await readBody(c, fromReplicaRegister);
-      const replicaId = env.newId();
-      const priority = await env.priorityOf({ request: c.req.raw });
-      if (typeof priority !== 'number' || !(priority >= 0 && priority <= 100)) {
-        throw new Error(`replicaPriority must give a number from 0 to 100, got ${JSON.stringify(priority)}`);
-      }
-      const createdAt = env.now().toISOString();
-      const secret = newReplicaSecret();
-      await store.transaction((tx) =>
-        tx.putReplica({
-          replicaId,
-          priority,
-          createdAt,
-          lastSyncAt: null,
-          lastAppliedLocalGeneration: 0,
-          lastPulledGeneration: 0,
-          secretHash: hashReplicaSecret(secret),
-        }),
-      );
+      const { replicaId, secret, priority } = await registerReplica(env, c.req.raw);
       const { epoch, generation } = await store.meta();
       const { limits } = env;
       return c.json(
