@@ -5,8 +5,12 @@ import { v7 as uuidv7 } from 'uuid';
 import { ConcordError, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
 import { errorResponse } from './http/error-response';
 import { readBody, type BodyReader } from './http/read-body';
+import { conflictRoutes } from './http/conflict-routes';
 import { eventRoutes } from './http/event-routes';
-import { replicationRoutes } from './http/routes';
+import { healthRoute } from './http/health-route';
+import { replicaRoutes } from './http/replica-routes';
+import type { RouteEnvironment } from './http/route-environment';
+import { syncRoutes } from './http/sync-routes';
 import { createPokeHub } from './realtime/poke-hub';
 import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
 import type { Store } from './storage/store';
@@ -64,7 +68,7 @@ export type CorsOptions = NonNullable<Parameters<typeof cors>[0]> & {
 export function createSyncServer(options: SyncServerOptions): Hono {
   const { schema, store, limits = {} } = options;
   const maxBodyBytes = limits.maxBodyBytes ?? 8 * 1024 * 1024;
-  const env = {
+  const env: RouteEnvironment = {
     schema,
     store,
     resolvers: createResolverSet(schema, options.resolvers),
@@ -97,8 +101,13 @@ export function createSyncServer(options: SyncServerOptions): Hono {
       },
     }),
   );
-  app.route('/v1', replicationRoutes(env, read));
-  app.route('/v1', eventRoutes({ store, pokes, heartbeatMs: options.realtime?.heartbeatMs ?? 15_000 }));
+  const v1 = new Hono();
+  healthRoute(v1, env);
+  replicaRoutes(v1, env, read);
+  syncRoutes(v1, env, read);
+  conflictRoutes(v1, env, read);
+  eventRoutes(v1, { store, pokes, heartbeatMs: options.realtime?.heartbeatMs ?? 15_000 });
+  app.route('/v1', v1);
   app.notFound((c) =>
     c.json(new ConcordError('not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404),
   );
