@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { v7 as uuidv7 } from 'uuid';
@@ -9,6 +9,7 @@ import { conflictRoutes } from './http/conflict-routes';
 import { eventRoutes } from './http/event-routes';
 import { healthRoute } from './http/health-route';
 import { replicaRoutes } from './http/replica-routes';
+import { requireJson } from './http/require-json';
 import type { RouteEnvironment } from './http/route-environment';
 import { syncRoutes } from './http/sync-routes';
 import { createPokeHub } from './realtime/poke-hub';
@@ -114,20 +115,3 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   app.onError((error, c) => errorResponse(error, c, log));
   return app;
 }
-
-/**
- * Every body must be declared JSON. A form or `text/plain` body is what any web page may send
- * to any origin without asking first (no CORS preflight), so it is refused before it is read.
- */
-const requireJson: MiddlewareHandler = async (c, next) => {
-  if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.method !== 'OPTIONS') {
-    const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') {
-      throw new ConcordError(
-        'unsupported_media_type',
-        `a request body must be sent as application/json, got ${type ? `"${type}"` : 'no content type'}`,
-      );
-    }
-  }
-  await next();
-};
