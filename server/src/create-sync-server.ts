@@ -1,12 +1,17 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { v7 as uuidv7 } from 'uuid';
 import { ConcordError, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
 import { errorResponse } from './http/error-response';
 import { readBody, type BodyReader } from './http/read-body';
+import { conflictRoutes } from './http/conflict-routes';
 import { eventRoutes } from './http/event-routes';
-import { replicationRoutes } from './http/routes';
+import { healthRoute } from './http/health-route';
+import { replicaRoutes } from './http/replica-routes';
+import { requireJson } from './http/require-json';
+import type { RouteEnvironment } from './http/route-environment';
+import { syncRoutes } from './http/sync-routes';
 import { createPokeHub } from './realtime/poke-hub';
 import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
 import type { Store } from './storage/store';
@@ -64,7 +69,7 @@ export type CorsOptions = NonNullable<Parameters<typeof cors>[0]> & {
 export function createSyncServer(options: SyncServerOptions): Hono {
   const { schema, store, limits = {} } = options;
   const maxBodyBytes = limits.maxBodyBytes ?? 8 * 1024 * 1024;
-  const env = {
+  const env: RouteEnvironment = {
     schema,
     store,
     resolvers: createResolverSet(schema, options.resolvers),
@@ -97,28 +102,16 @@ export function createSyncServer(options: SyncServerOptions): Hono {
       },
     }),
   );
-  app.route('/v1', replicationRoutes(env, read));
-  app.route('/v1', eventRoutes({ store, pokes, heartbeatMs: options.realtime?.heartbeatMs ?? 15_000 }));
+  const v1 = new Hono();
+  healthRoute(v1, env);
+  replicaRoutes(v1, env, read);
+  syncRoutes(v1, env, read);
+  conflictRoutes(v1, env, read);
+  eventRoutes(v1, { store, pokes, heartbeatMs: options.realtime?.heartbeatMs ?? 15_000 });
+  app.route('/v1', v1);
   app.notFound((c) =>
     c.json(new ConcordError('not_found', `no route for ${c.req.method} ${c.req.path}`).toJSON(), 404),
   );
   app.onError((error, c) => errorResponse(error, c, log));
   return app;
 }
-
-/**
- * Every body must be declared JSON. A form or `text/plain` body is what any web page may send
- * to any origin without asking first (no CORS preflight), so it is refused before it is read.
- */
-const requireJson: MiddlewareHandler = async (c, next) => {
-  if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.method !== 'OPTIONS') {
-    const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase();
-    if (type !== 'application/json') {
-      throw new ConcordError(
-        'unsupported_media_type',
-        `a request body must be sent as application/json, got ${type ? `"${type}"` : 'no content type'}`,
-      );
-    }
-  }
-  await next();
-};

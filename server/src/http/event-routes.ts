@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Poke, PokeHub } from '../realtime/poke-hub';
 import type { Store } from '../storage/store';
@@ -15,8 +15,8 @@ export interface EventEnvironment {
  * and epoch), then sends `poke` with the newest generation after every commit (with
  * `conflicts: true` when it added or settled conflict entries), and `ping` while idle. A replica syncs on a poke; the stream carries no row data.
  */
-export function eventRoutes(env: EventEnvironment) {
-  return new Hono().get('/events', (c) =>
+export function eventRoutes(app: Hono, env: EventEnvironment): void {
+  app.get('/events', (c) =>
     streamSSE(c, async (stream) => {
       let wake: () => void = () => undefined;
       const pokes: Poke[] = [];

@@ -3,7 +3,7 @@ import { ConcordError, describeName, tableOf } from '@concord/shared';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
-import { changeProblem } from './check-changes';
+import { changeProblem } from './change-problem';
 import { mergeChange, type MergeOutcome } from './merge-change';
 import { refuseChange } from './refuse-change';
 

@@ -13,7 +13,7 @@ import {
  * merges values the schema does not allow never reaches the store: its answer becomes a
  * rejection with the reason, and the server version stands.
  */
-export function decide(
+export function decideResolution(
   resolver: Resolver,
   input: ConflictInput,
   table: TableDef,

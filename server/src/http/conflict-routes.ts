@@ -1,0 +1,37 @@
+import type { Hono } from 'hono';
+import {
+  ConcordError,
+  PROTOCOL_VERSION,
+  fromReplicaResolveConflict,
+  isStorableName,
+  type FromServerConflicts,
+  type FromServerResolveConflict,
+} from '@concord/shared';
+import { applyOverride } from '../merge/apply-override';
+import { parseConflictQuery } from './parse-conflict-query';
+import type { BodyReader } from './read-body';
+import type { RouteEnvironment } from './route-environment';
+
+/** `GET /conflicts` lists the conflict log a page at a time; `POST /conflicts/:id/resolve` settles an entry by hand. */
+export function conflictRoutes(
+  app: Hono,
+  env: Pick<RouteEnvironment, 'store' | 'schema' | 'now' | 'maxPullBytes'>,
+  readBody: BodyReader,
+): void {
+  const { store } = env;
+  app.get('/conflicts', async (c) => {
+    const query = { ...parseConflictQuery(c.req.query()), maxBytes: env.maxPullBytes };
+    const conflicts = await store.listConflicts(query);
+    // A page full by count, or cut by size, may have entries after it.
+    const size = conflicts.reduce((sum, entry) => sum + JSON.stringify(entry).length, 0);
+    const more = conflicts.length === query.limit || size >= query.maxBytes;
+    return c.json({ protocol: PROTOCOL_VERSION, conflicts, more } satisfies FromServerConflicts);
+  });
+  app.post('/conflicts/:id/resolve', async (c) => {
+    const request = await readBody(c, fromReplicaResolveConflict);
+    const id = c.req.param('id');
+    if (!isStorableName(id)) throw new ConcordError('not_found', 'no conflict with that id');
+    const { conflict, generation } = await store.transaction((tx) => applyOverride(tx, env, id, request));
+    return c.json({ protocol: PROTOCOL_VERSION, conflict, generation } satisfies FromServerResolveConflict);
+  });
+}

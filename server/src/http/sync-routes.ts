@@ -1,0 +1,94 @@
+import type { Hono } from 'hono';
+import {
+  ConcordError,
+  PROTOCOL_VERSION,
+  fromReplicaPull,
+  fromReplicaPush,
+  type FromServerPull,
+  type FromServerPush,
+} from '@concord/shared';
+import { applyPush } from '../merge/apply-push';
+import { checkCursor } from '../replicas/check-cursor';
+import { authenticateReplica } from '../replicas/replica-credential';
+import { checkChanges } from './check-changes';
+import type { BodyReader } from './read-body';
+import type { RouteEnvironment } from './route-environment';
+
+/**
+ * `POST /push` uploads a replica's changes and `POST /pull` downloads the server's, a page at a
+ * time. Every body is validated before the store is touched.
+ */
+export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReader): void {
+  const { store, schema } = env;
+  // Upload-only tables are never sent down; the store leaves them out so pages stay full and exact.
+  const uploadOnly = schema.tableNames.filter((name) => schema.tables[name]!.direction === 'upload-only');
+  app.post('/push', async (c) => {
+    const push = await readBody(c, fromReplicaPush, (body) => {
+      const changes = (body as { changes?: unknown } | null)?.changes;
+      if (Array.isArray(changes) && changes.length > env.limits.maxPushChanges) {
+        throw new ConcordError(
+          'payload_too_large',
+          `a push carries at most ${env.limits.maxPushChanges} changes, got ${changes.length}`,
+          { maxPushChanges: env.limits.maxPushChanges },
+        );
+      }
+    });
+    checkChanges(push.changes);
+    if (push.after !== undefined) {
+      const replica = authenticateReplica(await store.getReplica(push.replicaId), push.replicaId, push.secret);
+      await checkCursor(store, replica, push.after, push.commit);
+    }
+    const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push));
+    const { epoch } = await store.meta();
+    return c.json({
+      protocol: PROTOCOL_VERSION,
+      epoch,
+      acknowledged,
+      results,
+    } satisfies FromServerPush);
+  });
+  app.post('/pull', async (c) => {
+    const pull = await readBody(c, fromReplicaPull);
+    const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret);
+    const { epoch, generation } = await store.meta();
+    await checkCursor(store, replica, pull.after, pull.commit);
+    if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {
+      // The replica had changes acknowledged that this store never applied: it was restored from a backup.
+      throw new ConcordError(
+        'generation_gap',
+        `the replica knows local generation ${pull.acknowledged} was applied, but this store has applied only up to ${replica.lastAppliedLocalGeneration}`,
+        { acknowledged: replica.lastAppliedLocalGeneration, pulled: replica.lastPulledGeneration },
+      );
+    }
+    const page = await store.changesSince({
+      after: pull.after,
+      limit: Math.min(pull.limit ?? env.defaultPullChanges, env.limits.maxPullChanges),
+      maxBytes: env.maxPullBytes,
+      exceptWriter: pull.own ? undefined : pull.replicaId,
+      exceptTables: uploadOnly,
+    });
+    await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
+    const changes = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
+      table,
+      rowguid,
+      generation,
+      deleted,
+      values: deleted ? null : values,
+    }));
+    let shared: number | undefined;
+    for (const cursor of pull.cursors ?? []) {
+      if ((await store.commitAt(cursor.generation)) === cursor.commit)
+        shared = Math.max(shared ?? 0, cursor.generation);
+    }
+    return c.json({
+      protocol: PROTOCOL_VERSION,
+      epoch,
+      changes,
+      cursor: page.cursor,
+      commit: page.commit,
+      more: page.more,
+      generation: Math.max(generation, page.cursor),
+      ...(pull.cursors && { shared: shared ?? 0 }),
+    } satisfies FromServerPull);
+  });
+}

@@ -1,0 +1,44 @@
+import type { Store } from '../storage/store';
+import { hashReplicaSecret, newReplicaSecret } from './replica-credential';
+
+export interface RegistrationEnvironment {
+  store: Store;
+  newId: () => string;
+  now: () => Date;
+  /** The priority a new replica gets, decided from its registration request. */
+  priorityOf: (registration: { request: Request }) => number | Promise<number>;
+}
+
+export interface RegisteredReplica {
+  replicaId: string;
+  /** Handed out here once: the store keeps only its hash. */
+  secret: string;
+  priority: number;
+}
+
+/**
+ * Registers a new replica: a fresh id and secret, and its priority. A priority that is not a
+ * number from 0 to 100 is a setup mistake of the server, not of the replica: it fails the
+ * registration as an unexpected error and stores nothing.
+ */
+export async function registerReplica(env: RegistrationEnvironment, request: Request): Promise<RegisteredReplica> {
+  const replicaId = env.newId();
+  const priority = await env.priorityOf({ request });
+  if (typeof priority !== 'number' || !(priority >= 0 && priority <= 100)) {
+    throw new Error(`replicaPriority must give a number from 0 to 100, got ${JSON.stringify(priority)}`);
+  }
+  const createdAt = env.now().toISOString();
+  const secret = newReplicaSecret();
+  await env.store.transaction((tx) =>
+    tx.putReplica({
+      replicaId,
+      priority,
+      createdAt,
+      lastSyncAt: null,
+      lastAppliedLocalGeneration: 0,
+      lastPulledGeneration: 0,
+      secretHash: hashReplicaSecret(secret),
+    }),
+  );
+  return { replicaId, secret, priority };
+}
