@@ -17,7 +17,18 @@ const STORAGE = [
   through(['merge', 'http', 'replicas', 'realtime', 'resolvers'], 'storage knows only the store contract'),
 ];
 const DRIVERS = ['sql', 'sqlite', 'postgres', 'memory'];
+/** Server folders, each with the folders it may not import: http/ is the edge, storage/ the floor. */
+const SERVER_LAYERS = {
+  resolvers: ['storage', 'merge', 'replicas', 'realtime', 'http'],
+  realtime: ['storage', 'merge', 'replicas', 'resolvers', 'http'],
+  replicas: ['merge', 'resolvers', 'realtime', 'http'],
+  merge: ['realtime', 'http'],
+};
 const LAYERS = [
+  ...Object.entries(SERVER_LAYERS).map(([folder, above]) => [
+    `server/src/${folder}/**/*.ts`,
+    [...SERVER, through(above, `${folder}/ sits below ${above.join(', ')}`)],
+  ]),
   ['server/src/storage/*.ts', [...STORAGE, through(DRIVERS, 'the store contract never names an implementation')]],
   ...DRIVERS.map((driver) => [
     `server/src/storage/${driver}/*.ts`,
