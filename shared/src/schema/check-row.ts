@@ -1,4 +1,4 @@
-import { PROTOCOL_LIMITS } from '../protocol/messages';
+import { PROTOCOL_LIMITS } from '../protocol/version';
 import { describeValue, isStorableName, isWellFormed, toWellFormed, valueProblem } from './check-value';
 import { columnTypeOf, type ColumnType, type TableDef } from './define-schema';
 

@@ -1,4 +1,4 @@
-import type { RowValues } from '../protocol/messages';
+import type { RowValues } from '../protocol/row-values';
 
 /**
  * Equal as replicated values: `undefined` and `null` are one (a missing column holds null), and
