@@ -1,8 +1,15 @@
 /** @module @concord/shared — schema, wire protocol, resolver contract and error codes shared by client and server. */
 export * from './schema/define-schema';
-export * from './schema/check-value';
+export * from './schema/value-problem';
+export * from './schema/values-issue';
+export * from './schema/check-values';
 export * from './schema/check-row';
-export * from './schema/row-values';
+export * from './schema/rowguid-problem';
+export * from './schema/describe-name';
+export * from './schema/describe-value';
+export { isStorableName, toWellFormed } from './schema/well-formed';
+export * from './schema/same-value';
+export * from './schema/pick-columns';
 export * from './protocol/version';
 export * from './protocol/row-values';
 export * from './protocol/from-replica';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isStorableName } from '../schema/check-value';
+import { isStorableName } from '../schema/well-formed';
 import { PROTOCOL_LIMITS, PROTOCOL_VERSION } from './version';
 
 export const generation = z.int().nonnegative();
