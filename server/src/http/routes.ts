@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
-import { z } from 'zod';
 import {
   ConcordError,
   PROTOCOL_VERSION,
-  conflictStatuses,
   isStorableName,
+  fromReplicaConflictsQuery,
   fromReplicaPull,
   fromReplicaPush,
   fromReplicaRegister,
@@ -33,17 +32,6 @@ export interface RouteEnvironment extends PushEnvironment {
   /** A pull page stops adding rows once their stored data reaches this many bytes (whole transactions, at least one row). */
   maxPullBytes: number;
 }
-
-/** A name in a query string: anything a store can be asked for as it is (no lone surrogate, no U+0000). */
-const name = z.string().max(1_000).refine(isStorableName, { message: 'must be well-formed text without U+0000' });
-
-const conflictQuery = z.strictObject({
-  status: z.enum(conflictStatuses).optional(),
-  table: name.optional(),
-  replicaId: name.optional(),
-  after: name.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
 
 /** The replication routes, mounted under `/v1`. Every body is validated before the store is touched. */
 export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
@@ -161,7 +149,7 @@ export function replicationRoutes(env: RouteEnvironment, readBody: BodyReader) {
       } satisfies FromServerPull);
     })
     .get('/conflicts', async (c) => {
-      const parsed = conflictQuery.safeParse(c.req.query());
+      const parsed = fromReplicaConflictsQuery.safeParse(c.req.query());
       if (!parsed.success) {
         throw new ConcordError(
           'bad_request',

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isStorableName } from '../schema/well-formed';
+import { conflictStatuses } from './conflict-entry';
 import { generation, id, protocol, schemaVersion, secret, storable } from './fields';
 import { rowValues } from './row-values';
 import { PROTOCOL_LIMITS } from './version';
@@ -127,3 +129,21 @@ export const fromReplicaResolveConflict = z.strictObject({
   by: id.optional(),
 });
 export type FromReplicaResolveConflict = z.infer<typeof fromReplicaResolveConflict>;
+
+/** A name in a query string: anything a store can be asked for as it is (no lone surrogate, no U+0000). */
+const queryName = z.string().max(1_000).refine(isStorableName, { message: 'must be well-formed text without U+0000' });
+
+/**
+ * The query of `GET /v1/conflicts`: entries oldest first, filtered by `status`, `table` and
+ * `replicaId`, at most `limit` of them (default 100) after the entry with id `after`. A query
+ * string carries only text, so `limit` is read from its digits.
+ */
+export const fromReplicaConflictsQuery = z.strictObject({
+  status: z.enum(conflictStatuses).optional(),
+  table: queryName.optional(),
+  replicaId: queryName.optional(),
+  after: queryName.optional(),
+  limit: z.coerce.number<number | string>().int().min(1).max(1000).default(100),
+});
+/** A conflict-list query as a replica sends it. */
+export type FromReplicaConflictsQuery = z.input<typeof fromReplicaConflictsQuery>;
