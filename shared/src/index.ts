@@ -1,6 +1,17 @@
 /** @module @concord/shared — schema, wire protocol, resolver contract and error codes shared by client and server. */
-export * from './schema/define-schema';
-export * from './schema/value-problem';
+export {
+  columnTypeOf,
+  defineSchema,
+  tableOf,
+  type ColumnType,
+  type Direction,
+  type Schema,
+  type SchemaInput,
+  type TableDef,
+  type TableInput,
+  type Tracking,
+} from './schema/define-schema';
+export { MAX_JSON_DEPTH, fitsColumn } from './schema/value-problem';
 export * from './schema/values-issue';
 export * from './schema/check-values';
 export * from './schema/check-row';
@@ -14,6 +25,6 @@ export * from './protocol/version';
 export * from './protocol/row-values';
 export * from './protocol/from-replica';
 export * from './protocol/from-server';
-export * from './protocol/conflict-entry';
+export { conflictEntry, type ConflictEntry, type ConflictStatus, type ConflictType } from './protocol/conflict-entry';
 export * from './resolver';
 export * from './errors';

@@ -1,10 +1,10 @@
 /** The value types a replicated column may hold. Every column may also hold `null`. */
-export const COLUMN_TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'json'] as const;
+const COLUMN_TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'json'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
 export type Tracking = 'row' | 'column';
 
-export const DIRECTIONS = ['bidirectional', 'upload-only', 'download-only'] as const;
+const DIRECTIONS = ['bidirectional', 'upload-only', 'download-only'] as const;
 /**
  * Which way a table's changes flow. `upload-only`: the server accepts uploads but never sends
  * the table's rows down. `download-only`: every upload is refused and logged as a failed change,
