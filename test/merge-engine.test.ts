@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FromReplicaChange, Resolver } from '@concord/shared';
-import { mergeChange, type MergeOutcome, type StoredRow } from '@concord/server';
+import type { StoredRow } from '@concord/server';
+import { mergeChange, type MergeOutcome } from '../server/src/merge/merge-change';
 import { createResolverSet, type ResolverConfig } from '../server/src/resolvers/resolver-set';
 import { remove, testSchema, upsert } from './support/test-server';
 

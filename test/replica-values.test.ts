@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { useTestWorld } from './support/test-world';
-import { MAX_JSON_DEPTH, defineSchema, fitsColumn, type FromServerPull } from '@concord/shared';
+import { MAX_JSON_DEPTH, defineSchema, fitsColumn, type FromServerPull, type TableInput } from '@concord/shared';
 import { createSqliteStore, createSyncServer, type ResolverConfig } from '@concord/server';
 import { upsert } from './support/test-server';
 import { expectConverged } from './support/test-replica';
@@ -208,3 +208,12 @@ function jsonEqual(a: unknown, b: unknown): boolean {
     ka.every((key) => jsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
   );
 }
+
+describe('crdt columns, not supported yet', () => {
+  it('a table listing crdt columns is refused at startup, not accepted and replicated as ordinary columns', () => {
+    const notes = { columns: { title: 'string', body: 'json' }, crdt: ['body'] } satisfies TableInput;
+    expect(() => defineSchema({ version: 1, tables: { notes } })).toThrow(
+      'table "notes": crdt columns are not supported yet',
+    );
+  });
+});

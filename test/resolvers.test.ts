@@ -18,7 +18,6 @@ import {
   laterWins,
   manual,
   maximum,
-  mergeChange,
   mergeText,
   minimum,
   priority,
@@ -27,6 +26,7 @@ import {
   type ResolverConfig,
   type StoredRow,
 } from '@concord/server';
+import { mergeChange } from '../server/src/merge/merge-change';
 import { createResolverSet } from '../server/src/resolvers/resolver-set';
 import { createTestServer, remove, upsert, type TestServer } from './support/test-server';
 

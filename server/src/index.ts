@@ -28,4 +28,3 @@ export { mergeText, type MergeTextOptions } from './resolvers/merge-text';
 export { manual } from './resolvers/manual';
 export type { ResolverConfig, TableResolverConfig } from './resolvers/resolver-set';
 export type { DeleteRule } from './resolvers/deletes';
-export { mergeChange, type MergeContext, type MergeOutcome } from './merge/merge-change';

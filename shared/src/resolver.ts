@@ -1,4 +1,5 @@
-import type { ConflictType, RowValues } from './protocol/messages';
+import type { ConflictType } from './protocol/conflict-entry';
+import type { RowValues } from './protocol/row-values';
 import type { ColumnType } from './schema/define-schema';
 
 /** One side of a conflict. `values` is null when that side deleted the row. */

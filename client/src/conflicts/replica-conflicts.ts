@@ -28,7 +28,7 @@ export async function fetchConflicts(
   try {
     for (let after: string | undefined; ;) {
       const mine = scope === 'mine' ? { replicaId } : {};
-      const { conflicts, more } = await transport.conflicts({ ...mine, status, after, limit: '500' });
+      const { conflicts, more } = await transport.conflicts({ ...mine, status, after, limit: 500 });
       await cached.bulkPut(conflicts);
       if (!more || conflicts.length === 0) break;
       after = conflicts[conflicts.length - 1]!.id;

@@ -7,6 +7,7 @@ import {
   fromServerRegister,
   fromServerResolveConflict,
   isErrorCode,
+  type FromReplicaConflictsQuery,
   type FromReplicaPull,
   type FromReplicaPushInput,
   type FromServerConflicts,
@@ -33,7 +34,7 @@ export interface Transport {
   register(schemaVersion: number): Promise<FromServerRegister>;
   push(push: Omit<FromReplicaPushInput, 'protocol'>): Promise<FromServerPush>;
   pull(pull: Omit<FromReplicaPull, 'protocol'>): Promise<FromServerPull>;
-  conflicts(query: Record<string, string | undefined>): Promise<FromServerConflicts>;
+  conflicts(query: FromReplicaConflictsQuery): Promise<FromServerConflicts>;
   resolveConflict(
     id: string,
     decision: Omit<FromReplicaResolveConflict, 'protocol'>,
@@ -99,9 +100,10 @@ export function createHttpTransport({
     push: (push) => send('/v1/push', fromServerPush, push),
     pull: (pull) => send('/v1/pull', fromServerPull, pull),
     conflicts: (query) => {
-      const params = new URLSearchParams(
-        Object.entries(query).filter((entry): entry is [string, string] => !!entry[1]),
-      );
+      const params = new URLSearchParams();
+      for (const [name, value] of Object.entries(query)) {
+        if (value !== undefined && value !== '') params.set(name, String(value));
+      }
       return send(`/v1/conflicts?${params}`, fromServerConflicts);
     },
     resolveConflict: (id, decision) =>

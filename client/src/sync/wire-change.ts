@@ -1,4 +1,4 @@
-import type { FromReplicaChangeInput, ServerLimits, TableDef } from '@concord/shared';
+import { pickColumns, type FromReplicaChangeInput, type ServerLimits, type TableDef } from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
 import { pickValues, presentColumns } from '../tracking/row-values';
 
@@ -44,8 +44,8 @@ export function wireChange(
     if (Object.keys(entry.base).length > 0) change.base = entry.base;
     return change;
   }
-  const based = columns.filter((column) => Object.hasOwn(entry.base, column));
-  if (based.length > 0) change.base = pickValues(entry.base, based);
+  const base = pickColumns(entry.base, columns);
+  if (Object.keys(base).length > 0) change.base = base;
   return change;
 }
 

@@ -6,12 +6,11 @@ import type {
   DBCoreTransaction,
   Middleware,
 } from 'dexie';
-import { ConcordError, tableOf, type Schema, type TableDef } from '@concord/shared';
+import { ConcordError, checkRow, tableOf, type Schema, type TableDef } from '@concord/shared';
 import { TRACKING_TABLES, type OutboxEntry } from '../storage/replica-db';
 import { changeBytes, roughBytes, wireChange } from '../sync/wire-change';
 import { coalesce } from './coalesce';
 import { mayHoldAny, readExisting } from './read-existing';
-import { checkRow } from './row-values';
 import { createTransactionState } from './transaction-state';
 
 type Row = Record<string, unknown>;

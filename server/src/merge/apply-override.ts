@@ -1,5 +1,6 @@
 import {
   ConcordError,
+  checkValues,
   rowguidProblem,
   tableOf,
   type ConflictEntry,
@@ -8,7 +9,6 @@ import {
   type Schema,
 } from '@concord/shared';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
-import { checkValues } from './check-values';
 
 export interface OverrideEnvironment {
   schema: Schema;

@@ -1,10 +1,10 @@
 /** The value types a replicated column may hold. Every column may also hold `null`. */
-export const COLUMN_TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'json'] as const;
+const COLUMN_TYPES = ['string', 'number', 'integer', 'boolean', 'date', 'json'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
 export type Tracking = 'row' | 'column';
 
-export const DIRECTIONS = ['bidirectional', 'upload-only', 'download-only'] as const;
+const DIRECTIONS = ['bidirectional', 'upload-only', 'download-only'] as const;
 /**
  * Which way a table's changes flow. `upload-only`: the server accepts uploads but never sends
  * the table's rows down. `download-only`: every upload is refused and logged as a failed change,
@@ -22,7 +22,10 @@ export interface TableInput {
   indexes?: string[];
   /** `row` (default): any two changes to one row conflict. `column`: only changes to the same column do. */
   tracking?: Tracking;
-  /** Columns holding Yjs documents, merged without conflicts. */
+  /**
+   * Reserved for columns holding Yjs documents, merged without conflicts. Not supported yet:
+   * a table that lists any is refused, rather than replicated as ordinary columns.
+   */
   crdt?: string[];
   /** `bidirectional` (default), `upload-only` or `download-only`; part of the publication, so replicas know it too. */
   direction?: Direction;
@@ -41,7 +44,6 @@ export interface TableDef {
   columnNames: readonly string[];
   indexes: readonly string[];
   tracking: Tracking;
-  crdt: readonly string[];
   direction: Direction;
 }
 
@@ -102,9 +104,9 @@ function defineTable(name: string, input: TableInput): TableDef {
     }
   }
   if (Object.hasOwn(columns, key)) throw new Error(`table "${name}": key "${key}" must not be listed in columns`);
-  const crdt = input.crdt ?? [];
-  for (const column of crdt) {
-    if (!Object.hasOwn(columns, column)) throw new Error(`table "${name}": crdt column "${column}" is not in columns`);
+  const crdt: unknown = input.crdt;
+  if (crdt !== undefined && !(Array.isArray(crdt) && crdt.length === 0)) {
+    throw new Error(`table "${name}": crdt columns are not supported yet; remove crdt from the table`);
   }
   const tracking = input.tracking ?? 'row';
   if (tracking !== 'row' && tracking !== 'column') {
@@ -121,7 +123,6 @@ function defineTable(name: string, input: TableInput): TableDef {
     columnNames: Object.freeze(Object.keys(columns)),
     indexes: Object.freeze([...(input.indexes ?? [])]),
     tracking,
-    crdt: Object.freeze([...crdt]),
     direction,
   });
 }

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { conflictEntry } from './conflict-entry';
+import { generation, id, protocol, secret } from './fields';
+import { rowValues } from './row-values';
+
+/** What a server accepts, announced at registration and in `/v1/health`, so a replica cuts its uploads to fit. */
+export const serverLimits = z.object({
+  maxBodyBytes: z.int().positive(),
+  maxPushChanges: z.int().positive(),
+  maxPullChanges: z.int().positive(),
+});
+export type ServerLimits = z.infer<typeof serverLimits>;
+
+export const fromServerRegister = z.object({
+  protocol,
+  replicaId: id,
+  /** The replica's credential: kept by the replica (the server keeps only its hash) and sent with every push and pull. */
+  secret,
+  limits: serverLimits,
+  priority: z.number(),
+  epoch: z.string(),
+  generation,
+});
+export type FromServerRegister = z.infer<typeof fromServerRegister>;
+
+/**
+ * What the server did with one uploaded change. `values` is the authoritative row
+ * (null when the row is a tombstone); it is omitted for `applied`, where it equals what the replica holds.
+ */
+export const fromServerChangeResult = z.object({
+  table: z.string(),
+  rowguid: z.string(),
+  outcome: z.enum(['applied', 'merged', 'conflict', 'rejected', 'duplicate']),
+  generation,
+  deleted: z.boolean(),
+  values: rowValues.nullable().optional(),
+  conflictId: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type FromServerChangeResult = z.infer<typeof fromServerChangeResult>;
+
+export const fromServerPush = z.object({
+  protocol,
+  epoch: z.string(),
+  /** The highest local generation of this replica the server has applied (its watermark, after this push). */
+  acknowledged: generation,
+  results: z.array(fromServerChangeResult),
+});
+export type FromServerPush = z.infer<typeof fromServerPush>;
+
+/** A row as it stands at the server after a change; tombstones carry `values: null`. */
+export const fromServerChange = z.object({
+  table: z.string(),
+  rowguid: z.string(),
+  generation,
+  deleted: z.boolean(),
+  values: rowValues.nullable(),
+});
+export type FromServerChange = z.infer<typeof fromServerChange>;
+
+export const fromServerPull = z.object({
+  protocol,
+  epoch: z.string(),
+  changes: z.array(fromServerChange),
+  /** The replica's next `after`: every change up to it has been delivered. */
+  cursor: generation,
+  /** The id of the commit the cursor stands on: sent back with the next pull, so a restored store is noticed. */
+  commit: z.string(),
+  more: z.boolean(),
+  /** The server's newest generation when the page was read: `generation − cursor` bounds what is left (for progress). */
+  generation,
+  /** With `cursors` in the pull: the highest of them this store still has (0 for none), a point both histories share. */
+  shared: generation.optional(),
+});
+export type FromServerPull = z.infer<typeof fromServerPull>;
+
+export const fromServerConflicts = z.object({
+  protocol,
+  /** Oldest first, at most `limit` of them and a bounded size: page on with `after` = the last id while `more`. */
+  conflicts: z.array(conflictEntry),
+  more: z.boolean(),
+});
+export type FromServerConflicts = z.infer<typeof fromServerConflicts>;
+
+/** The settled entry, and the server generation at which the decided version replicates. */
+export const fromServerResolveConflict = z.object({
+  protocol,
+  conflict: conflictEntry,
+  generation,
+});
+export type FromServerResolveConflict = z.infer<typeof fromServerResolveConflict>;
