@@ -4,7 +4,8 @@ import type { ResolverSet } from '../resolvers/resolver-set';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
 import { changeProblem } from './change-problem';
-import { mergeChange, type MergeOutcome } from './merge-change';
+import { mergeChange } from './merge-change';
+import type { MergeOutcome } from './merge-outcome';
 import { refuseChange } from './refuse-change';
 
 export interface PushEnvironment {

@@ -1,5 +1,5 @@
 import { pickColumns, type ConflictInput, type ConflictVersion, type Resolution, type Resolver } from '@concord/shared';
-import type { ConflictDraft } from './merge-change';
+import type { ConflictDraft } from './merge-outcome';
 
 /**
  * The log entry for a conflict a resolver decided. Each side keeps only the conflicting columns

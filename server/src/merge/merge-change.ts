@@ -1,52 +1,11 @@
-import type { ConflictType, ConflictVersion, FromReplicaChange, RowValues, TableDef } from '@concord/shared';
-import type { ResolverSet } from '../resolvers/resolver-set';
+import type { ConflictVersion, FromReplicaChange } from '@concord/shared';
 import type { StoredRow } from '../storage/store';
 import { changedValues } from './changed-values';
 import { detectConflict } from './detect-conflict';
 import { mergeColumns } from './merge-columns';
 import { mergeRow } from './merge-row';
+import type { MergeContext, MergeOutcome, RowWrite } from './merge-outcome';
 import { refuseChange } from './refuse-change';
-
-export interface MergeReplica {
-  id: string;
-  priority: number;
-}
-
-export interface MergeContext {
-  table: TableDef;
-  resolvers: ResolverSet;
-  replica: MergeReplica;
-}
-
-/** A row to write; its generation is assigned when the batch commits. */
-export interface RowWrite {
-  values: RowValues;
-  deleted: boolean;
-  priority: number;
-  /** Columns this write set, with the priority each now carries (column tracking keeps them). */
-  touched: Map<string, number>;
-}
-
-/** A conflict as decided by the engine; id, generation and time are added at commit. */
-export interface ConflictDraft {
-  columns: string[];
-  type: ConflictType;
-  resolver: string;
-  status: 'resolved' | 'open';
-  winner: string | null;
-  loser: string | null;
-  winningValues: RowValues | null;
-  losingValues: RowValues | null;
-  reason: string;
-}
-
-export interface MergeOutcome {
-  outcome: 'applied' | 'merged' | 'conflict' | 'rejected';
-  /** Absent when the stored row stands as it is. */
-  write?: RowWrite;
-  conflicts: ConflictDraft[];
-  reason?: string;
-}
 
 /**
  * Merges one uploaded change into the stored row. Pure and deterministic: the same stored

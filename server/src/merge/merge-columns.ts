@@ -10,7 +10,7 @@ import type { ColumnVersion, StoredRow } from '../storage/store';
 import { conflictDraft } from './conflict-draft';
 import { decideResolution } from './decide-resolution';
 import type { ConflictDetection } from './detect-conflict';
-import type { ConflictDraft, MergeContext, MergeOutcome } from './merge-change';
+import type { ConflictDraft, MergeContext, MergeOutcome } from './merge-outcome';
 
 const UNTOUCHED: ColumnVersion = { generation: 0, writer: '', priority: 0 };
 

@@ -2,7 +2,7 @@ import type { ConflictInput, ConflictType, ConflictVersion, FromReplicaChange, R
 import type { StoredRow } from '../storage/store';
 import { conflictDraft } from './conflict-draft';
 import { decideResolution } from './decide-resolution';
-import type { MergeContext, MergeOutcome, RowWrite } from './merge-change';
+import type { MergeContext, MergeOutcome, RowWrite } from './merge-outcome';
 
 /**
  * Decides a whole-row conflict with the table's row resolver, or its delete rule when one side

@@ -1,6 +1,6 @@
 import { describeName, pickColumns, toWellFormed, type FromReplicaChange, type RowValues } from '@concord/shared';
 import type { StoredRow } from '../storage/store';
-import type { ConflictDraft, MergeOutcome } from './merge-change';
+import type { ConflictDraft, MergeOutcome } from './merge-outcome';
 
 /**
  * A change the server will not apply, as an outcome: nothing is written, the refusal is logged as
