@@ -25,6 +25,10 @@ const SERVER_LAYERS = {
   merge: ['realtime', 'http'],
 };
 const LAYERS = [
+  [
+    'shared/src/schema/**/*.ts',
+    [...SHARED, through(['protocol'], 'the schema and its value rules sit below the protocol')],
+  ],
   ...Object.entries(SERVER_LAYERS).map(([folder, above]) => [
     `server/src/${folder}/**/*.ts`,
     [...SERVER, through(above, `${folder}/ sits below ${above.join(', ')}`)],

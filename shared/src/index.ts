@@ -22,7 +22,7 @@ export { isStorableName, toWellFormed } from './schema/well-formed';
 export * from './schema/same-value';
 export * from './schema/pick-columns';
 export * from './protocol/version';
-export * from './protocol/row-values';
+export * from './schema/row-values';
 export * from './protocol/from-replica';
 export * from './protocol/from-server';
 export { conflictEntry, type ConflictEntry, type ConflictStatus, type ConflictType } from './protocol/conflict-entry';

@@ -1,5 +1,5 @@
 import type { ConflictType } from './protocol/conflict-entry';
-import type { RowValues } from './protocol/row-values';
+import type { RowValues } from './schema/row-values';
 import type { ColumnType } from './schema/define-schema';
 
 /** One side of a conflict. `values` is null when that side deleted the row. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { generation } from './fields';
-import { rowValues } from './row-values';
+import { rowValues } from '../schema/row-values';
 
 export const conflictTypes = [
   'update-update',

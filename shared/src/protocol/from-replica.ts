@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isStorableName } from '../schema/well-formed';
 import { conflictStatuses } from './conflict-entry';
 import { generation, id, protocol, schemaVersion, secret, storable } from './fields';
-import { rowValues } from './row-values';
+import { rowValues } from '../schema/row-values';
 import { PROTOCOL_LIMITS } from './version';
 
 /**

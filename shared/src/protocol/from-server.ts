@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { conflictEntry } from './conflict-entry';
 import { generation, id, protocol, secret } from './fields';
-import { rowValues } from './row-values';
+import { rowValues } from '../schema/row-values';
 
 /** What a server accepts, announced at registration and in `/v1/health`, so a replica cuts its uploads to fit. */
 export const serverLimits = z.object({

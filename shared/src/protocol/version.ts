@@ -1,3 +1,5 @@
+import { MAX_ID_LENGTH } from '../schema/max-id-length';
+
 /** The wire protocol version. A request carrying any other version is refused with `unsupported_protocol`. */
 export const PROTOCOL_VERSION = 2;
 
@@ -5,5 +7,5 @@ export const PROTOCOL_VERSION = 2;
 export const PROTOCOL_LIMITS = {
   maxChangesPerPush: 10_000,
   maxChangesPerPull: 10_000,
-  maxIdLength: 128,
+  maxIdLength: MAX_ID_LENGTH,
 } as const;

@@ -1,4 +1,4 @@
-import type { RowValues } from '../protocol/row-values';
+import type { RowValues } from './row-values';
 
 /** The values of those `columns` that `values` has as its own; absent columns stay absent. */
 export function pickColumns(values: RowValues, columns: readonly string[]): RowValues {
