@@ -16,7 +16,7 @@ import {
 } from '@concord/shared';
 import type { createSyncServer } from '@concord/server';
 import { now, type BenchResult } from './bench';
-import { TABLE, itemValues, schema } from './items';
+import { TABLE, itemInsert, itemValues, schema } from './items';
 
 export { TABLE, schema } from './items';
 
@@ -91,16 +91,7 @@ export async function pushBothPasses(
     return { ms, results };
   };
 
-  const insert = await send(
-    bodies((i, gen) => ({
-      table: TABLE,
-      rowguid: data.rowguids[i]!,
-      op: 'upsert',
-      localGeneration: gen,
-      baseGeneration: 0,
-      values: data.inserted[i]!,
-    })),
-  );
+  const insert = await send(bodies((i, gen) => itemInsert(data.rowguids[i]!, data.inserted[i]!, gen)));
   const generations = new Map(insert.results.map((result) => [result.rowguid, result.generation]));
   const update = await send(
     bodies((i, gen) => ({

@@ -13,7 +13,7 @@ import pg from 'pg';
 import type { RowValues } from '@concord/shared';
 import { createPostgresStore, createSyncServer } from '@concord/server';
 import { startPostgres } from '../test/support/postgres-server';
-import { median, now, perSecond, type BenchResult } from './bench';
+import { REPEATS, median, now, perSecond, type BenchResult } from './bench';
 import {
   TABLE,
   makeDataset,
@@ -27,7 +27,6 @@ import {
 const ROWS = 10_000;
 const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
 const WARMUP_ROWS = 2_000;
-const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const GOAL = { minRatio: 0.25, minRowsPerSecond: 30_000 };
 
 /** Runs `work` on a fresh database on the server at `adminUrl`, dropped afterwards. */
