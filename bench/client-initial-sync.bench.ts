@@ -14,12 +14,10 @@
  * pulls, which a real server does on another machine). The end-to-end time, server included,
  * is reported next to it with its own ratio.
  */
-import { v7 as uuidv7 } from 'uuid';
-import type { FromReplicaChange, RowValues } from '@concord/shared';
 import { openNodeReplica } from '../test/support/node-replica';
 import { createTestServer, type TestServer } from '../test/support/test-server';
 import { REPEATS, median, now, type BenchResult } from './bench';
-import { KEY, TABLE, itemInsert, itemValues, schema, uniqueName } from './items';
+import { KEY, TABLE, itemInserts, itemRows, schema, uniqueName, type ItemRow } from './items';
 import { timedFetch } from './timed-fetch';
 import { openUntrackedItems } from './untracked-items';
 
@@ -28,27 +26,12 @@ const WARMUP_ROWS = 1_000;
 const PUSH_BATCH = 1_000;
 const MAX_RATIO = 1.3;
 
-interface Dataset {
-  rowguids: string[];
-  values: RowValues[];
-}
-
-function makeDataset(count: number): Dataset {
-  const rowguids = Array.from({ length: count }, () => uuidv7());
-  return { rowguids, values: rowguids.map((_, i) => itemValues(i)) };
-}
-
-/** Seeds the server with `data` through the HTTP routes, as another replica's upload would. */
-async function seed(server: TestServer, data: Dataset): Promise<void> {
+/** Seeds the server with `rows` through the HTTP routes, as another replica's upload would. */
+async function seed(server: TestServer, rows: readonly ItemRow[]): Promise<void> {
   const { replicaId } = await server.register();
   let localGeneration = 0;
-  for (let start = 0; start < data.rowguids.length; start += PUSH_BATCH) {
-    const gen = ++localGeneration;
-    const changes: FromReplicaChange[] = [];
-    for (let i = start; i < Math.min(start + PUSH_BATCH, data.rowguids.length); i++) {
-      changes.push(itemInsert(data.rowguids[i]!, data.values[i]!, gen));
-    }
-    const pushed = await server.push(replicaId, changes);
+  for (let start = 0; start < rows.length; start += PUSH_BATCH) {
+    const pushed = await server.push(replicaId, itemInserts(rows.slice(start, start + PUSH_BATCH), ++localGeneration));
     const wrong = pushed.results.find((result) => result.outcome !== 'applied');
     if (wrong) throw new Error(`seeding: expected every change to be applied, got ${JSON.stringify(wrong)}`);
   }
@@ -80,8 +63,9 @@ async function timeInitialSync(server: TestServer, expected: number): Promise<Sy
 }
 
 /** The same rows, as the replica stores them, written with one raw `bulkPut` into a fresh Dexie database. */
-async function timeBaseline(data: Dataset): Promise<number> {
-  const rows = data.rowguids.map((rowguid, i) => ({ ...data.values[i], [KEY]: rowguid }));
+async function timeBaseline(items: readonly ItemRow[]): Promise<number> {
+  // Keyed last, as the replica keys each downloaded row.
+  const rows = items.map(({ [KEY]: rowguid, ...values }) => ({ ...values, [KEY]: rowguid }));
   const db = await openUntrackedItems('baseline');
   try {
     const start = now();
@@ -99,7 +83,7 @@ export async function run(): Promise<BenchResult[]> {
   // Warm-up on small data and a separate server, so that JIT compilation and first-use costs are not measured.
   const warmupServer = createTestServer({ schema });
   try {
-    const warmup = makeDataset(WARMUP_ROWS);
+    const warmup = itemRows(WARMUP_ROWS);
     await seed(warmupServer, warmup);
     await timeInitialSync(warmupServer, WARMUP_ROWS);
     await timeBaseline(warmup);
@@ -107,7 +91,7 @@ export async function run(): Promise<BenchResult[]> {
     await warmupServer.close();
   }
 
-  const data = makeDataset(ROWS);
+  const data = itemRows(ROWS);
   const server = createTestServer({ schema });
   const replicaTimes: SyncTimes[] = [];
   const baselineMs: number[] = [];

@@ -14,7 +14,7 @@ import { PROTOCOL_VERSION, type FromServerPush } from '@concord/shared';
 import { openNodeReplica } from '../test/support/node-replica';
 import { createTestServer } from '../test/support/test-server';
 import { REPEATS, median, now, perSecond, type BenchResult } from './bench';
-import { KEY, TABLE, itemInsert, itemRows, schema, uniqueName, type ItemRow } from './items';
+import { TABLE, itemInserts, itemRows, schema, uniqueName, type ItemRow } from './items';
 import { timedFetch } from './timed-fetch';
 
 const ROWS = 10_000;
@@ -69,9 +69,7 @@ async function timeServerOnly(rows: readonly ItemRow[]): Promise<number> {
     const { replicaId, secret } = await server.register();
     const bodies: string[] = [];
     for (let start = 0, gen = 1; start < rows.length; start += TX_ROWS, gen++) {
-      const changes = rows
-        .slice(start, start + TX_ROWS)
-        .map(({ [KEY]: rowguid, ...values }) => itemInsert(rowguid as string, values, gen));
+      const changes = itemInserts(rows.slice(start, start + TX_ROWS), gen);
       bodies.push(
         JSON.stringify({
           protocol: PROTOCOL_VERSION,

@@ -46,6 +46,11 @@ export function itemInsert(rowguid: string, values: RowValues, localGeneration: 
   return { table: TABLE, rowguid, op: 'upsert', localGeneration, baseGeneration: 0, values };
 }
 
+/** `rows` as uploads of new items, all in one local generation. */
+export function itemInserts(rows: readonly ItemRow[], localGeneration: number): FromReplicaChange[] {
+  return rows.map(({ [KEY]: rowguid, ...values }) => itemInsert(rowguid as string, values, localGeneration));
+}
+
 let counter = 0;
 /** A database name no other benchmark in this process uses. */
 export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
