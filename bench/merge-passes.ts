@@ -7,14 +7,8 @@
  * only the server's work is timed.
  */
 import { v7 as uuidv7 } from 'uuid';
-import {
-  PROTOCOL_VERSION,
-  type FromReplicaChange,
-  type FromServerPush,
-  type FromServerRegister,
-  type RowValues,
-} from '@concord/shared';
-import type { createSyncServer } from '@concord/server';
+import { PROTOCOL_VERSION, type FromReplicaChange, type FromServerPush, type RowValues } from '@concord/shared';
+import type { TestServer } from '../test/support/test-server';
 import { now, type BenchResult } from './bench';
 import { TABLE, itemInsert, itemValues, schema } from './items';
 
@@ -47,17 +41,11 @@ export function makeDataset(count: number): Dataset {
   return data;
 }
 
-/** Registers a replica on `app`, then times both passes, `batch` changes per push. */
-export async function pushBothPasses(
-  app: ReturnType<typeof createSyncServer>,
-  data: Dataset,
-  batch: number,
-): Promise<PassTimes> {
+/** Registers a replica on `server`, then times both passes, `batch` changes per push. */
+export async function pushBothPasses(server: TestServer, data: Dataset, batch: number): Promise<PassTimes> {
   const post = (path: string, body: string) =>
-    Promise.resolve(app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
-  const registered = await post('/v1/replicas', JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: 1 }));
-  if (!registered.ok) throw new Error(`register failed: HTTP ${registered.status} ${await registered.text()}`);
-  const { replicaId, secret } = (await registered.json()) as FromServerRegister;
+    server.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const { replicaId, secret } = await server.register();
 
   let localGeneration = 0;
   const bodies = (change: (index: number, localGeneration: number) => FromReplicaChange): string[] => {

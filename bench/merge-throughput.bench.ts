@@ -40,7 +40,7 @@ function withTempDir<T>(prefix: string, work: (dir: string) => Promise<T>): Prom
 async function runMerge(data: Dataset): Promise<PassTimes> {
   const server = createTestServer({ schema });
   try {
-    const times = await pushBothPasses(server.app, data, BATCH);
+    const times = await pushBothPasses(server, data, BATCH);
     const meta = await server.store.meta();
     if (meta.generation !== 2 * data.rowguids.length) {
       throw new Error(`expected generation ${2 * data.rowguids.length} after both passes, got ${meta.generation}`);
