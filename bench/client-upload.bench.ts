@@ -10,11 +10,12 @@
  * 1,000 changes to a fresh server, in the same process — the part of the round the client
  * cannot make faster.
  */
-import { PROTOCOL_VERSION, type FromServerPush } from '@concord/shared';
+import { PROTOCOL_VERSION } from '@concord/shared';
 import { openNodeReplica } from '../test/support/node-replica';
 import { createTestServer } from '../test/support/test-server';
 import { REPEATS, median, now, perSecond, type BenchResult } from './bench';
 import { TABLE, itemInserts, itemRows, schema, uniqueName, type ItemRow } from './items';
+import { timePushes } from './time-pushes';
 import { timedFetch } from './timed-fetch';
 
 const ROWS = 10_000;
@@ -82,21 +83,8 @@ async function timeServerOnly(rows: readonly ItemRow[]): Promise<number> {
         }),
       );
     }
-    const start = now();
-    const texts: string[] = [];
-    for (const body of bodies) {
-      const response = await server.request('/v1/push', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      texts.push(await response.text());
-      if (!response.ok) throw new Error(`push failed: HTTP ${response.status} ${texts.at(-1)!.slice(0, 500)}`);
-    }
-    const ms = now() - start;
-    const applied = texts
-      .flatMap((text) => (JSON.parse(text) as FromServerPush).results)
-      .filter((r) => r.outcome === 'applied').length;
+    const { ms, results } = await timePushes(server, bodies);
+    const applied = results.filter((r) => r.outcome === 'applied').length;
     if (applied !== rows.length) throw new Error(`server applied ${applied} changes, expected ${rows.length}`);
     return ms;
   } finally {

@@ -7,10 +7,11 @@
  * only the server's work is timed.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { PROTOCOL_VERSION, type FromReplicaChange, type FromServerPush, type RowValues } from '@concord/shared';
+import { PROTOCOL_VERSION, type FromReplicaChange, type RowValues } from '@concord/shared';
 import type { TestServer } from '../test/support/test-server';
-import { now, type BenchResult } from './bench';
+import type { BenchResult } from './bench';
 import { TABLE, itemInsert, itemValues, schema } from './items';
+import { timePushes } from './time-pushes';
 
 export { TABLE, schema } from './items';
 
@@ -43,8 +44,6 @@ export function makeDataset(count: number): Dataset {
 
 /** Registers a replica on `server`, then times both passes, `batch` changes per push. */
 export async function pushBothPasses(server: TestServer, data: Dataset, batch: number): Promise<PassTimes> {
-  const post = (path: string, body: string) =>
-    server.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   const { replicaId, secret } = await server.register();
 
   let localGeneration = 0;
@@ -62,16 +61,7 @@ export async function pushBothPasses(server: TestServer, data: Dataset, batch: n
     return out;
   };
   const send = async (pushes: readonly string[]) => {
-    const texts: string[] = [];
-    const start = now();
-    for (const body of pushes) {
-      const response = await post('/v1/push', body);
-      const text = await response.text();
-      if (!response.ok) throw new Error(`push failed: HTTP ${response.status} ${text.slice(0, 500)}`);
-      texts.push(text);
-    }
-    const ms = now() - start;
-    const results = texts.flatMap((text) => (JSON.parse(text) as FromServerPush).results);
+    const { ms, results } = await timePushes(server, pushes);
     if (results.length !== data.rowguids.length)
       throw new Error(`expected ${data.rowguids.length} results, got ${results.length}`);
     const wrong = results.find((result) => result.outcome !== 'applied');
