@@ -22,6 +22,9 @@ export interface BenchModule {
   run(): Promise<BenchResult[]>;
 }
 
+/** Measured repetitions of each figure (`BENCH_REPEATS`, default 3); benchmarks report the median. */
+export const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
+
 /** Milliseconds since an arbitrary origin, high resolution. */
 export function now(): number {
   return performance.now();

@@ -14,98 +14,24 @@
  * pulls, which a real server does on another machine). The end-to-end time, server included,
  * is reported next to it with its own ratio.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Dexie } from 'dexie';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { v7 as uuidv7 } from 'uuid';
-import {
-  PROTOCOL_VERSION,
-  type FromReplicaChange,
-  type FromServerPush,
-  type FromServerRegister,
-  type RowValues,
-} from '@concord/shared';
-import { createSqliteStore, createSyncServer } from '@concord/server';
-import { openReplica } from '@concord/client';
-import { median, now, type BenchResult } from './bench';
-import { KEY, STORE, TABLE, itemValues, schema, uniqueName } from './items';
+import { openNodeReplica } from '../test/support/node-replica';
+import { createTestServer, type TestServer } from '../test/support/test-server';
+import { REPEATS, median, now, type BenchResult } from './bench';
+import { KEY, TABLE, itemInserts, itemRows, schema, uniqueName, type ItemRow } from './items';
+import { timedFetch } from './timed-fetch';
+import { openUntrackedItems } from './untracked-items';
 
 const ROWS = 10_000;
 const WARMUP_ROWS = 1_000;
 const PUSH_BATCH = 1_000;
-/** Measured repetitions; the median is reported. */
-const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const MAX_RATIO = 1.3;
 
-interface Dataset {
-  rowguids: string[];
-  values: RowValues[];
-}
-
-function makeDataset(count: number): Dataset {
-  const rowguids = Array.from({ length: count }, () => uuidv7());
-  return { rowguids, values: rowguids.map((_, i) => itemValues(i)) };
-}
-
-interface BenchServer {
-  app: ReturnType<typeof createSyncServer>;
-  close(): Promise<void>;
-}
-
-function createServer(): BenchServer {
-  const dir = mkdtempSync(join(tmpdir(), 'concord-bench-initial-sync-'));
-  const store = createSqliteStore({ filename: join(dir, 'store.db') });
-  const app = createSyncServer({ schema, store });
-  return {
-    app,
-    close: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-/** Seeds the server with `data` through the HTTP routes, as another replica's upload would. */
-async function seed(server: BenchServer, data: Dataset): Promise<void> {
-  const post = async <T>(path: string, body: unknown): Promise<T> => {
-    const response = await server.app.request(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`${path} failed: HTTP ${response.status} ${text.slice(0, 500)}`);
-    return JSON.parse(text) as T;
-  };
-  const { replicaId, secret } = await post<FromServerRegister>('/v1/replicas', {
-    protocol: PROTOCOL_VERSION,
-    schemaVersion: schema.version,
-  });
+/** Seeds the server with `rows` through the HTTP routes, as another replica's upload would. */
+async function seed(server: TestServer, rows: readonly ItemRow[]): Promise<void> {
+  const { replicaId } = await server.register();
   let localGeneration = 0;
-  for (let start = 0; start < data.rowguids.length; start += PUSH_BATCH) {
-    const gen = ++localGeneration;
-    const changes: FromReplicaChange[] = [];
-    for (let i = start; i < Math.min(start + PUSH_BATCH, data.rowguids.length); i++) {
-      changes.push({
-        table: TABLE,
-        rowguid: data.rowguids[i]!,
-        op: 'upsert',
-        localGeneration: gen,
-        baseGeneration: 0,
-        values: data.values[i]!,
-      });
-    }
-    const pushed = await post<FromServerPush>('/v1/push', {
-      protocol: PROTOCOL_VERSION,
-      schemaVersion: schema.version,
-      replicaId,
-      secret,
-      fromLocalGeneration: gen,
-      toLocalGeneration: gen,
-      changes,
-    });
+  for (let start = 0; start < rows.length; start += PUSH_BATCH) {
+    const pushed = await server.push(replicaId, itemInserts(rows.slice(start, start + PUSH_BATCH), ++localGeneration));
     const wrong = pushed.results.find((result) => result.outcome !== 'applied');
     if (wrong) throw new Error(`seeding: expected every change to be applied, got ${JSON.stringify(wrong)}`);
   }
@@ -119,23 +45,9 @@ interface SyncTimes {
 }
 
 /** Opens a fresh replica (new IDBFactory), times its first `sync()`, and checks what arrived. */
-async function timeInitialSync(server: BenchServer, expected: number): Promise<SyncTimes> {
-  let serverMs = 0;
-  const replica = await openReplica({
-    schema,
-    url: 'http://concord.bench',
-    fetch: async (input, init) => {
-      const start = now();
-      const response = await server.app.request(input as string, init);
-      const text = await response.text();
-      serverMs += now() - start;
-      return new Response(text, { status: response.status, headers: response.headers });
-    },
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
-    name: uniqueName('initial-sync'),
-    events: new EventTarget(),
-  });
+async function timeInitialSync(server: TestServer, expected: number): Promise<SyncTimes> {
+  const timed = timedFetch(server);
+  const replica = await openNodeReplica({ schema, fetch: timed.fetch, name: uniqueName('initial-sync') });
   try {
     const start = now();
     const report = await replica.sync();
@@ -144,18 +56,17 @@ async function timeInitialSync(server: BenchServer, expected: number): Promise<S
       throw new Error(`downloaded ${report.downloaded} changes, expected ${expected}`);
     const count = await replica.db.table(TABLE).count();
     if (count !== expected) throw new Error(`replica holds ${count} rows, expected ${expected}`);
-    return { syncMs, serverMs };
+    return { syncMs, serverMs: timed.serverMs };
   } finally {
     await replica.close();
   }
 }
 
 /** The same rows, as the replica stores them, written with one raw `bulkPut` into a fresh Dexie database. */
-async function timeBaseline(data: Dataset): Promise<number> {
-  const rows = data.rowguids.map((rowguid, i) => ({ ...data.values[i], [KEY]: rowguid }));
-  const db = new Dexie(uniqueName('baseline'), { indexedDB: new IDBFactory(), IDBKeyRange });
-  db.version(1).stores({ [TABLE]: STORE });
-  await db.open();
+async function timeBaseline(items: readonly ItemRow[]): Promise<number> {
+  // Keyed last, as the replica keys each downloaded row.
+  const rows = items.map(({ [KEY]: rowguid, ...values }) => ({ ...values, [KEY]: rowguid }));
+  const db = await openUntrackedItems('baseline');
   try {
     const start = now();
     await db.table(TABLE).bulkPut(rows);
@@ -170,9 +81,9 @@ async function timeBaseline(data: Dataset): Promise<number> {
 
 export async function run(): Promise<BenchResult[]> {
   // Warm-up on small data and a separate server, so that JIT compilation and first-use costs are not measured.
-  const warmupServer = createServer();
+  const warmupServer = createTestServer({ schema });
   try {
-    const warmup = makeDataset(WARMUP_ROWS);
+    const warmup = itemRows(WARMUP_ROWS);
     await seed(warmupServer, warmup);
     await timeInitialSync(warmupServer, WARMUP_ROWS);
     await timeBaseline(warmup);
@@ -180,8 +91,8 @@ export async function run(): Promise<BenchResult[]> {
     await warmupServer.close();
   }
 
-  const data = makeDataset(ROWS);
-  const server = createServer();
+  const data = itemRows(ROWS);
+  const server = createTestServer({ schema });
   const replicaTimes: SyncTimes[] = [];
   const baselineMs: number[] = [];
   try {

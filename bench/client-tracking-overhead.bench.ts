@@ -8,18 +8,16 @@
  * - bulkPut: 10,000 new rows as 10 `bulkPut` calls of 1,000 (each its own transaction);
  * - put: 1,000 new rows as 1,000 single-row `put` calls (each its own transaction).
  */
-import { Dexie, type Table } from 'dexie';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { openReplica } from '@concord/client';
-import { median, now, type BenchResult } from './bench';
-import { STORE, TABLE, itemRows, schema, uniqueName, type ItemRow } from './items';
+import type { Table } from 'dexie';
+import { openNodeReplica } from '../test/support/node-replica';
+import { REPEATS, median, now, type BenchResult } from './bench';
+import { TABLE, itemRows, schema, uniqueName, type ItemRow } from './items';
+import { openUntrackedItems } from './untracked-items';
 
 const BULK_ROWS = 10_000;
 const CHUNK = 1_000;
 const PUT_ROWS = 1_000;
 const WARMUP_ROWS = 500;
-/** Measured repetitions; the median is reported. */
-const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const MAX_RATIO = 2;
 
 type Workload = (table: Table, rows: readonly ItemRow[]) => Promise<void>;
@@ -34,14 +32,10 @@ const singlePuts: Workload = async (table, rows) => {
 
 /** Runs `work` against a fresh replica's table (no server: the replica never syncs). */
 async function timeTracked(work: Workload, rows: readonly ItemRow[]): Promise<number> {
-  const replica = await openReplica({
+  const replica = await openNodeReplica({
     schema,
-    url: 'http://concord.bench',
     fetch: () => Promise.reject(new Error('the tracking benchmark never syncs')),
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
     name: uniqueName('tracked'),
-    events: new EventTarget(),
   });
   try {
     const table = replica.db.table(TABLE);
@@ -58,9 +52,7 @@ async function timeTracked(work: Workload, rows: readonly ItemRow[]): Promise<nu
 
 /** Runs `work` against a plain Dexie database with the same table definition. */
 async function timeUntracked(work: Workload, rows: readonly ItemRow[]): Promise<number> {
-  const db = new Dexie(uniqueName('untracked'), { indexedDB: new IDBFactory(), IDBKeyRange });
-  db.version(1).stores({ [TABLE]: STORE });
-  await db.open();
+  const db = await openUntrackedItems('untracked');
   try {
     const table = db.table(TABLE);
     const start = now();

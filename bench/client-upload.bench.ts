@@ -10,45 +10,18 @@
  * 1,000 changes to a fresh server, in the same process — the part of the round the client
  * cannot make faster.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import {
-  PROTOCOL_VERSION,
-  type FromReplicaChange,
-  type FromServerPush,
-  type FromServerRegister,
-} from '@concord/shared';
-import { createSqliteStore, createSyncServer } from '@concord/server';
-import { openReplica } from '@concord/client';
-import { median, now, perSecond, type BenchResult } from './bench';
-import { KEY, TABLE, itemRows, schema, uniqueName, type ItemRow } from './items';
+import { PROTOCOL_VERSION } from '@concord/shared';
+import { openNodeReplica } from '../test/support/node-replica';
+import { createTestServer } from '../test/support/test-server';
+import { REPEATS, median, now, perSecond, type BenchResult } from './bench';
+import { TABLE, itemInserts, itemRows, schema, uniqueName, type ItemRow } from './items';
+import { timePushes } from './time-pushes';
+import { timedFetch } from './timed-fetch';
 
 const ROWS = 10_000;
 const WARMUP_ROWS = 1_000;
 const TX_ROWS = 1_000;
-/** Measured repetitions (each on a fresh server and replica); the median is reported. */
-const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const MAX_MS = 1_000;
-
-interface BenchServer {
-  app: ReturnType<typeof createSyncServer>;
-  close(): Promise<void>;
-}
-
-function createServer(): BenchServer {
-  const dir = mkdtempSync(join(tmpdir(), 'concord-bench-upload-'));
-  const store = createSqliteStore({ filename: join(dir, 'store.db') });
-  const app = createSyncServer({ schema, store });
-  return {
-    app,
-    close: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 interface UploadTimes {
   /** `replica.sync()`, end to end. */
@@ -60,23 +33,9 @@ interface UploadTimes {
 }
 
 async function timeUpload(rows: readonly ItemRow[]): Promise<UploadTimes> {
-  const server = createServer();
-  let serverMs = 0;
-  const replica = await openReplica({
-    schema,
-    url: 'http://concord.bench',
-    fetch: async (input, init) => {
-      const start = now();
-      const response = await server.app.request(input as string, init);
-      const text = await response.text();
-      serverMs += now() - start;
-      return new Response(text, { status: response.status, headers: response.headers });
-    },
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
-    name: uniqueName('upload'),
-    events: new EventTarget(),
-  });
+  const server = createTestServer({ schema });
+  const timed = timedFetch(server);
+  const replica = await openNodeReplica({ schema, fetch: timed.fetch, name: uniqueName('upload') });
   try {
     await replica.sync(); // registered and synced once, then offline
     const table = replica.db.table(TABLE);
@@ -88,7 +47,7 @@ async function timeUpload(rows: readonly ItemRow[]): Promise<UploadTimes> {
     const pending = await replica.db.table('_changes').count();
     if (pending !== rows.length) throw new Error(`outbox holds ${pending} entries, expected ${rows.length}`);
 
-    serverMs = 0;
+    timed.serverMs = 0;
     const start = now();
     const report = await replica.sync();
     const syncMs = now() - start;
@@ -97,7 +56,7 @@ async function timeUpload(rows: readonly ItemRow[]): Promise<UploadTimes> {
     }
     const left = await replica.db.table('_changes').count();
     if (left !== 0) throw new Error(`outbox still holds ${left} entries after sync`);
-    return { syncMs, serverMs, writeMs };
+    return { syncMs, serverMs: timed.serverMs, writeMs };
   } finally {
     await replica.close();
     await server.close();
@@ -106,27 +65,12 @@ async function timeUpload(rows: readonly ItemRow[]): Promise<UploadTimes> {
 
 /** The server's share alone: the same inserts as pre-built push bodies of `TX_ROWS` changes, on a fresh server. */
 async function timeServerOnly(rows: readonly ItemRow[]): Promise<number> {
-  const server = createServer();
+  const server = createTestServer({ schema });
   try {
-    const post = (path: string, body: string) =>
-      Promise.resolve(
-        server.app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body }),
-      );
-    const registered = await post(
-      '/v1/replicas',
-      JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: schema.version }),
-    );
-    const { replicaId, secret } = (await registered.json()) as FromServerRegister;
+    const { replicaId, secret } = await server.register();
     const bodies: string[] = [];
     for (let start = 0, gen = 1; start < rows.length; start += TX_ROWS, gen++) {
-      const changes: FromReplicaChange[] = rows.slice(start, start + TX_ROWS).map(({ [KEY]: rowguid, ...values }) => ({
-        table: TABLE,
-        rowguid: rowguid as string,
-        op: 'upsert',
-        localGeneration: gen,
-        baseGeneration: 0,
-        values,
-      }));
+      const changes = itemInserts(rows.slice(start, start + TX_ROWS), gen);
       bodies.push(
         JSON.stringify({
           protocol: PROTOCOL_VERSION,
@@ -139,17 +83,8 @@ async function timeServerOnly(rows: readonly ItemRow[]): Promise<number> {
         }),
       );
     }
-    const start = now();
-    const texts: string[] = [];
-    for (const body of bodies) {
-      const response = await post('/v1/push', body);
-      texts.push(await response.text());
-      if (!response.ok) throw new Error(`push failed: HTTP ${response.status} ${texts.at(-1)!.slice(0, 500)}`);
-    }
-    const ms = now() - start;
-    const applied = texts
-      .flatMap((text) => (JSON.parse(text) as FromServerPush).results)
-      .filter((r) => r.outcome === 'applied').length;
+    const { ms, results } = await timePushes(server, bodies);
+    const applied = results.filter((r) => r.outcome === 'applied').length;
     if (applied !== rows.length) throw new Error(`server applied ${applied} changes, expected ${rows.length}`);
     return ms;
   } finally {

@@ -8,15 +8,10 @@
  * and the new value of the changed column, `{"rowguid":"…","count":…}` — so that the ratio
  * shows the protocol's overhead per row.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { v7 as uuidv7 } from 'uuid';
-import { createSqliteStore, createSyncServer } from '@concord/server';
-import { openReplica } from '@concord/client';
+import { openNodeReplica } from '../test/support/node-replica';
+import { createTestServer } from '../test/support/test-server';
 import type { BenchResult } from './bench';
-import { KEY, TABLE, schema } from './items';
+import { KEY, TABLE, itemRows, schema, uniqueName } from './items';
 
 const ROWS = 1_000;
 const MAX_REQUEST_BYTES_PER_ROW = 150;
@@ -28,15 +23,12 @@ interface Exchange {
 }
 
 export async function run(): Promise<BenchResult[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'concord-bench-wire-'));
-  const store = createSqliteStore({ filename: join(dir, 'store.db') });
-  const app = createSyncServer({ schema, store });
+  const server = createTestServer({ schema });
   const exchanges: Exchange[] = [];
-  const replica = await openReplica({
+  const replica = await openNodeReplica({
     schema,
-    url: 'http://concord.bench',
     fetch: async (input, init) => {
-      const response = await app.request(input as string, init);
+      const response = await server.app.request(input as string, init);
       const text = await response.text();
       exchanges.push({
         path: new URL(input as string).pathname,
@@ -45,22 +37,11 @@ export async function run(): Promise<BenchResult[]> {
       });
       return new Response(text, { status: response.status, headers: response.headers });
     },
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
-    name: `wire-bytes-${process.pid}`,
-    events: new EventTarget(),
+    name: uniqueName('wire-bytes'),
   });
   try {
     const table = replica.db.table(TABLE);
-    const epoch = Date.UTC(2024, 0, 1);
-    const rows = Array.from({ length: ROWS }, (_, i) => ({
-      [KEY]: uuidv7(),
-      name: `item ${i}`,
-      count: i,
-      price: Math.round(i * 1.37 * 100) / 100,
-      active: i % 2 === 0,
-      updatedAt: new Date(epoch + i * 60_000).toISOString(),
-    }));
+    const rows = itemRows(ROWS);
     await table.bulkPut(rows);
     const first = await replica.sync();
     if (first.uploaded !== ROWS) throw new Error(`first sync uploaded ${first.uploaded} changes, expected ${ROWS}`);
@@ -102,7 +83,6 @@ export async function run(): Promise<BenchResult[]> {
     ];
   } finally {
     await replica.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await server.close();
   }
 }

@@ -3,7 +3,7 @@
  * definition, so the benchmarks measure the same rows and their figures compare.
  */
 import { v7 as uuidv7 } from 'uuid';
-import { defineSchema } from '@concord/shared';
+import { defineSchema, type FromReplicaChange, type RowValues } from '@concord/shared';
 
 export const TABLE = 'items';
 
@@ -39,6 +39,16 @@ export function itemValues(i: number): ItemRow {
 /** `count` items as rows, each with a fresh UUIDv7 key, as replicas make them. */
 export function itemRows(count: number): ItemRow[] {
   return Array.from({ length: count }, (_, i) => ({ [KEY]: uuidv7(), ...itemValues(i) }));
+}
+
+/** The upload of a new item (based on nothing), as a replica sends it. */
+export function itemInsert(rowguid: string, values: RowValues, localGeneration: number): FromReplicaChange {
+  return { table: TABLE, rowguid, op: 'upsert', localGeneration, baseGeneration: 0, values };
+}
+
+/** `rows` as uploads of new items, all in one local generation. */
+export function itemInserts(rows: readonly ItemRow[], localGeneration: number): FromReplicaChange[] {
+  return rows.map(({ [KEY]: rowguid, ...values }) => itemInsert(rowguid as string, values, localGeneration));
 }
 
 let counter = 0;

@@ -7,16 +7,11 @@
  * only the server's work is timed.
  */
 import { v7 as uuidv7 } from 'uuid';
-import {
-  PROTOCOL_VERSION,
-  type FromReplicaChange,
-  type FromServerPush,
-  type FromServerRegister,
-  type RowValues,
-} from '@concord/shared';
-import type { createSyncServer } from '@concord/server';
-import { now, type BenchResult } from './bench';
-import { TABLE, itemValues, schema } from './items';
+import { PROTOCOL_VERSION, type FromReplicaChange, type RowValues } from '@concord/shared';
+import type { TestServer } from '../test/support/test-server';
+import type { BenchResult } from './bench';
+import { TABLE, itemInsert, itemValues, schema } from './items';
+import { timePushes } from './time-pushes';
 
 export { TABLE, schema } from './items';
 
@@ -47,17 +42,9 @@ export function makeDataset(count: number): Dataset {
   return data;
 }
 
-/** Registers a replica on `app`, then times both passes, `batch` changes per push. */
-export async function pushBothPasses(
-  app: ReturnType<typeof createSyncServer>,
-  data: Dataset,
-  batch: number,
-): Promise<PassTimes> {
-  const post = (path: string, body: string) =>
-    Promise.resolve(app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body }));
-  const registered = await post('/v1/replicas', JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: 1 }));
-  if (!registered.ok) throw new Error(`register failed: HTTP ${registered.status} ${await registered.text()}`);
-  const { replicaId, secret } = (await registered.json()) as FromServerRegister;
+/** Registers a replica on `server`, then times both passes, `batch` changes per push. */
+export async function pushBothPasses(server: TestServer, data: Dataset, batch: number): Promise<PassTimes> {
+  const { replicaId, secret } = await server.register();
 
   let localGeneration = 0;
   const bodies = (change: (index: number, localGeneration: number) => FromReplicaChange): string[] => {
@@ -74,16 +61,7 @@ export async function pushBothPasses(
     return out;
   };
   const send = async (pushes: readonly string[]) => {
-    const texts: string[] = [];
-    const start = now();
-    for (const body of pushes) {
-      const response = await post('/v1/push', body);
-      const text = await response.text();
-      if (!response.ok) throw new Error(`push failed: HTTP ${response.status} ${text.slice(0, 500)}`);
-      texts.push(text);
-    }
-    const ms = now() - start;
-    const results = texts.flatMap((text) => (JSON.parse(text) as FromServerPush).results);
+    const { ms, results } = await timePushes(server, pushes);
     if (results.length !== data.rowguids.length)
       throw new Error(`expected ${data.rowguids.length} results, got ${results.length}`);
     const wrong = results.find((result) => result.outcome !== 'applied');
@@ -91,16 +69,7 @@ export async function pushBothPasses(
     return { ms, results };
   };
 
-  const insert = await send(
-    bodies((i, gen) => ({
-      table: TABLE,
-      rowguid: data.rowguids[i]!,
-      op: 'upsert',
-      localGeneration: gen,
-      baseGeneration: 0,
-      values: data.inserted[i]!,
-    })),
-  );
+  const insert = await send(bodies((i, gen) => itemInsert(data.rowguids[i]!, data.inserted[i]!, gen)));
   const generations = new Map(insert.results.map((result) => [result.rowguid, result.generation]));
   const update = await send(
     bodies((i, gen) => ({

@@ -14,8 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { RowValues } from '@concord/shared';
-import { createSqliteStore, createSyncServer } from '@concord/server';
-import { median, perSecond, now, type BenchResult } from './bench';
+import { createTestServer } from '../test/support/test-server';
+import { REPEATS, median, perSecond, now, type BenchResult } from './bench';
 import {
   TABLE,
   makeDataset,
@@ -29,8 +29,6 @@ import {
 const ROWS = 10_000;
 const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
 const WARMUP_ROWS = 2_000;
-/** Measured repetitions (each on fresh files); the median is reported. */
-const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const GOAL = { minRatio: 0.25, minRowsPerSecond: 50_000 };
 
 function withTempDir<T>(prefix: string, work: (dir: string) => Promise<T>): Promise<T> {
@@ -39,20 +37,18 @@ function withTempDir<T>(prefix: string, work: (dir: string) => Promise<T>): Prom
 }
 
 /** Both passes through the sync server on a fresh SQLite store. */
-function runMerge(data: Dataset): Promise<PassTimes> {
-  return withTempDir('concord-bench-merge-', async (dir) => {
-    const store = createSqliteStore({ filename: join(dir, 'store.db') });
-    try {
-      const times = await pushBothPasses(createSyncServer({ schema, store }), data, BATCH);
-      const meta = await store.meta();
-      if (meta.generation !== 2 * data.rowguids.length) {
-        throw new Error(`expected generation ${2 * data.rowguids.length} after both passes, got ${meta.generation}`);
-      }
-      return times;
-    } finally {
-      await store.close();
+async function runMerge(data: Dataset): Promise<PassTimes> {
+  const server = createTestServer({ schema });
+  try {
+    const times = await pushBothPasses(server, data, BATCH);
+    const meta = await server.store.meta();
+    if (meta.generation !== 2 * data.rowguids.length) {
+      throw new Error(`expected generation ${2 * data.rowguids.length} after both passes, got ${meta.generation}`);
     }
-  });
+    return times;
+  } finally {
+    await server.close();
+  }
 }
 
 /** Both passes as raw better-sqlite3 upserts, with the store's pragmas (WAL, synchronous = NORMAL). */

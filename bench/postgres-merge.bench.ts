@@ -11,9 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { RowValues } from '@concord/shared';
-import { createPostgresStore, createSyncServer } from '@concord/server';
+import { createPostgresStore } from '@concord/server';
 import { startPostgres } from '../test/support/postgres-server';
-import { median, now, perSecond, type BenchResult } from './bench';
+import { createTestServer } from '../test/support/test-server';
+import { REPEATS, median, now, perSecond, type BenchResult } from './bench';
 import {
   TABLE,
   makeDataset,
@@ -27,7 +28,6 @@ import {
 const ROWS = 10_000;
 const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
 const WARMUP_ROWS = 2_000;
-const REPEATS = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 const GOAL = { minRatio: 0.25, minRowsPerSecond: 30_000 };
 
 /** Runs `work` on a fresh database on the server at `adminUrl`, dropped afterwards. */
@@ -52,16 +52,16 @@ async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<
 /** Both passes through the sync server on a PostgreSQL store. */
 function runMerge(adminUrl: string, data: Dataset): Promise<PassTimes> {
   return withDatabase(adminUrl, async (connectionString) => {
-    const store = createPostgresStore({ connectionString });
+    const server = createTestServer({ schema, store: createPostgresStore({ connectionString }) });
     try {
-      await store.meta(); // schema creation is not part of the merge
-      const times = await pushBothPasses(createSyncServer({ schema, store }), data, BATCH);
-      const { generation } = await store.meta();
+      await server.store.meta(); // schema creation is not part of the merge
+      const times = await pushBothPasses(server, data, BATCH);
+      const { generation } = await server.store.meta();
       if (generation !== 2 * data.rowguids.length)
         throw new Error(`expected generation ${2 * data.rowguids.length} after both passes, got ${generation}`);
       return times;
     } finally {
-      await store.close();
+      await server.close();
     }
   });
 }

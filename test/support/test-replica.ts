@@ -1,25 +1,16 @@
-import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { expect } from 'vitest';
-import { openReplica, type Replica, type ReplicaOptions } from '@concord/client';
+import type { Replica } from '@concord/client';
+import { openNodeReplica, type NodeReplicaOptions } from './node-replica';
 import type { TestServer } from './test-server';
 
-let counter = 0;
-
-export interface TestReplicaOptions extends Partial<ReplicaOptions> {
-  /** Reuse an IndexedDB factory to reopen the same database, as after a reload. */
-  indexedDB?: IDBFactory;
-}
+/** What `openNodeReplica` takes; the schema and `fetch` default to the test server's. */
+export type TestReplicaOptions = Partial<NodeReplicaOptions>;
 
 /** A replica in Node on fake-indexeddb, talking to the test server through `app.request` unless `fetch` is given. */
 export async function openTestReplica(server: TestServer, options: TestReplicaOptions = {}): Promise<Replica> {
-  return openReplica({
+  return openNodeReplica({
     schema: server.schema,
-    url: 'http://concord.test',
     fetch: (input, init) => Promise.resolve(server.app.request(input as string, init)),
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
-    name: `replica-${++counter}`,
-    events: new EventTarget(),
     ...options,
   });
 }
