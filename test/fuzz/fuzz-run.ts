@@ -42,6 +42,12 @@ export function formatTotals(): string {
  * The knobs: FUZZ_SEED, FUZZ_RUNS, FUZZ_OPS, FUZZ_PATH (replay a counterexample), FUZZ_TIME_LIMIT
  * (seconds).
  */
+/** The seeds every default run replays. */
+export const FIXED_SEEDS = [7, 1234, 20240101];
+
+/** Generous: a run takes well under a second; shrinking a failure takes a few hundred runs more. */
+export const timeoutFor = (settings: FuzzSettings) => 120_000 + settings.runs * 3_000;
+
 export interface FuzzSettings {
   seed: number;
   runs: number;

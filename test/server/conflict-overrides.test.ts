@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type ConflictEntry } from '@concord/shared';
 import { manual } from '@concord/server';
-import { createTestServer, remove, upsert, type TestServer } from './support/test-server';
+import { createTestServer, remove, upsert, type TestServer } from '../support/test-server';
 
 /** Settling logged conflicts over HTTP: `POST /v1/conflicts/:id/resolve`. */
 

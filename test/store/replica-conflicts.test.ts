@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import { defineSchema } from '@concord/shared';
 import { additive, laterWins, manual } from '@concord/server';
-import { storeKinds, type StoreLocation } from './store/store-fixtures';
-import { createTestServer, type TestServer } from './support/test-server';
-import { expectConverged, openTestReplica, serverRows } from './support/test-replica';
+import { storeKinds, type StoreLocation } from './store-fixtures';
+import { createTestServer, type TestServer } from '../support/test-server';
+import { expectConverged, openTestReplica, serverRows } from '../support/test-replica';
 
 let server: TestServer;
 let location: StoreLocation;

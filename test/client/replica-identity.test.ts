@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { useTestWorld } from './support/test-world';
+import { useTestWorld } from '../support/test-world';
 import { PROTOCOL_VERSION, type FromReplicaChange } from '@concord/shared';
-import { upsert } from './support/test-server';
-import { expectConverged, serverRows } from './support/test-replica';
+import { upsert } from '../support/test-server';
+import { expectConverged, serverRows } from '../support/test-replica';
 
 const { start, server: current, replica } = useTestWorld();
 

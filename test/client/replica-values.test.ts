@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { useTestWorld } from './support/test-world';
+import { useTestWorld } from '../support/test-world';
 import { MAX_JSON_DEPTH, defineSchema, fitsColumn, type FromServerPull, type TableInput } from '@concord/shared';
 import { createSqliteStore, createSyncServer, type ResolverConfig } from '@concord/server';
-import { upsert } from './support/test-server';
-import { expectConverged } from './support/test-replica';
+import { upsert } from '../support/test-server';
+import { expectConverged } from '../support/test-replica';
 
 const { start, server: current, replica } = useTestWorld();
 

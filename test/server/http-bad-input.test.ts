@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type FromReplicaChange, type FromServerPush } from '@concord/shared';
-import { createTestServer, remove, upsert, type TestServer, type TestServerOptions } from './support/test-server';
+import { createTestServer, remove, upsert, type TestServer, type TestServerOptions } from '../support/test-server';
 
 let server: TestServer | undefined;
 afterEach(async () => {

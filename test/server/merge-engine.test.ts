@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { FromReplicaChange, Resolver } from '@concord/shared';
 import type { StoredRow } from '@concord/server';
-import { mergeChange } from '../server/src/merge/merge-change';
-import type { MergeOutcome } from '../server/src/merge/merge-outcome';
-import { createResolverSet, type ResolverConfig } from '../server/src/resolvers/resolver-set';
-import { remove, testSchema, upsert } from './support/test-server';
+import { mergeChange } from '../../server/src/merge/merge-change';
+import type { MergeOutcome } from '../../server/src/merge/merge-outcome';
+import { createResolverSet, type ResolverConfig } from '../../server/src/resolvers/resolver-set';
+import { remove, testSchema, upsert } from '../support/test-server';
 
 const A = { id: 'replica-a', priority: 0 };
 const B = { id: 'replica-b', priority: 0 };

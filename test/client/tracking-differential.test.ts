@@ -3,10 +3,10 @@ import { Dexie } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openReplica, type Replica } from '@concord/client';
-import { playPlan, type Note } from './support/dexie-plan';
-import { plans } from './support/dexie-plan-arbitrary';
-import { createTestServer, testSchema } from './support/test-server';
-import { expectConverged } from './support/test-replica';
+import { playPlan, type Note } from '../support/dexie-plan';
+import { plans } from '../support/dexie-plan-arbitrary';
+import { createTestServer, testSchema } from '../support/test-server';
+import { expectConverged } from '../support/test-replica';
 
 /**
  * The tracked database must behave exactly as plain Dexie does, whatever the app does: the same

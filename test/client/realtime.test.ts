@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION } from '@concord/shared';
 import { createSqliteStore, manual, type Store } from '@concord/server';
-import { commitRows } from './store/store-fixtures';
-import { createTestServer, upsert, type TestServer } from './support/test-server';
-import { expectConverged, openTestReplica } from './support/test-replica';
+import { commitRows } from '../store/store-fixtures';
+import { createTestServer, upsert, type TestServer } from '../support/test-server';
+import { expectConverged, openTestReplica } from '../support/test-replica';
 
 let server: TestServer;
 const open: Replica[] = [];

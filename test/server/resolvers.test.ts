@@ -26,9 +26,9 @@ import {
   type ResolverConfig,
   type StoredRow,
 } from '@concord/server';
-import { mergeChange } from '../server/src/merge/merge-change';
-import { createResolverSet } from '../server/src/resolvers/resolver-set';
-import { createTestServer, remove, upsert, type TestServer } from './support/test-server';
+import { mergeChange } from '../../server/src/merge/merge-change';
+import { createResolverSet } from '../../server/src/resolvers/resolver-set';
+import { createTestServer, remove, upsert, type TestServer } from '../support/test-server';
 
 /** Row-tracked `tasks`, column-tracked `counts`, and one table of each direction. */
 const schema = defineSchema({

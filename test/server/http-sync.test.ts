@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@concord/shared';
-import { createTestServer, remove, upsert, type TestServer } from './support/test-server';
-import { expectConverged, openTestReplica, recordingFetch } from './support/test-replica';
+import { createTestServer, remove, upsert, type TestServer } from '../support/test-server';
+import { expectConverged, openTestReplica, recordingFetch } from '../support/test-replica';
 
 let server: TestServer;
 afterEach(async () => server?.close());

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServerInstances } from './support/postgres-sync-servers';
-import { upsert } from './support/test-server';
+import { startServerInstances } from '../support/postgres-sync-servers';
+import { upsert } from '../support/test-server';
 
 const REPLICAS = 16;
 const PUSHES_PER_REPLICA = 6;

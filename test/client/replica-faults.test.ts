@@ -4,8 +4,8 @@ import { serve } from '@hono/node-server';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { OutboxEntry, Replica } from '@concord/client';
 import type { FromReplicaPull, FromReplicaPushInput, FromServerPull, FromServerPush } from '@concord/shared';
-import { createTestServer, type TestServer } from './support/test-server';
-import { expectConverged, openTestReplica, serverRows, type TestReplicaOptions } from './support/test-replica';
+import { createTestServer, type TestServer } from '../support/test-server';
+import { expectConverged, openTestReplica, serverRows, type TestReplicaOptions } from '../support/test-replica';
 
 let server: TestServer;
 const open: Replica[] = [];

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type FromServerConflicts, type FromServerPush } from '@concord/shared';
-import { storeKinds, type StoreLocation } from './store/store-fixtures';
-import { createTestServer, upsert, type TestServer, type TestServerOptions } from './support/test-server';
+import { storeKinds, type StoreLocation } from './store-fixtures';
+import { createTestServer, upsert, type TestServer, type TestServerOptions } from '../support/test-server';
 
 /**
  * Hostile and careless requests, over every store: each must get a 4xx JSON answer or have its

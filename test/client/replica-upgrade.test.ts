@@ -1,8 +1,8 @@
 import { Dexie } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it, vi } from 'vitest';
-import { useTestWorld } from './support/test-world';
-import { expectConverged } from './support/test-replica';
+import { useTestWorld } from '../support/test-world';
+import { expectConverged } from '../support/test-replica';
 
 const { start, replica } = useTestWorld();
 

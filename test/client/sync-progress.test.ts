@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Replica, SyncProgress } from '@concord/client';
-import { createTestServer, type TestServer } from './support/test-server';
-import { openTestReplica } from './support/test-replica';
+import { createTestServer, type TestServer } from '../support/test-server';
+import { openTestReplica } from '../support/test-replica';
 
 let server: TestServer;
 const open: Replica[] = [];

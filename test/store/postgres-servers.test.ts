@@ -1,8 +1,8 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openReplica, type Replica } from '@concord/client';
-import { startServerInstances, type ServerInstance } from './support/postgres-sync-servers';
-import { testSchema } from './support/test-server';
+import { startServerInstances, type ServerInstance } from '../support/postgres-sync-servers';
+import { testSchema } from '../support/test-server';
 
 /** Notifications travel through the database server; allow for a loaded machine. */
 const heardWithin = { timeout: 15_000 };

@@ -2,9 +2,9 @@ import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import { priority } from '@concord/server';
-import { storeKinds, type StoreLocation } from './store/store-fixtures';
-import { createTestServer, type TestServer, type TestServerOptions } from './support/test-server';
-import { expectConverged, openTestReplica, recordingFetch, type TestReplicaOptions } from './support/test-replica';
+import { storeKinds, type StoreLocation } from './store-fixtures';
+import { createTestServer, type TestServer, type TestServerOptions } from '../support/test-server';
+import { expectConverged, openTestReplica, recordingFetch, type TestReplicaOptions } from '../support/test-replica';
 
 let server: TestServer;
 let location: StoreLocation;

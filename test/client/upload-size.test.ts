@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { useTestWorld } from './support/test-world';
+import { useTestWorld } from '../support/test-world';
 import type { OutboxEntry } from '@concord/client';
 import type { FromReplicaPushInput } from '@concord/shared';
-import { expectConverged, recordingFetch, serverRows } from './support/test-replica';
+import { expectConverged, recordingFetch, serverRows } from '../support/test-replica';
 
 const { start, replica } = useTestWorld();
 

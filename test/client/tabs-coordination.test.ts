@@ -1,11 +1,11 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Replica, SyncReport } from '@concord/client';
-import { createStatus } from '../client/src/status';
-import { coordinateTabs } from '../client/src/tabs/coordinate-tabs';
-import type { Locks } from '../client/src/tabs/leadership';
-import { createTestServer } from './support/test-server';
-import { openTestReplica } from './support/test-replica';
+import { createStatus } from '../../client/src/status';
+import { coordinateTabs } from '../../client/src/tabs/coordinate-tabs';
+import type { Locks } from '../../client/src/tabs/leadership';
+import { createTestServer } from '../support/test-server';
+import { openTestReplica } from '../support/test-replica';
 
 /**
  * Tab coordination in Node: real BroadcastChannels between "tabs" in one process, and a lock
