@@ -1,8 +1,7 @@
 /** @module @concord/client — the browser replica: Dexie change tracking, the outbox and the sync round. */
 export { openReplica, type Replica, type ReplicaOptions } from './open-replica';
-export type { ReplicaStatus, SyncState } from './status';
+export type { ReplicaStatus, SyncProgress, SyncState } from './status';
 export type { SyncReport } from './sync/sync-round';
-export type { SyncProgress } from './sync/sync-context';
 export type { OutboxEntry } from './storage/replica-db';
 export type { ConflictChoice, ConflictQuery } from './conflicts/replica-conflicts';
 export { createHttpTransport, type Transport, type TransportOptions } from './sync/transport';

@@ -1,5 +1,6 @@
 import type { Table } from 'dexie';
 import { ConcordError, tableOf, type RowValues, type Schema } from '@concord/shared';
+import type { SyncProgress } from '../status';
 import type { OutboxEntry } from '../storage/replica-db';
 import type { replicaState, Tables } from '../storage/replica-state';
 import type { Transport } from './transport';
@@ -18,16 +19,6 @@ export interface SyncContext {
   syncTransaction<T>(work: (tx: Tables) => Promise<T>): Promise<T>;
   /** Told after every uploaded batch and every applied download page. */
   onProgress?(progress: SyncProgress): void;
-}
-
-/**
- * How far a round has come. Upload: changes sent of those pending when it started. Download:
- * rows applied, of an estimate that the server's newest generation bounds (exact at the end).
- */
-export interface SyncProgress {
-  phase: 'upload' | 'download';
-  done: number;
-  total: number;
 }
 
 export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');
