@@ -1,7 +1,7 @@
 import { ConcordError, tableOf, type FromServerChange, type RowValues, type TableDef } from '@concord/shared';
 import type { DeletedRecord, OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
-import { changedColumns, pickValues, presentColumns } from '../tracking/row-values';
+import { changedColumns, pickValues, presentColumns } from '../storage/row-values';
 import { applyServerRows, outbox, type SyncContext } from './sync-context';
 
 type Row = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { tableOf, type FromReplicaChangeInput, type ServerLimits } from '@concor
 import type { OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
 import { groupBy, outbox, type SyncContext } from './sync-context';
-import { DEFAULT_SERVER_LIMITS, changeBytes, maxChangeBytes, wireChange } from './wire-change';
+import { DEFAULT_SERVER_LIMITS, changeBytes, maxChangeBytes, wireChange } from '../storage/wire-change';
 
 type Row = Record<string, unknown>;
 

@@ -1,7 +1,7 @@
 import { ConcordError, sameValue, type FromServerChangeResult } from '@concord/shared';
 import type { DeletedRecord, OutboxEntry } from '../storage/replica-db';
 import { replicaState, type Tables } from '../storage/replica-state';
-import { pickValues } from '../tracking/row-values';
+import { pickValues } from '../storage/row-values';
 import { applyServerRows, checkEpoch, outbox, type ServerRow, type Session, type SyncContext } from './sync-context';
 import { currentRows, takeBatch, type Batch } from './take-batch';
 

@@ -8,10 +8,10 @@ import type {
 } from 'dexie';
 import { ConcordError, tableOf, type Schema, type TableDef } from '@concord/shared';
 import { TRACKING_TABLES, type OutboxEntry } from '../storage/replica-db';
-import { changeBytes, roughBytes, wireChange } from '../sync/wire-change';
+import { changeBytes, roughBytes, wireChange } from '../storage/wire-change';
+import { checkRow } from './check-row';
 import { coalesce } from './coalesce';
 import { mayHoldAny, readExisting } from './read-existing';
-import { checkRow } from './row-values';
 import { createTransactionState } from './transaction-state';
 
 type Row = Record<string, unknown>;

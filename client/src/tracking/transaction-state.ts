@@ -1,7 +1,7 @@
 import type { DBCoreKeyRange, DBCoreRangeType, DBCoreTable, DBCoreTransaction } from 'dexie';
 import type { ServerLimits } from '@concord/shared';
 import type { StateKey, StateRecord } from '../storage/replica-db';
-import { DEFAULT_SERVER_LIMITS, maxChangeBytes } from '../sync/wire-change';
+import { DEFAULT_SERVER_LIMITS, maxChangeBytes } from '../storage/wire-change';
 
 /** What tracked writes need from `_state`, read once per transaction. */
 export interface TransactionState {

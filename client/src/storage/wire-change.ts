@@ -1,11 +1,11 @@
 import type { FromReplicaChangeInput, ServerLimits, TableDef } from '@concord/shared';
-import type { OutboxEntry } from '../storage/replica-db';
-import { pickValues, presentColumns } from '../tracking/row-values';
+import type { OutboxEntry } from './replica-db';
+import { pickValues, presentColumns } from './row-values';
 
 type Row = Record<string, unknown>;
 
 /** Room kept in a push body for everything but its changes (protocol, ids, secret, generations). */
-export const PUSH_ENVELOPE_BYTES = 1024;
+const PUSH_ENVELOPE_BYTES = 1024;
 
 /** The server's limits as a replica assumes them until it registers: `createSyncServer`'s defaults. */
 export const DEFAULT_SERVER_LIMITS: ServerLimits = {
