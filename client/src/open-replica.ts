@@ -120,7 +120,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       }),
     onProgress: (progress) => status.update({ progress }),
   };
-  const replicaId = () => state.get<string | null>('replicaId', null);
+  const replicaId = () => state.get('replicaId');
 
   /** Recounts the outbox and the open conflicts this replica knows of. */
   const refresh = async () => {
@@ -176,7 +176,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       // A conflict entry may be added or settled without a row changing (manual() keeps the server's version).
       if (conflicts) void refreshConflicts();
       void state
-        .get('receivedGeneration', 0)
+        .get('receivedGeneration')
         .then((received) => {
           if (generation > received) scheduler.syncNow();
         })
@@ -213,7 +213,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const goOnline = () => realtime.retry();
   events?.addEventListener('offline', goOffline);
   events?.addEventListener('online', goOnline);
-  status.update({ lastSyncAt: await state.get('lastSyncAt', null) });
+  status.update({ lastSyncAt: await state.get('lastSyncAt') });
   await refresh();
   if (options.persist ?? true) void requestPersistence(browser.navigator?.storage, status);
 

@@ -1,6 +1,9 @@
 import { Dexie, type Middleware, type DBCore } from 'dexie';
 import type { RowValues, Schema } from '@concord/shared';
 
+/** A database or a transaction: anything tables can be taken from. */
+export type Tables = Pick<Dexie, 'table'>;
+
 /**
  * One outbox entry: at most one per (table, rowguid). Repeated local edits before upload
  * are coalesced into it; `base` keeps the values of `columns` before the first unsent edit.
@@ -39,27 +42,11 @@ export interface DeletedRecord {
   rowguid: string;
 }
 
-export interface StateRecord {
-  key: StateKey;
-  value: unknown;
-}
+/** The outbox (`_changes`), keyed by `[table, rowguid]`, in the given transaction (or the database's own). */
+export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');
 
-export type StateKey =
-  | 'replicaId'
-  | 'secret'
-  | 'serverLimits'
-  | 'epoch'
-  | 'priority'
-  | 'localGeneration'
-  | 'sentGeneration'
-  | 'acknowledgedEver'
-  | 'receivedGeneration'
-  | 'receivedCommit'
-  | 'cursors'
-  | 'inFlight'
-  | 'inFlightBatch'
-  | 'lastSyncAt'
-  | 'recovery';
+/** One string naming a row of a table, for sets and maps of rows. */
+export const rowKey = (table: string, rowguid: string) => `${table}\u0000${rowguid}`;
 
 /** Tables the tracking middleware writes in the same transaction as every app write. */
 export const TRACKING_TABLES = ['_changes', '_state'] as const;

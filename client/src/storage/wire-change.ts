@@ -7,13 +7,6 @@ type Row = Record<string, unknown>;
 /** Room kept in a push body for everything but its changes (protocol, ids, secret, generations). */
 const PUSH_ENVELOPE_BYTES = 1024;
 
-/** The server's limits as a replica assumes them until it registers: `createSyncServer`'s defaults. */
-export const DEFAULT_SERVER_LIMITS: ServerLimits = {
-  maxBodyBytes: 8 * 1024 * 1024,
-  maxPushChanges: 5_000,
-  maxPullChanges: 5_000,
-};
-
 /**
  * An outbox entry as sent, with the row as it is now. Fields at their protocol default (see
  * `fromReplicaChange`) are left out: `to` is the push's last local generation.

@@ -1,26 +1,13 @@
 import { ConcordError, tableOf, type FromServerChange, type RowValues, type TableDef } from '@concord/shared';
-import type { DeletedRecord, OutboxEntry } from '../storage/replica-db';
-import { replicaState, type Tables } from '../storage/replica-state';
+import { nextLocalGeneration } from '../storage/next-local-generation';
+import { outbox, type DeletedRecord, type OutboxEntry, type Tables } from '../storage/replica-db';
+import { replicaState, type RecoveryPlan } from '../storage/replica-state';
 import { changedColumns, pickValues, presentColumns } from '../storage/row-values';
-import { applyServerRows, outbox, type SyncContext } from './sync-context';
+import { applyServerRows, type SyncContext } from './sync-context';
 
 type Row = Record<string, unknown>;
 
 const keyOf = (table: string, rowguid: string) => `${table}\u0000${rowguid}`;
-
-/**
- * A recovery under way, kept in `_state` until it completes, so an interrupted one starts again.
- * `known`: a generation up to which the store's history is the one this replica had applied —
- * the last cursor the store recorded for it, raised to the newest of the replica's own old
- * cursors the store still has (0 when the replica registered anew). `lostWrites`: the store has
- * applied fewer of this replica's changes than it once acknowledged. `forgotten`: the store was
- * replaced (another epoch), so the two share no history at all.
- */
-export interface RecoveryPlan {
-  known: number;
-  lostWrites: boolean;
-  forgotten: boolean;
-}
 
 /**
  * Errors after which a replica recovers: the store is another one (`epoch_changed`), it forgot
@@ -42,7 +29,7 @@ export function needsRecovery(error: unknown): error is ConcordError {
 export async function beginRecovery(ctx: SyncContext, error: ConcordError): Promise<void> {
   await ctx.syncTransaction(async (tx) => {
     const state = replicaState(tx);
-    const acknowledgedHere = await state.get('sentGeneration', 0);
+    const acknowledgedHere = await state.get('sentGeneration');
     const details = (error.details ?? {}) as { acknowledged?: unknown; pulled?: unknown };
     const forgotten = error.code === 'epoch_changed';
     // A store that forgot the replica knows nothing of it; one behind it says what it knows.
@@ -50,23 +37,23 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
     const acknowledged = !unknown && typeof details.acknowledged === 'number' ? details.acknowledged : 0;
     const known = !unknown && typeof details.pulled === 'number' ? details.pulled : 0;
     // A store that forgot the replica may have lost whatever it ever acknowledged, under any identity.
-    const lostWrites = unknown ? await state.get('acknowledgedEver', false) : acknowledged < acknowledgedHere;
+    const lostWrites = unknown ? await state.get('acknowledgedEver') : acknowledged < acknowledgedHere;
     const plan: RecoveryPlan = { known, lostWrites, forgotten };
     // An insert whose push got no answer may have reached the server (and other replicas): from
     // now on it must go up, even when deleted again, never cancel out.
-    const inFlight = await state.get<{ entries: OutboxEntry[] } | null>('inFlightBatch', null);
+    const inFlight = await state.get('inFlightBatch');
     const unanswered = new Set((inFlight?.entries ?? []).map((entry) => keyOf(entry.table, entry.rowguid)));
-    let generation = (await state.get('localGeneration', 0)) + 1;
-    let used = 0;
+    const before = await state.get('localGeneration');
+    const run = { localGeneration: before, used: 0 };
     await outbox(tx)
       .toCollection()
       .modify((entry) => {
-        if (used++ === ctx.maxUploadChanges) [generation, used] = [generation + 1, 1];
-        entry.localGeneration = generation;
+        entry.localGeneration = nextLocalGeneration(run, ctx.maxUploadChanges);
         if (unanswered.has(keyOf(entry.table, entry.rowguid))) entry.inserted = false;
       });
     await state.set({
-      localGeneration: generation,
+      // A fresh generation even when nothing is pending.
+      localGeneration: Math.max(run.localGeneration, before + 1),
       sentGeneration: 0, // of the replica it registers as
       receivedGeneration: 0,
       receivedCommit: '',
@@ -129,7 +116,7 @@ export async function recoverPage(
   const pending = await outbox(tx).bulkGet(known.map((change): [string, string] => [change.table, change.rowguid]));
   const locals = await localRows(tx, known);
   const deletedKeys = recovery.lostWrites ? await deletedHere(tx, known) : new Set<string>();
-  const generation = (await replicaState(tx).get('localGeneration', 0)) + 1;
+  const generation = (await replicaState(tx).get('localGeneration')) + 1;
   const take: FromServerChange[] = [];
   const entries: OutboxEntry[] = [];
   known.forEach((change, i) => {
@@ -220,7 +207,7 @@ function recoverPending(
  */
 export async function finishRecovery(ctx: SyncContext, tx: Tables, recovery: Recovery): Promise<void> {
   const state = replicaState(tx);
-  const generation = (await state.get('localGeneration', 0)) + 1;
+  const generation = (await state.get('localGeneration')) + 1;
   const entries: OutboxEntry[] = [];
   for (const table of Object.values(ctx.schema.tables)) {
     const rowguids = (await tx.table(table.name).toCollection().primaryKeys()) as string[];

@@ -1,15 +1,15 @@
 import type { Table } from 'dexie';
 import { ConcordError, tableOf, type RowValues, type Schema } from '@concord/shared';
 import type { SyncProgress } from '../status';
-import type { OutboxEntry } from '../storage/replica-db';
-import type { replicaState, Tables } from '../storage/replica-state';
+import type { Tables } from '../storage/replica-db';
+import type { ReplicaState } from '../storage/replica-state';
 import type { Transport } from './transport';
 
 /** What a sync round works with. */
 export interface SyncContext {
   schema: Schema;
   transport: Transport;
-  state: ReturnType<typeof replicaState>;
+  state: ReplicaState;
   maxUploadChanges: number;
   maxDownloadChanges: number;
   /**
@@ -20,8 +20,6 @@ export interface SyncContext {
   /** Told after every uploaded batch and every applied download page. */
   onProgress?(progress: SyncProgress): void;
 }
-
-export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');
 
 /** A server version of a row: its values, or null for a tombstone. Applying it takes `values` over as the row. */
 export interface ServerRow {
