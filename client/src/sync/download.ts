@@ -1,9 +1,12 @@
 import { tableOf, type FromServerChange } from '@concord/shared';
 import { outbox, type Tables } from '../storage/replica-db';
 import { replicaState } from '../storage/replica-state';
+import { applyServerRows } from './apply-server-rows';
 import { rememberCursor } from './cursor-history';
-import { finishRecovery, recoverPage, shareHistory, type Recovery } from './recover';
-import { applyServerRows, checkEpoch, type Session, type SyncContext } from './sync-context';
+import { finishRecovery } from './finish-recovery';
+import { recoverPage, shareHistory, type Recovery } from './recover-page';
+import { checkEpoch, type Session } from './session';
+import type { SyncContext } from './sync-context';
 
 /** The first page of a round stays small, so the first rows are queryable early in a long download. */
 const FIRST_PAGE = 1_000;
@@ -40,7 +43,7 @@ export async function download(ctx: SyncContext, session: Session, recovery?: Re
     checkEpoch(session, page.epoch);
     history = rememberCursor(history, { generation: page.cursor, commit: page.commit });
     await ctx.syncTransaction(async (tx) => {
-      if (recovery && first) await shareHistory(ctx, tx, recovery, page.shared ?? 0);
+      if (recovery && first) await shareHistory(tx, recovery, page.shared ?? 0);
       if (recovery) await recoverPage(ctx, tx, page.changes, recovery);
       else await applyPage(ctx, tx, page.changes);
       if (recovery && !page.more) await finishRecovery(ctx, tx, recovery);

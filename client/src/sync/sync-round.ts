@@ -1,7 +1,8 @@
 import { ConcordError } from '@concord/shared';
 import { download } from './download';
-import { beginRecovery, needsRecovery } from './recover';
-import type { Session, SyncContext } from './sync-context';
+import { beginRecovery, needsRecovery } from './begin-recovery';
+import type { Session } from './session';
+import type { SyncContext } from './sync-context';
 import { upload } from './upload';
 
 /** What one sync round did. */

@@ -1,8 +1,9 @@
 import { tableOf } from '@concord/shared';
-import { outbox, type OutboxEntry, type Tables } from '../storage/replica-db';
+import { outbox, rowKey, type OutboxEntry, type Tables } from '../storage/replica-db';
 import { replicaState, type Batch } from '../storage/replica-state';
 import { changeBytes, maxChangeBytes, wireChange } from '../storage/wire-change';
-import { groupBy, type SyncContext } from './sync-context';
+import { groupBy } from './group-by';
+import type { SyncContext } from './sync-context';
 
 type Row = Record<string, unknown>;
 
@@ -50,10 +51,14 @@ export async function takeBatch(ctx: SyncContext): Promise<TakenBatch> {
     const last = chosen.at(-1)?.entry.localGeneration;
     if (last !== undefined) {
       const ofLast = (entries: readonly OutboxEntry[]) => entries.filter((entry) => entry.localGeneration === last);
-      const accounted = new Set([...ofLast(chosen.map((item) => item.entry)), ...ofLast(oversized)].map(key));
+      const accounted = new Set(
+        [...ofLast(chosen.map((item) => item.entry)), ...ofLast(oversized)].map((entry) =>
+          rowKey(entry.table, entry.rowguid),
+        ),
+      );
       const ofGeneration = outbox(tx).where('localGeneration').equals(last);
       const rest = (await ofGeneration.primaryKeys()).filter(
-        ([table, rowguid]) => !accounted.has(`${table}\u0000${rowguid}`),
+        ([table, rowguid]) => !accounted.has(rowKey(table, rowguid)),
       );
       if (rest.length > 0) {
         const whole = chosen.filter((item) => item.entry.localGeneration !== last);
@@ -77,8 +82,6 @@ export async function takeBatch(ctx: SyncContext): Promise<TakenBatch> {
     return { batch, oversized };
   });
 }
-
-const key = (entry: OutboxEntry) => `${entry.table}\u0000${entry.rowguid}`;
 
 /** Moves entries to a new local generation of their own, after every one taken so far. */
 async function restamp(tx: Tables, entries: readonly OutboxEntry[]): Promise<void> {

@@ -1,8 +1,10 @@
 import { ConcordError, sameValue, type FromServerChangeResult } from '@concord/shared';
-import { outbox, type DeletedRecord, type OutboxEntry, type Tables } from '../storage/replica-db';
+import { outbox, rowKey, type DeletedRecord, type OutboxEntry, type Tables } from '../storage/replica-db';
 import { replicaState, type Batch } from '../storage/replica-state';
 import { pickValues } from '../storage/row-values';
-import { applyServerRows, checkEpoch, type ServerRow, type Session, type SyncContext } from './sync-context';
+import { applyServerRows, type ServerRow } from './apply-server-rows';
+import { checkEpoch, type Session } from './session';
+import type { SyncContext } from './sync-context';
 import { currentRows, takeBatch } from './take-batch';
 
 export interface UploadReport {
@@ -28,7 +30,7 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
     let batch = await ctx.state.get('inFlightBatch');
     if (!batch) {
       const taken = await takeBatch(ctx);
-      for (const entry of taken.oversized) oversized.set(`${entry.table}\u0000${entry.rowguid}`, entry);
+      for (const entry of taken.oversized) oversized.set(rowKey(entry.table, entry.rowguid), entry);
       batch = taken.batch ?? null;
     }
     if (!batch) return { ...report, oversized: [...oversized.values()] };
@@ -91,8 +93,8 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
     .where('localGeneration')
     .between(batch.from, batch.to, true, true)
     .primaryKeys();
-  const unchanged = new Set(unchangedKeys.map(([table, rowguid]) => `${table}\u0000${rowguid}`));
-  const isUnchanged = (entry: OutboxEntry) => unchanged.has(`${entry.table}\u0000${entry.rowguid}`);
+  const unchanged = new Set(unchangedKeys.map(([table, rowguid]) => rowKey(table, rowguid)));
+  const isUnchanged = (entry: OutboxEntry) => unchanged.has(rowKey(entry.table, entry.rowguid));
   const maybeEdited = batch.entries.filter((entry) => !isUnchanged(entry));
   const editedEntries = await outbox(tx).bulkGet(maybeEdited.map((entry) => [entry.table, entry.rowguid]));
   const currentOf = new Map(maybeEdited.map((entry, i) => [entry, editedEntries[i]]));
