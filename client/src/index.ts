@@ -1,5 +1,7 @@
 /** @module @concord/client — the browser replica: Dexie change tracking, the outbox and the sync round. */
-export { openReplica, type Replica, type ReplicaOptions } from './open-replica';
+export { openReplica } from './open-replica';
+export type { Replica } from './replica';
+export type { ReplicaOptions } from './replica-options';
 export type { ReplicaStatus, SyncProgress, SyncState } from './status';
 export type { SyncReport } from './sync/sync-round';
 export type { OutboxEntry } from './storage/replica-db';

@@ -58,6 +58,9 @@ const SYSTEM_STORES = {
   _deleted: '[table+rowguid]',
 };
 
+/** Every system table of a replica's database. */
+export const SYSTEM_TABLES = Object.keys(SYSTEM_STORES) as (keyof typeof SYSTEM_STORES)[];
+
 /**
  * The layout of the system tables; raised whenever they change, so the database upgrades in place.
  * 1: `_deleted` added.
