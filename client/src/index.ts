@@ -6,4 +6,4 @@ export type { ReplicaStatus, SyncProgress, SyncState } from './status';
 export type { SyncReport } from './sync/sync-round';
 export type { OutboxEntry } from './storage/replica-db';
 export type { ConflictChoice, ConflictQuery } from './conflicts/replica-conflicts';
-export { createHttpTransport, type Transport, type TransportOptions } from './sync/transport';
+export type { TransportOptions } from './sync/transport';
