@@ -72,7 +72,7 @@ const LAYOUT = 1;
  * layout, so a change of either upgrades it. Databases made before the layout counted were at the
  * bare schema version, below every version this gives.
  */
-export function databaseVersion(schemaVersion: number): number {
+function databaseVersion(schemaVersion: number): number {
   return schemaVersion * 100 + LAYOUT;
 }
 

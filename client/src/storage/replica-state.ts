@@ -66,7 +66,7 @@ export type StateKey = keyof ReplicaStateValues;
 export type StateRecord = { [K in StateKey]: { key: K; value: ReplicaStateValues[K] } }[StateKey];
 
 /** The server's limits as a replica assumes them until it registers: `createSyncServer`'s defaults. */
-export const DEFAULT_SERVER_LIMITS: ServerLimits = {
+const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxBodyBytes: 8 * 1024 * 1024,
   maxPushChanges: 5_000,
   maxPullChanges: 5_000,
