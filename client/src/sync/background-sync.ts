@@ -1,9 +1,8 @@
-import type { Backoff } from './backoff';
 import { createRealtime } from './realtime';
 import { createScheduler, type SchedulerOptions } from './scheduler';
 import type { Transport } from './transport';
 
-export interface BackgroundSyncOptions extends Omit<SchedulerOptions, 'onOnline'>, Backoff {
+export interface BackgroundSyncOptions extends Omit<SchedulerOptions, 'onOnline'> {
   transport: Pick<Transport, 'events'>;
   /** Keep the server's event stream open while started, and sync on its pokes. */
   realtime: boolean;

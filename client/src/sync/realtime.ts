@@ -104,6 +104,7 @@ async function* serverSentEvents(
   signal: AbortSignal,
 ): AsyncGenerator<ServerSentEvent> {
   const reader = body.getReader();
+  // Cancelling rejects only with the error that already ended the stream, which `connect` handles.
   const cancel = () => void reader.cancel().catch(() => undefined);
   signal.addEventListener('abort', cancel);
   const decoder = new TextDecoder();
