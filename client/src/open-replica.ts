@@ -134,6 +134,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       await rounds.idle();
       tabs.close();
       db.close();
+      counts.close();
     },
   };
 }

@@ -19,17 +19,20 @@ export function createStatusCounts({ db, state, status, log }: StatusCountsOptio
     const openConflicts = await countOpenConflicts(db, replicaId);
     status.update({ replicaId, pending: await outbox(db).count(), openConflicts });
   };
-  let queued = false;
+  let queued: ReturnType<typeof setTimeout> | undefined;
   return {
     recount,
     /** Recounts soon, once for a burst of writes: counting after every single write would double the cost of small transactions. */
     recountSoon(): void {
       if (queued) return;
-      queued = true;
-      setTimeout(() => {
-        queued = false;
+      queued = setTimeout(() => {
+        queued = undefined;
         void recount().catch(log);
       }, 20);
+    },
+    /** Drops a queued recount: once the database is closed it could only fail. */
+    close(): void {
+      clearTimeout(queued);
     },
   };
 }
