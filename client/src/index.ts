@@ -1,8 +1,9 @@
 /** @module @concord/client — the browser replica: Dexie change tracking, the outbox and the sync round. */
-export { openReplica, type Replica, type ReplicaOptions } from './open-replica';
-export type { ReplicaStatus, SyncState } from './status';
+export { openReplica } from './open-replica';
+export type { Replica } from './replica';
+export type { ReplicaOptions } from './replica-options';
+export type { ReplicaStatus, SyncProgress, SyncState } from './status';
 export type { SyncReport } from './sync/sync-round';
-export type { SyncProgress } from './sync/sync-context';
 export type { OutboxEntry } from './storage/replica-db';
 export type { ConflictChoice, ConflictQuery } from './conflicts/replica-conflicts';
-export { createHttpTransport, type Transport, type TransportOptions } from './sync/transport';
+export type { TransportOptions } from './sync/transport';

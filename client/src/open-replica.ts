@@ -1,91 +1,28 @@
-import type { Dexie, DBCoreTransaction } from 'dexie';
 import { v7 as uuidv7 } from 'uuid';
-import type { ConflictEntry, Schema } from '@concord/shared';
-import { fetchConflicts, settleConflict, type ConflictChoice, type ConflictQuery } from './conflicts/replica-conflicts';
-import { createStatus, type ReplicaStatus } from './status';
+import { fetchConflicts, settleConflict } from './conflicts/replica-conflicts';
+import type { Replica } from './replica';
+import type { ReplicaOptions } from './replica-options';
+import { createStatus } from './status';
+import { createStatusCounts } from './status-counts';
 import { createReplicaDb } from './storage/replica-db';
 import { replicaState } from './storage/replica-state';
-import { createRealtime } from './sync/realtime';
+import { requestPersistence } from './storage/request-persistence';
+import { createSyncTransactions } from './storage/sync-transactions';
+import { createBackgroundSync } from './sync/background-sync';
 import { createRoundRunner } from './sync/round-runner';
-import { createScheduler } from './sync/scheduler';
-import type { SyncContext } from './sync/sync-context';
-import type { SyncReport } from './sync/sync-round';
-import { createHttpTransport, type TransportOptions } from './sync/transport';
+import { createHttpTransport } from './sync/transport';
 import { coordinateTabs } from './tabs/coordinate-tabs';
-import type { Locks } from './tabs/leadership';
-import type { Channel } from './tabs/tab-channel';
 import { createTrackingMiddleware } from './tracking/tracking-middleware';
-
-export interface ReplicaOptions extends TransportOptions {
-  schema: Schema;
-  /** The IndexedDB database name; tabs of one origin that use the same name share one replica. Default `concord`. */
-  name?: string;
-  indexedDB?: IDBFactory;
-  IDBKeyRange?: typeof IDBKeyRange;
-  /** Most changes in one upload; also the most changes one local generation holds. Default 1,000. */
-  maxUploadChanges?: number;
-  /**
-   * Most changes asked for per download page; the server may send fewer (its own ceiling, 5,000
-   * by default). Default 5,000: an initial sync takes few round trips and few transactions. The
-   * first page of a round asks for at most 1,000, so the first rows are queryable early.
-   */
-  maxDownloadChanges?: number;
-  /** Background sync: interval, debounce after local writes, first backoff and its ceiling (ms). */
-  syncIntervalMs?: number;
-  debounceMs?: number;
-  backoffMs?: number;
-  maxBackoffMs?: number;
-  /** Where `online`/`offline` events come from; defaults to the global object when it has them. */
-  events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
-  /** Web Locks for choosing the tab that syncs; default `navigator.locks`. `null`: this instance always syncs. */
-  locks?: Locks | null;
-  /** Opens the channel between tabs; default `new BroadcastChannel(name)`. `null`: no other tabs. */
-  openChannel?: ((name: string) => Channel) | null;
-  /** Listen to the server's event stream and sync on its pokes while started. Default true. */
-  realtime?: boolean;
-  /** An event stream silent this long (no event, not even a ping) is opened again. Default 45 s. */
-  realtimeStaleMs?: number;
-  /** Ask the browser for persistent storage (`navigator.storage.persist()`). Default true. */
-  persist?: boolean;
-  now?: () => Date;
-  random?: () => number;
-}
-
-export interface Replica {
-  /** The Dexie database. Writes to replicated tables are tracked and uploaded. */
-  readonly db: Dexie;
-  /**
-   * One sync round: upload, then download. Calls made during a round run one more round after
-   * it. In a tab that does not lead, the leading tab runs the round.
-   */
-  sync(): Promise<SyncReport>;
-  /** Background sync (in the leading tab): after writes, on pokes, on `online`, on an interval. */
-  start(): void;
-  stop(): void;
-  readonly status: ReplicaStatus;
-  subscribe(listener: (status: ReplicaStatus) => void): () => void;
-  conflicts(query?: ConflictQuery): Promise<ConflictEntry[]>;
-  /**
-   * Settles an open conflict or overrides a past decision: `'loser'`, `'winner'`, or hand-edited
-   * values. The server applies it as a new change; this replica syncs at once to receive it.
-   */
-  resolveConflict(id: string, choice: ConflictChoice, options?: { by?: string }): Promise<ConflictEntry>;
-  close(): Promise<void>;
-}
 
 /** Opens (or creates) the local replica and wires tracking, transport, sync, tabs and status together. */
 export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const { schema } = options;
   const name = options.name ?? 'concord';
   const maxUploadChanges = options.maxUploadChanges ?? 1_000;
-  const now = options.now ?? (() => new Date());
-  const random = options.random ?? Math.random;
-  const backoffMs = options.backoffMs ?? 1_000;
-  const maxBackoffMs = options.maxBackoffMs ?? 60_000;
-  const events = options.events ?? (typeof globalThis.addEventListener === 'function' ? globalThis : undefined);
+  const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
   const browser = globalThis as { navigator?: Partial<Navigator>; BroadcastChannel?: typeof BroadcastChannel };
-  const syncTransactions = new WeakSet<DBCoreTransaction>();
   const status = createStatus();
+  const syncTransactions = createSyncTransactions(schema);
 
   const db = createReplicaDb({
     schema,
@@ -94,96 +31,60 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     IDBKeyRange: options.IDBKeyRange,
     middleware: createTrackingMiddleware({
       schema,
-      isSyncTransaction: (trans) => syncTransactions.has(trans),
+      isSyncTransaction: syncTransactions.isSyncTransaction,
       newRowguid: () => uuidv7(),
       generationSize: maxUploadChanges,
       onCommit: () => {
-        refreshSoon();
+        counts.recountSoon();
         tabs.wrote();
       },
     }),
   });
   await db.open();
   const state = replicaState(db);
-  const tables = [...schema.tableNames, '_changes', '_state', '_conflicts', '_deleted'];
+  const counts = createStatusCounts({ db, state, status, log });
   const transport = createHttpTransport(options);
-  const ctx: SyncContext = {
-    schema,
-    transport,
-    state,
-    maxUploadChanges,
-    maxDownloadChanges: options.maxDownloadChanges ?? 5_000,
-    syncTransaction: (work) =>
-      db.transaction('rw', tables, (tx) => {
-        syncTransactions.add(tx.idbtrans as unknown as DBCoreTransaction);
-        return work(tx);
-      }),
-    onProgress: (progress) => status.update({ progress }),
-  };
-  const replicaId = () => state.get<string | null>('replicaId', null);
-
-  /** Recounts the outbox and the open conflicts this replica knows of. */
-  const refresh = async () => {
-    const id = await replicaId();
-    const open = await db.table<ConflictEntry, string>('_conflicts').where('status').equals('open').toArray();
-    const mine = open.filter((entry) => [entry.replicaId, entry.winner, entry.loser].includes(id));
-    status.update({ replicaId: id, pending: await db.table('_changes').count(), openConflicts: mine.length });
-  };
-  // Counting after every single write would double the cost of small transactions.
-  let refreshQueued = false;
-  const refreshSoon = () => {
-    if (refreshQueued) return;
-    refreshQueued = true;
-    setTimeout(() => {
-      refreshQueued = false;
-      void refresh().catch(() => undefined);
-    }, 20);
-  };
-
   /** Brings this replica's conflict entries in, so every tab can show them; offline it keeps the cached ones. */
   const refreshConflicts = async () => {
-    await fetchConflicts(db, transport, await replicaId(), {}).catch(() => undefined);
-    await refresh().catch(() => undefined);
+    await fetchConflicts(db, transport, await state.get('replicaId'), {}).catch(log);
+    await counts.recount().catch(log);
   };
 
   const rounds = createRoundRunner({
-    ctx,
+    ctx: {
+      schema,
+      transport,
+      state,
+      maxUploadChanges,
+      maxDownloadChanges: options.maxDownloadChanges ?? 5_000,
+      syncTransaction: (work) => syncTransactions.run(db, work),
+      onProgress: (progress) => status.update({ progress }),
+    },
     state,
     status,
-    now,
+    now: options.now ?? (() => new Date()),
     after: async (report) => {
       // A round that met conflicts brings their log entries in.
       if (report && report.conflicts + report.rejected > 0) await refreshConflicts();
-      else await refresh().catch(() => undefined);
+      else await counts.recount().catch(log);
     },
   });
-  const scheduler = createScheduler({
+  const background = createBackgroundSync({
     round: () => rounds.sync(),
+    transport,
+    realtime: options.realtime ?? true,
+    staleMs: options.realtimeStaleMs ?? 45_000,
     debounceMs: options.debounceMs ?? 250,
     intervalMs: options.syncIntervalMs ?? 30_000,
-    backoffMs,
-    maxBackoffMs,
-    random,
-    events,
+    backoffMs: options.backoffMs ?? 1_000,
+    maxBackoffMs: options.maxBackoffMs ?? 60_000,
+    random: options.random ?? Math.random,
+    receivedGeneration: () => state.get('receivedGeneration'),
+    events: options.events ?? (typeof globalThis.addEventListener === 'function' ? globalThis : undefined),
+    onOffline: () => status.update({ state: 'offline' }),
+    onConflicts: () => void refreshConflicts(),
+    log,
   });
-  const realtime = createRealtime({
-    transport,
-    staleMs: options.realtimeStaleMs ?? 45_000,
-    backoffMs,
-    maxBackoffMs,
-    random,
-    onPoke: (generation, conflicts) => {
-      // A conflict entry may be added or settled without a row changing (manual() keeps the server's version).
-      if (conflicts) void refreshConflicts();
-      void state
-        .get('receivedGeneration', 0)
-        .then((received) => {
-          if (generation > received) scheduler.syncNow();
-        })
-        .catch(() => undefined); // the database closed meanwhile
-    },
-  });
-  const useRealtime = options.realtime ?? true;
   const tabs = coordinateTabs({
     name,
     locks: options.locks === null ? undefined : (options.locks ?? browser.navigator?.locks),
@@ -193,29 +94,19 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
         : (options.openChannel ?? (browser.BroadcastChannel && ((n) => new browser.BroadcastChannel!(n)))),
     status,
     localSync: rounds.sync,
-    background: {
-      start() {
-        scheduler.start();
-        if (useRealtime) realtime.start();
-      },
-      stop() {
-        scheduler.stop();
-        realtime.stop();
-      },
-      nudge: () => scheduler.nudge(),
-    },
-    refresh: () => void refresh().catch(() => undefined),
+    background,
+    refresh: () => void counts.recount().catch(log),
     newId: () => uuidv7(),
     requestTimeoutMs: 60_000,
   });
 
-  const goOffline = () => status.update({ state: 'offline' });
-  const goOnline = () => realtime.retry();
-  events?.addEventListener('offline', goOffline);
-  events?.addEventListener('online', goOnline);
-  status.update({ lastSyncAt: await state.get('lastSyncAt', null) });
-  await refresh();
-  if (options.persist ?? true) void requestPersistence(browser.navigator?.storage, status);
+  status.update({ lastSyncAt: await state.get('lastSyncAt') });
+  await counts.recount();
+  if (options.persist ?? true) {
+    void requestPersistence(browser.navigator?.storage)
+      .then((persisted) => persisted !== undefined && status.update({ persisted }))
+      .catch(log);
+  }
 
   return {
     db,
@@ -227,36 +118,23 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     },
     subscribe: status.subscribe,
     async conflicts(query = {}) {
-      const conflicts = await fetchConflicts(db, transport, await replicaId(), query);
-      await refresh();
+      const conflicts = await fetchConflicts(db, transport, await state.get('replicaId'), query);
+      await counts.recount();
       return conflicts;
     },
     async resolveConflict(id, choice, { by } = {}) {
       const conflict = await settleConflict(db, transport, id, choice, by);
-      await tabs.sync().catch(() => undefined); // the decided version also arrives with the next round
+      await tabs.sync().catch(log); // the decided version also arrives with the next round
       return conflict;
     },
     async close() {
       // The lock passes on only after this tab's last round ends: never two syncing tabs.
       tabs.stop();
-      events?.removeEventListener('offline', goOffline);
-      events?.removeEventListener('online', goOnline);
+      background.close();
       await rounds.idle();
       tabs.close();
       db.close();
+      counts.close();
     },
   };
-}
-
-/** Asks once for persistent storage and shows the answer in the status; never fails the replica. */
-async function requestPersistence(
-  storage: Partial<StorageManager> | undefined,
-  status: ReturnType<typeof createStatus>,
-): Promise<void> {
-  try {
-    const persisted = (await storage?.persisted?.()) || (await storage?.persist?.());
-    if (persisted !== undefined) status.update({ persisted });
-  } catch {
-    // Storage APIs can throw in private modes; persistence stays unknown.
-  }
 }

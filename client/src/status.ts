@@ -1,5 +1,3 @@
-import type { SyncProgress } from './sync/sync-context';
-
 export type SyncState = 'idle' | 'syncing' | 'offline' | 'error';
 
 /** What a replica shows about its sync. */
@@ -24,6 +22,16 @@ export interface ReplicaStatus {
   progress: SyncProgress | null;
   /** The last failure, cleared by the next successful round. */
   error: { code: string; message: string } | null;
+}
+
+/**
+ * How far a round has come. Upload: changes sent of those pending when it started. Download:
+ * rows applied, of an estimate that the server's newest generation bounds (exact at the end).
+ */
+export interface SyncProgress {
+  phase: 'upload' | 'download';
+  done: number;
+  total: number;
 }
 
 /** A replica's status before it has done anything: idle, nothing known yet. */

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openReplica, type Replica } from '@concord/client';
 import { createSqliteStore, createSyncServer, type Store } from '@concord/server';
 import { testSchema } from '../support/test-server';
-import { rememberCursor, type Cursor } from '../../client/src/sync/cursor-history';
+import type { Cursor } from '../../client/src/storage/replica-state';
+import { rememberCursor } from '../../client/src/sync/cursor-history';
 
 /**
  * A sync server on a SQLite file whose file can be copied away (a backup) and copied back (a

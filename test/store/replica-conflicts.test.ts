@@ -114,6 +114,26 @@ describe.each(storeKinds)('$name store', (kind) => {
       await expect(a.resolveConflict('no-such-conflict', 'loser')).rejects.toMatchObject({ code: 'not_found' });
       expect((await a.conflicts({ status: 'open' })).map((c) => c.id)).toEqual([id]);
     });
+
+    it('a failed sync after a decision goes to the log option, not to the caller: the decision stands', async () => {
+      const [a, b] = await twoBranches();
+      const id = await conflictingEdits(a, b);
+      let down = false;
+      const logged: unknown[] = [];
+      const manager = await openTestReplica(server, {
+        fetch: async (input, init) =>
+          down && String(input).includes('/v1/pull')
+            ? Response.json({ code: 'unavailable', message: 'down for maintenance' }, { status: 503 })
+            : server.app.request(input as string, init),
+        log: (error) => logged.push(error),
+      });
+      open.push(manager);
+      await manager.sync();
+      down = true;
+      expect(await manager.resolveConflict(id, 'loser')).toMatchObject({ id, status: 'overridden' });
+      expect(logged).toEqual([expect.objectContaining({ code: 'unavailable', message: 'down for maintenance' })]);
+      expect(manager.status.error).toMatchObject({ code: 'unavailable' });
+    });
   });
 
   describe('resolvers end to end', () => {

@@ -1,6 +1,9 @@
 import { Dexie, type Middleware, type DBCore } from 'dexie';
 import type { RowValues, Schema } from '@concord/shared';
 
+/** A database or a transaction: anything tables can be taken from. */
+export type Tables = Pick<Dexie, 'table'>;
+
 /**
  * One outbox entry: at most one per (table, rowguid). Repeated local edits before upload
  * are coalesced into it; `base` keeps the values of `columns` before the first unsent edit.
@@ -39,27 +42,11 @@ export interface DeletedRecord {
   rowguid: string;
 }
 
-export interface StateRecord {
-  key: StateKey;
-  value: unknown;
-}
+/** The outbox (`_changes`), keyed by `[table, rowguid]`, in the given transaction (or the database's own). */
+export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');
 
-export type StateKey =
-  | 'replicaId'
-  | 'secret'
-  | 'serverLimits'
-  | 'epoch'
-  | 'priority'
-  | 'localGeneration'
-  | 'sentGeneration'
-  | 'acknowledgedEver'
-  | 'receivedGeneration'
-  | 'receivedCommit'
-  | 'cursors'
-  | 'inFlight'
-  | 'inFlightBatch'
-  | 'lastSyncAt'
-  | 'recovery';
+/** One string naming a row of a table, for sets and maps of rows. */
+export const rowKey = (table: string, rowguid: string) => `${table}\u0000${rowguid}`;
 
 /** Tables the tracking middleware writes in the same transaction as every app write. */
 export const TRACKING_TABLES = ['_changes', '_state'] as const;
@@ -70,6 +57,9 @@ const SYSTEM_STORES = {
   _conflicts: 'id, status, table',
   _deleted: '[table+rowguid]',
 };
+
+/** Every system table of a replica's database. */
+export const SYSTEM_TABLES = Object.keys(SYSTEM_STORES) as (keyof typeof SYSTEM_STORES)[];
 
 /**
  * The layout of the system tables; raised whenever they change, so the database upgrades in place.
@@ -82,7 +72,7 @@ const LAYOUT = 1;
  * layout, so a change of either upgrades it. Databases made before the layout counted were at the
  * bare schema version, below every version this gives.
  */
-export function databaseVersion(schemaVersion: number): number {
+function databaseVersion(schemaVersion: number): number {
   return schemaVersion * 100 + LAYOUT;
 }
 

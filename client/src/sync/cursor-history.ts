@@ -1,8 +1,4 @@
-/** A download cursor: the generation a replica stood on and the commit that holds it. */
-export interface Cursor {
-  generation: number;
-  commit: string;
-}
+import type { Cursor } from '../storage/replica-state';
 
 /** How many of the latest cursors are kept as they are. */
 const RECENT = 8;

@@ -1,8 +1,12 @@
 import { tableOf, type FromServerChange } from '@concord/shared';
-import { replicaState, type Tables } from '../storage/replica-state';
-import { rememberCursor, type Cursor } from './cursor-history';
-import { finishRecovery, recoverPage, shareHistory, type Recovery } from './recover';
-import { applyServerRows, checkEpoch, outbox, type Session, type SyncContext } from './sync-context';
+import { outbox, type Tables } from '../storage/replica-db';
+import { replicaState } from '../storage/replica-state';
+import { applyServerRows } from './apply-server-rows';
+import { rememberCursor } from './cursor-history';
+import { finishRecovery } from './finish-recovery';
+import { recoverPage, shareHistory, type Recovery } from './recover-page';
+import { checkEpoch, type Session } from './session';
+import type { SyncContext } from './sync-context';
 
 /** The first page of a round stays small, so the first rows are queryable early in a long download. */
 const FIRST_PAGE = 1_000;
@@ -17,12 +21,12 @@ export async function download(ctx: SyncContext, session: Session, recovery?: Re
   let downloaded = 0;
   // Each page commits its cursor, so the next page starts from the cursor the last one gave. A
   // recovery compares every row, so it always starts from the beginning.
-  let after = recovery ? 0 : await ctx.state.get('receivedGeneration', 0);
-  let commit = recovery ? '' : await ctx.state.get('receivedCommit', '');
-  let history = await ctx.state.get<Cursor[]>('cursors', []);
+  let after = recovery ? 0 : await ctx.state.get('receivedGeneration');
+  let commit = recovery ? '' : await ctx.state.get('receivedCommit');
+  let history = await ctx.state.get('cursors');
   // Every pull says what the replica knows was applied: a store that lost it is noticed even
   // when the replica has nothing to push.
-  const acknowledged = await ctx.state.get('sentGeneration', 0);
+  const acknowledged = await ctx.state.get('sentGeneration');
   for (let first = true; ; first = false) {
     const page = await ctx.transport.pull({
       schemaVersion: ctx.schema.version,
@@ -34,12 +38,12 @@ export async function download(ctx: SyncContext, session: Session, recovery?: Re
       acknowledged,
       // A recovery compares its own rows too, and asks which of its old cursors the store still has.
       ...(recovery && { own: true }),
-      ...(recovery && first && { cursors: history }),
+      ...(recovery && first && { cursors: [...history] }),
     });
     checkEpoch(session, page.epoch);
     history = rememberCursor(history, { generation: page.cursor, commit: page.commit });
     await ctx.syncTransaction(async (tx) => {
-      if (recovery && first) await shareHistory(ctx, tx, recovery, page.shared ?? 0);
+      if (recovery && first) await shareHistory(tx, recovery, page.shared ?? 0);
       if (recovery) await recoverPage(ctx, tx, page.changes, recovery);
       else await applyPage(ctx, tx, page.changes);
       if (recovery && !page.more) await finishRecovery(ctx, tx, recovery);

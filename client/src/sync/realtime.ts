@@ -6,8 +6,6 @@ export interface RealtimeOptions extends Backoff {
   transport: Pick<Transport, 'events'>;
   /** The server committed changes up to `generation`: sync; `conflicts` says the conflict log changed too. */
   onPoke(generation: number, conflicts: boolean): void;
-  /** The stream opened (`true`) or dropped (`false`). */
-  onConnection?(connected: boolean): void;
   /**
    * A stream silent this long is taken for dead (a sleeping laptop, a proxy that dropped it) and
    * opened again. The server pings every 15 s by default.
@@ -44,10 +42,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       for await (const event of serverSentEvents(body, connection.signal)) {
         clearTimeout(watchdog);
         watchdog = setTimeout(end, options.staleMs);
-        if (event.type === 'hello') {
-          failures = 0;
-          options.onConnection?.(true);
-        }
+        if (event.type === 'hello') failures = 0;
         const poke = pokeOf(event.data);
         // A stream that opens may have missed commits, conflict entries included.
         if (event.type === 'hello' && poke) options.onPoke(poke.generation, true);
@@ -61,7 +56,6 @@ export function createRealtime(options: RealtimeOptions): Realtime {
       controller.signal.removeEventListener('abort', end);
     }
     if (controller.signal.aborted) return;
-    options.onConnection?.(false);
     failures++;
     timer = setTimeout(() => open(), backoffDelay(failures, options));
   };
@@ -110,6 +104,7 @@ async function* serverSentEvents(
   signal: AbortSignal,
 ): AsyncGenerator<ServerSentEvent> {
   const reader = body.getReader();
+  // Cancelling rejects only with the error that already ended the stream, which `connect` handles.
   const cancel = () => void reader.cancel().catch(() => undefined);
   signal.addEventListener('abort', cancel);
   const decoder = new TextDecoder();

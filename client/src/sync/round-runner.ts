@@ -1,12 +1,12 @@
 import { ConcordError } from '@concord/shared';
 import type { createStatus } from '../status';
-import type { replicaState } from '../storage/replica-state';
+import type { ReplicaState } from '../storage/replica-state';
 import type { SyncContext } from './sync-context';
 import { syncRound, type SyncReport } from './sync-round';
 
 export interface RoundRunnerOptions {
   ctx: SyncContext;
-  state: ReturnType<typeof replicaState>;
+  state: ReplicaState;
   status: ReturnType<typeof createStatus>;
   now: () => Date;
   /** Runs after every round, failed or not (recounting the outbox, refreshing conflicts). */
@@ -27,7 +27,7 @@ export function createRoundRunner({ ctx, state, status, now, after }: RoundRunne
     let report: SyncReport | undefined;
     try {
       report = await syncRound(ctx, now);
-      status.update({ state: 'idle', error: null, lastSyncAt: await state.get('lastSyncAt', null) });
+      status.update({ state: 'idle', error: null, lastSyncAt: await state.get('lastSyncAt') });
       return report;
     } catch (error) {
       const concord = error instanceof ConcordError ? error : new ConcordError('internal', String(error));

@@ -8,13 +8,22 @@ export interface SchedulerOptions extends Backoff {
   debounceMs: number;
   /** Sync at least this often while started. */
   intervalMs: number;
-  /** Where `online` events come from (the window in a browser). */
+  /** The replica's download cursor: a poke at or below it brings nothing new. */
+  receivedGeneration(): Promise<number>;
+  /** Where `online` and `offline` events come from (the window in a browser). */
   events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+  /** Told of every `offline` event, started or not, until `close()`. */
+  onOffline?(): void;
+  /** Told of every `online` event, started or not, until `close()`; before the round it brings. */
+  onOnline?(): void;
+  /** Where failures that nothing else reports go (a poke checked after the database closed). */
+  log(error: unknown): void;
 }
 
 /**
- * Background sync: after local writes (debounced), on `online`, and on an interval. Failures
- * retry with exponential backoff and jitter; the outbox never stalls because one round failed.
+ * Background sync: after local writes (debounced), on pokes, on `online`, and on an interval.
+ * Failures retry with exponential backoff and jitter; the outbox never stalls because one round
+ * failed.
  */
 export function createScheduler(options: SchedulerOptions) {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -43,35 +52,54 @@ export function createScheduler(options: SchedulerOptions) {
       running = false;
     }
   };
+  const stop = () => {
+    started = false;
+    clearTimeout(timer);
+  };
+  /** The server announced new changes: sync now, backoff or not. */
+  const syncNow = () => {
+    if (!started) return;
+    failures = 0;
+    if (running) nudged = true;
+    else schedule(0);
+  };
+  const offline = () => options.onOffline?.();
   const online = () => {
+    options.onOnline?.();
+    if (!started) return;
     failures = 0;
     schedule(0);
   };
+  options.events?.addEventListener('offline', offline);
+  options.events?.addEventListener('online', online);
 
   return {
     start() {
       if (started) return;
       started = true;
-      options.events?.addEventListener('online', online);
       schedule(0);
     },
-    stop() {
-      started = false;
-      clearTimeout(timer);
-      options.events?.removeEventListener('online', online);
-    },
-    /** The server announced new changes (or the network is back): sync now, backoff or not. */
-    syncNow() {
-      if (!started) return;
-      failures = 0;
-      if (running) nudged = true;
-      else schedule(0);
+    stop,
+    /** The server committed changes up to `generation`: sync now, unless this replica has them already. */
+    poke(generation: number) {
+      void options
+        .receivedGeneration()
+        .then((received) => {
+          if (generation > received) syncNow();
+        })
+        .catch(options.log);
     },
     /** A local write happened: sync soon, unless a failure is being backed off. */
     nudge() {
       if (!started || failures > 0) return;
       if (running) nudged = true;
       else schedule(options.debounceMs);
+    },
+    /** Stops and stops listening to the network for good. */
+    close() {
+      stop();
+      options.events?.removeEventListener('offline', offline);
+      options.events?.removeEventListener('online', online);
     },
   };
 }

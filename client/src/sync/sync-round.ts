@@ -1,7 +1,8 @@
 import { ConcordError } from '@concord/shared';
 import { download } from './download';
-import { beginRecovery, needsRecovery, type RecoveryPlan } from './recover';
-import type { Session, SyncContext } from './sync-context';
+import { beginRecovery, needsRecovery } from './begin-recovery';
+import type { Session } from './session';
+import type { SyncContext } from './sync-context';
 import { upload } from './upload';
 
 /** What one sync round did. */
@@ -31,7 +32,7 @@ export async function syncRound(ctx: SyncContext, now: () => Date): Promise<Sync
 async function round(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
   const session = await register(ctx);
   // A recovery (begun in this round or an interrupted earlier one) compares every row first.
-  const recovery = await ctx.state.get<RecoveryPlan | null>('recovery', null);
+  const recovery = await ctx.state.get('recovery');
   if (recovery) await download(ctx, session, { ...recovery, seen: new Set() });
   const { oversized, ...uploaded } = await upload(ctx, session);
   const downloaded = await download(ctx, session);
@@ -52,9 +53,9 @@ async function round(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
 }
 
 async function register(ctx: SyncContext): Promise<Session> {
-  const replicaId = await ctx.state.get<string | null>('replicaId', null);
-  const epoch = await ctx.state.get<string | null>('epoch', null);
-  const secret = await ctx.state.get<string | null>('secret', null);
+  const replicaId = await ctx.state.get('replicaId');
+  const epoch = await ctx.state.get('epoch');
+  const secret = await ctx.state.get('secret');
   if (replicaId && epoch && secret) return { replicaId, epoch, secret };
   // A replica registered by an older version has no credential: it can only register anew.
   if (replicaId) throw new ConcordError('unknown_replica', 'this replica holds no credential; it registers anew');

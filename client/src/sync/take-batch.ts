@@ -1,19 +1,11 @@
-import { tableOf, type FromReplicaChangeInput, type ServerLimits } from '@concord/shared';
-import type { OutboxEntry } from '../storage/replica-db';
-import { replicaState, type Tables } from '../storage/replica-state';
-import { groupBy, outbox, type SyncContext } from './sync-context';
-import { DEFAULT_SERVER_LIMITS, changeBytes, maxChangeBytes, wireChange } from './wire-change';
+import { tableOf } from '@concord/shared';
+import { outbox, rowKey, type OutboxEntry, type Tables } from '../storage/replica-db';
+import { replicaState, type Batch } from '../storage/replica-state';
+import { changeBytes, maxChangeBytes, wireChange } from '../storage/wire-change';
+import { groupBy } from './group-by';
+import type { SyncContext } from './sync-context';
 
 type Row = Record<string, unknown>;
-
-/** One push: outbox entries and their changes as sent. */
-export interface Batch {
-  entries: OutboxEntry[];
-  changes: FromReplicaChangeInput[];
-  /** The local generations the batch covers: from one past the last acknowledged one to its last entry's. */
-  from: number;
-  to: number;
-}
 
 export interface TakenBatch {
   /** Undefined when nothing can go up. */
@@ -33,7 +25,7 @@ export interface TakenBatch {
 export async function takeBatch(ctx: SyncContext): Promise<TakenBatch> {
   return ctx.syncTransaction(async (tx) => {
     const state = replicaState(tx);
-    const limits = await state.get<ServerLimits>('serverLimits', DEFAULT_SERVER_LIMITS);
+    const limits = await state.get('serverLimits');
     const maxChanges = Math.min(ctx.maxUploadChanges, limits.maxPushChanges);
     const budget = maxChangeBytes(limits);
     const head = await outbox(tx)
@@ -59,10 +51,14 @@ export async function takeBatch(ctx: SyncContext): Promise<TakenBatch> {
     const last = chosen.at(-1)?.entry.localGeneration;
     if (last !== undefined) {
       const ofLast = (entries: readonly OutboxEntry[]) => entries.filter((entry) => entry.localGeneration === last);
-      const accounted = new Set([...ofLast(chosen.map((item) => item.entry)), ...ofLast(oversized)].map(key));
+      const accounted = new Set(
+        [...ofLast(chosen.map((item) => item.entry)), ...ofLast(oversized)].map((entry) =>
+          rowKey(entry.table, entry.rowguid),
+        ),
+      );
       const ofGeneration = outbox(tx).where('localGeneration').equals(last);
       const rest = (await ofGeneration.primaryKeys()).filter(
-        ([table, rowguid]) => !accounted.has(`${table}\u0000${rowguid}`),
+        ([table, rowguid]) => !accounted.has(rowKey(table, rowguid)),
       );
       if (rest.length > 0) {
         const whole = chosen.filter((item) => item.entry.localGeneration !== last);
@@ -79,7 +75,7 @@ export async function takeBatch(ctx: SyncContext): Promise<TakenBatch> {
     const changes = chosen.map(({ entry, row }) => wireChange(tableOf(ctx.schema, entry.table)!, entry, row, to));
     // The range starts right after what the server acknowledged, so it covers the generations
     // whose changes were coalesced into later ones or cancelled: the server never sees a gap.
-    const acknowledged = await state.get('sentGeneration', 0);
+    const acknowledged = await state.get('sentGeneration');
     const from = Math.min(acknowledged + 1, entries[0]!.localGeneration);
     const batch: Batch = { entries, changes, from, to };
     await state.set({ inFlight: to, inFlightBatch: batch });
@@ -87,12 +83,10 @@ export async function takeBatch(ctx: SyncContext): Promise<TakenBatch> {
   });
 }
 
-const key = (entry: OutboxEntry) => `${entry.table}\u0000${entry.rowguid}`;
-
 /** Moves entries to a new local generation of their own, after every one taken so far. */
 async function restamp(tx: Tables, entries: readonly OutboxEntry[]): Promise<void> {
   const state = replicaState(tx);
-  const generation = (await state.get('localGeneration', 0)) + 1;
+  const generation = (await state.get('localGeneration')) + 1;
   await outbox(tx).bulkPut(entries.map((entry) => ({ ...entry, localGeneration: generation })));
   await state.set({ localGeneration: generation });
 }

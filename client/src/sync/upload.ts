@@ -1,9 +1,11 @@
 import { ConcordError, sameValue, type FromServerChangeResult } from '@concord/shared';
-import type { DeletedRecord, OutboxEntry } from '../storage/replica-db';
-import { replicaState, type Tables } from '../storage/replica-state';
-import { pickValues } from '../tracking/row-values';
-import { applyServerRows, checkEpoch, outbox, type ServerRow, type Session, type SyncContext } from './sync-context';
-import { currentRows, takeBatch, type Batch } from './take-batch';
+import { outbox, rowKey, type DeletedRecord, type OutboxEntry, type Tables } from '../storage/replica-db';
+import { replicaState, type Batch } from '../storage/replica-state';
+import { pickValues } from '../storage/row-values';
+import { applyServerRows, type ServerRow } from './apply-server-rows';
+import { checkEpoch, type Session } from './session';
+import type { SyncContext } from './sync-context';
+import { currentRows, takeBatch } from './take-batch';
 
 export interface UploadReport {
   uploaded: number;
@@ -25,10 +27,10 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
   const pending = ctx.onProgress ? await ctx.syncTransaction((tx) => outbox(tx).count()) : 0;
   const oversized = new Map<string, OutboxEntry>();
   for (;;) {
-    let batch = await ctx.state.get<Batch | null>('inFlightBatch', null);
+    let batch = await ctx.state.get('inFlightBatch');
     if (!batch) {
       const taken = await takeBatch(ctx);
-      for (const entry of taken.oversized) oversized.set(`${entry.table}\u0000${entry.rowguid}`, entry);
+      for (const entry of taken.oversized) oversized.set(rowKey(entry.table, entry.rowguid), entry);
       batch = taken.batch ?? null;
     }
     if (!batch) return { ...report, oversized: [...oversized.values()] };
@@ -49,7 +51,7 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
       await replicaState(tx).set({
         sentGeneration: response.acknowledged,
         // Under any of its identities: a store that forgets this one may have lost those changes.
-        acknowledgedEver: response.acknowledged > 0 || (await replicaState(tx).get('acknowledgedEver', false)),
+        acknowledgedEver: response.acknowledged > 0 || (await replicaState(tx).get('acknowledgedEver')),
         inFlight: null,
         inFlightBatch: null,
       });
@@ -91,8 +93,8 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
     .where('localGeneration')
     .between(batch.from, batch.to, true, true)
     .primaryKeys();
-  const unchanged = new Set(unchangedKeys.map(([table, rowguid]) => `${table}\u0000${rowguid}`));
-  const isUnchanged = (entry: OutboxEntry) => unchanged.has(`${entry.table}\u0000${entry.rowguid}`);
+  const unchanged = new Set(unchangedKeys.map(([table, rowguid]) => rowKey(table, rowguid)));
+  const isUnchanged = (entry: OutboxEntry) => unchanged.has(rowKey(entry.table, entry.rowguid));
   const maybeEdited = batch.entries.filter((entry) => !isUnchanged(entry));
   const editedEntries = await outbox(tx).bulkGet(maybeEdited.map((entry) => [entry.table, entry.rowguid]));
   const currentOf = new Map(maybeEdited.map((entry, i) => [entry, editedEntries[i]]));
@@ -158,7 +160,7 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
 
 /** The replica's download cursor, as a push carries it. */
 async function cursorOf(ctx: SyncContext): Promise<{ after: number; commit?: string }> {
-  const after = await ctx.state.get('receivedGeneration', 0);
-  const commit = await ctx.state.get('receivedCommit', '');
+  const after = await ctx.state.get('receivedGeneration');
+  const commit = await ctx.state.get('receivedCommit');
   return commit ? { after, commit } : { after };
 }

@@ -4,7 +4,6 @@ export interface Locks {
 }
 
 export interface Leadership {
-  readonly isLeader: boolean;
   /** Gives up leadership (or the place in the queue for it); another tab takes over. */
   release(): void;
 }
@@ -42,9 +41,6 @@ export function createLeadership(
       });
   }
   return {
-    get isLeader() {
-      return isLeader;
-    },
     release() {
       released = true;
       release();

@@ -1,6 +1,6 @@
 import type { TableDef } from '@concord/shared';
 import type { OutboxEntry } from '../storage/replica-db';
-import { changedColumns, pickValues, presentColumns } from './row-values';
+import { changedColumns, pickValues, presentColumns } from '../storage/row-values';
 
 type Row = Record<string, unknown>;
 

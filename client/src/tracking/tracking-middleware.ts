@@ -8,7 +8,7 @@ import type {
 } from 'dexie';
 import { ConcordError, checkRow, tableOf, type Schema, type TableDef } from '@concord/shared';
 import { TRACKING_TABLES, type OutboxEntry } from '../storage/replica-db';
-import { changeBytes, roughBytes, wireChange } from '../sync/wire-change';
+import { changeBytes, roughBytes, wireChange } from '../storage/wire-change';
 import { coalesce } from './coalesce';
 import { mayHoldAny, readExisting } from './read-existing';
 import { createTransactionState } from './transaction-state';

@@ -1,18 +1,14 @@
 import type { DBCoreKeyRange, DBCoreRangeType, DBCoreTable, DBCoreTransaction } from 'dexie';
-import type { ServerLimits } from '@concord/shared';
-import type { StateKey, StateRecord } from '../storage/replica-db';
-import { DEFAULT_SERVER_LIMITS, maxChangeBytes } from '../sync/wire-change';
+import { nextLocalGeneration, type LocalGenerations } from '../storage/next-local-generation';
+import { stateValue, type StateRecord } from '../storage/replica-state';
+import { maxChangeBytes } from '../storage/wire-change';
 
 /** What tracked writes need from `_state`, read once per transaction. */
-export interface TransactionState {
+export interface TransactionState extends LocalGenerations {
   /** The download cursor: the base generation of a row edited with no pending entry. */
   receivedGeneration: number;
   /** The last local generation of an upload in flight, if any. */
-  inFlight: unknown;
-  /** The replica's newest local generation (this transaction's, once it has one). */
-  localGeneration: number;
-  /** Changes stamped so far with this transaction's current local generation; 0 before the first. */
-  used: number;
+  inFlight: number | null;
   /** The most bytes one change may take: a push holding it alone must fit the server's body limit. */
   maxChangeBytes: number;
 }
@@ -34,34 +30,26 @@ export function createTransactionState(state: DBCoreTable, generationSize: numbe
       if (cached) return cached;
       // `_state` holds a handful of records: reading them all is one request, not one per key.
       const all = await state.query({ trans, values: true, query: { index: state.schema.primaryKey, range: EVERY } });
-      const value = (key: StateKey) => (all.result as StateRecord[]).find((record) => record.key === key)?.value;
+      const records = all.result as StateRecord[];
       const read: TransactionState = {
-        receivedGeneration: (value('receivedGeneration') as number | undefined) ?? 0,
-        inFlight: value('inFlight'),
-        localGeneration: (value('localGeneration') as number | undefined) ?? 0,
+        receivedGeneration: stateValue(records, 'receivedGeneration'),
+        inFlight: stateValue(records, 'inFlight'),
+        localGeneration: stateValue(records, 'localGeneration'),
         used: 0,
-        maxChangeBytes: maxChangeBytes((value('serverLimits') as ServerLimits | undefined) ?? DEFAULT_SERVER_LIMITS),
+        maxChangeBytes: maxChangeBytes(stateValue(records, 'serverLimits')),
       };
       open.set(trans, read);
       return read;
     },
     /**
-     * The local generation of each of `count` changes: one per transaction, and a new one every
-     * `generationSize` changes, so no generation is larger than one upload batch. Returns the
+     * The local generation of each of `count` changes (see `nextLocalGeneration`). Returns the
      * `_state` record to write when a new generation was taken (it must be written in `trans`).
      */
     stamp(read: TransactionState, count: number): { stamps: number[]; record?: StateRecord } {
+      const before = read.localGeneration;
       const stamps: number[] = [];
-      let allocated = false;
-      for (let i = 0; i < count; i++) {
-        if (read.used === 0 || read.used === generationSize) {
-          read.localGeneration++;
-          read.used = 0;
-          allocated = true;
-        }
-        read.used++;
-        stamps.push(read.localGeneration);
-      }
+      for (let i = 0; i < count; i++) stamps.push(nextLocalGeneration(read, generationSize));
+      const allocated = read.localGeneration !== before;
       return allocated ? { stamps, record: { key: 'localGeneration', value: read.localGeneration } } : { stamps };
     },
   };

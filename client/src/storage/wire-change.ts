@@ -1,18 +1,11 @@
 import { pickColumns, type FromReplicaChangeInput, type ServerLimits, type TableDef } from '@concord/shared';
-import type { OutboxEntry } from '../storage/replica-db';
-import { pickValues, presentColumns } from '../tracking/row-values';
+import type { OutboxEntry } from './replica-db';
+import { pickValues, presentColumns } from './row-values';
 
 type Row = Record<string, unknown>;
 
 /** Room kept in a push body for everything but its changes (protocol, ids, secret, generations). */
-export const PUSH_ENVELOPE_BYTES = 1024;
-
-/** The server's limits as a replica assumes them until it registers: `createSyncServer`'s defaults. */
-export const DEFAULT_SERVER_LIMITS: ServerLimits = {
-  maxBodyBytes: 8 * 1024 * 1024,
-  maxPushChanges: 5_000,
-  maxPullChanges: 5_000,
-};
+const PUSH_ENVELOPE_BYTES = 1024;
 
 /**
  * An outbox entry as sent, with the row as it is now. Fields at their protocol default (see

@@ -1,0 +1,27 @@
+import type { Dexie } from 'dexie';
+import type { ConflictEntry } from '@concord/shared';
+import type { ConflictChoice, ConflictQuery } from './conflicts/replica-conflicts';
+import type { ReplicaStatus } from './status';
+import type { SyncReport } from './sync/sync-round';
+
+export interface Replica {
+  /** The Dexie database. Writes to replicated tables are tracked and uploaded. */
+  readonly db: Dexie;
+  /**
+   * One sync round: upload, then download. Calls made during a round run one more round after
+   * it. In a tab that does not lead, the leading tab runs the round.
+   */
+  sync(): Promise<SyncReport>;
+  /** Background sync (in the leading tab): after writes, on pokes, on `online`, on an interval. */
+  start(): void;
+  stop(): void;
+  readonly status: ReplicaStatus;
+  subscribe(listener: (status: ReplicaStatus) => void): () => void;
+  conflicts(query?: ConflictQuery): Promise<ConflictEntry[]>;
+  /**
+   * Settles an open conflict or overrides a past decision: `'loser'`, `'winner'`, or hand-edited
+   * values. The server applies it as a new change; this replica syncs at once to receive it.
+   */
+  resolveConflict(id: string, choice: ConflictChoice, options?: { by?: string }): Promise<ConflictEntry>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+import { countOpenConflicts } from './conflicts/count-open-conflicts';
+import type { createStatus } from './status';
+import { outbox, type Tables } from './storage/replica-db';
+import type { ReplicaState } from './storage/replica-state';
+
+export interface StatusCountsOptions {
+  db: Tables;
+  state: ReplicaState;
+  status: ReturnType<typeof createStatus>;
+  /** Where a failed recount made in the background goes. */
+  log(error: unknown): void;
+}
+
+/** Keeps the status's `replicaId`, `pending` and `openConflicts` true to the database. */
+export function createStatusCounts({ db, state, status, log }: StatusCountsOptions) {
+  /** Recounts the outbox and the open conflicts this replica knows of. */
+  const recount = async (): Promise<void> => {
+    const replicaId = await state.get('replicaId');
+    const openConflicts = await countOpenConflicts(db, replicaId);
+    status.update({ replicaId, pending: await outbox(db).count(), openConflicts });
+  };
+  let queued: ReturnType<typeof setTimeout> | undefined;
+  return {
+    recount,
+    /** Recounts soon, once for a burst of writes: counting after every single write would double the cost of small transactions. */
+    recountSoon(): void {
+      if (queued) return;
+      queued = setTimeout(() => {
+        queued = undefined;
+        void recount().catch(log);
+      }, 20);
+    },
+    /** Drops a queued recount: once the database is closed it could only fail. */
+    close(): void {
+      clearTimeout(queued);
+    },
+  };
+}
