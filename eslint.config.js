@@ -1,50 +1,73 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** A `no-restricted-imports` pattern refusing imports that go through any of `folders`. */
-const through = (folders, message) => ({ regex: `(^|/)(${folders.join('|')})/`, message });
-
 /** One-way imports between workspaces (ARCHITECTURE.md §2). */
-const SHARED = [{ group: ['@concord/*', 'dexie', 'hono', 'node:*'], message: 'shared depends on nothing but zod' }];
-const SERVER = [{ group: ['@concord/client', '**/client/src/**'], message: 'the server never imports client code' }];
-const CLIENT = [
-  { group: ['@concord/server', '**/server/src/**', 'node:*'], message: 'the client never imports server or Node code' },
-];
-
-/** Layers inside a workspace: a folder imports only from the folders below it. */
-const STORAGE = [
-  ...SERVER,
-  through(['merge', 'http', 'replicas', 'realtime', 'resolvers'], 'storage knows only the store contract'),
-];
-const DRIVERS = ['sql', 'sqlite', 'postgres', 'memory'];
-/** Server folders, each with the folders it may not import: http/ is the edge, storage/ the floor. */
-const SERVER_LAYERS = {
-  resolvers: ['storage', 'merge', 'replicas', 'realtime', 'http'],
-  realtime: ['storage', 'merge', 'replicas', 'resolvers', 'http'],
-  replicas: ['merge', 'resolvers', 'realtime', 'http'],
-  merge: ['realtime', 'http'],
-};
-const LAYERS = [
-  [
-    'shared/src/schema/**/*.ts',
-    [...SHARED, through(['protocol'], 'the schema and its value rules sit below the protocol')],
+const WORKSPACES = {
+  shared: [{ group: ['@concord/*', 'dexie', 'hono', 'node:*'], message: 'shared depends on nothing but zod' }],
+  server: [{ group: ['@concord/client', '**/client/src/**'], message: 'the server never imports client code' }],
+  client: [
+    {
+      group: ['@concord/server', '**/server/src/**', 'node:*'],
+      message: 'the client never imports server or Node code',
+    },
   ],
-  ...Object.entries(SERVER_LAYERS).map(([folder, above]) => [
-    `server/src/${folder}/**/*.ts`,
-    [...SERVER, through(above, `${folder}/ sits below ${above.join(', ')}`)],
-  ]),
-  ['server/src/storage/*.ts', [...STORAGE, through(DRIVERS, 'the store contract never names an implementation')]],
-  ...DRIVERS.map((driver) => [
-    `server/src/storage/${driver}/*.ts`,
-    [
-      ...STORAGE,
-      through(
-        DRIVERS.filter((other) => other !== driver && (driver === 'sql' || other !== 'sql')),
-        'stores do not reach into one another',
-      ),
-    ],
-  ]),
-];
+};
+
+/**
+ * Layers inside a workspace: each folder of `src/` with what outside itself it may import
+ * (folders, or `name.ts` files of `src/`). Folders not listed (the edge: `http/`, the wiring
+ * files) may import anything below them.
+ */
+const LAYERS = {
+  shared: { schema: ['errors.ts'], protocol: ['schema', 'errors.ts'] },
+  server: {
+    resolvers: [],
+    realtime: [],
+    storage: [],
+    replicas: ['storage'],
+    merge: ['resolvers', 'storage', 'replicas'],
+  },
+  client: {
+    storage: [],
+    tracking: ['storage'],
+    sync: ['storage', 'status.ts'],
+    conflicts: ['storage', 'sync'],
+    tabs: ['sync', 'status.ts'],
+  },
+};
+
+/** Refuses an import leaving `src/<folder>/` for anything but `allowed`, from a file `depth` folders below it. */
+function leaving(folder, allowed, depth) {
+  const targets = allowed.map((name) => (name.endsWith('.ts') ? `${name.slice(0, -3)}$` : `${name}/`));
+  return {
+    regex: `^(\\.\\./){${depth + 1}}${targets.length ? `(?!${targets.join('|')})` : ''}`,
+    message: `${folder}/ imports only ${allowed.join(', ') || 'within itself'}`,
+  };
+}
+
+/** The stores under `server/src/storage/`: none reaches into another, and the SQL core into no driver. */
+const STORES = ['sql', 'sqlite', 'postgres', 'memory'];
+const storeConfigs = STORES.map((store) => ({
+  files: [`server/src/storage/${store}/*.ts`],
+  patterns: [
+    ...WORKSPACES.server,
+    leaving('storage', [], 1),
+    {
+      regex: `^\\.\\./(${STORES.filter((other) => other !== store && (store === 'sql' || other !== 'sql')).join('|')})/`,
+      message: 'stores do not reach into one another',
+    },
+  ],
+}));
+
+/** One config per file depth: ESLint keeps only the last matching `no-restricted-imports`, so each lists every pattern. */
+const layerConfigs = Object.entries(LAYERS).flatMap(([workspace, folders]) =>
+  Object.entries(folders).flatMap(([folder, allowed]) =>
+    [0, 1].map((depth) => ({
+      files: [`${workspace}/src/${folder}/${'*/'.repeat(depth)}*.ts`],
+      patterns: [...WORKSPACES[workspace], leaving(folder, allowed, depth)],
+    })),
+  ),
+);
 
 const restrict = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
 
@@ -67,8 +90,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  restrict(['shared/**/*.ts'], SHARED),
-  restrict(['server/**/*.ts'], SERVER),
-  restrict(['client/**/*.ts'], CLIENT),
-  ...LAYERS.map(([files, patterns]) => restrict([files], patterns)),
+  ...Object.entries(WORKSPACES).map(([workspace, patterns]) => restrict([`${workspace}/**/*.ts`], patterns)),
+  ...[...layerConfigs, ...storeConfigs].map(({ files, patterns }) => restrict(files, patterns)),
+  restrict(['client/src/status.ts'], [...WORKSPACES.client, { regex: '^\\./', message: 'the status imports nothing' }]),
 );
