@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { v7 as uuidv7 } from 'uuid';
-import { ConcordError, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
+import { ConcordError, DEFAULT_SERVER_LIMITS, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
 import { errorResponse } from './http/error-response';
 import { readBody, type BodyReader } from './http/read-body';
 import { conflictRoutes } from './http/conflict-routes';
@@ -68,7 +68,7 @@ export type CorsOptions = NonNullable<Parameters<typeof cors>[0]> & {
 /** The sync server as a Hono app: mount it, serve it, or drive it with `app.request()` in tests. */
 export function createSyncServer(options: SyncServerOptions): Hono {
   const { schema, store, limits = {} } = options;
-  const maxBodyBytes = limits.maxBodyBytes ?? 8 * 1024 * 1024;
+  const maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_SERVER_LIMITS.maxBodyBytes;
   const env: RouteEnvironment = {
     schema,
     store,
@@ -78,8 +78,8 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     priorityOf: options.replicaPriority ?? (() => 0),
     limits: {
       maxBodyBytes,
-      maxPushChanges: Math.min(limits.maxPushChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPush),
-      maxPullChanges: Math.min(limits.maxPullChanges ?? 5_000, PROTOCOL_LIMITS.maxChangesPerPull),
+      maxPushChanges: Math.min(limits.maxPushChanges ?? DEFAULT_SERVER_LIMITS.maxPushChanges, PROTOCOL_LIMITS.maxChangesPerPush),
+      maxPullChanges: Math.min(limits.maxPullChanges ?? DEFAULT_SERVER_LIMITS.maxPullChanges, PROTOCOL_LIMITS.maxChangesPerPull),
     },
     defaultPullChanges: 1_000,
     maxPullBytes: limits.maxPullBytes ?? 4 * 1024 * 1024,

@@ -1,4 +1,4 @@
-import type { FromReplicaChangeInput, ServerLimits } from '@concord/shared';
+import { DEFAULT_SERVER_LIMITS, type FromReplicaChangeInput, type ServerLimits } from '@concord/shared';
 import type { OutboxEntry, Tables } from './replica-db';
 
 /** A download cursor: the generation a replica stood on and the commit that holds it. */
@@ -64,13 +64,6 @@ export type StateKey = keyof ReplicaStateValues;
 
 /** One `_state` record. */
 export type StateRecord = { [K in StateKey]: { key: K; value: ReplicaStateValues[K] } }[StateKey];
-
-/** The server's limits as a replica assumes them until it registers: `createSyncServer`'s defaults. */
-const DEFAULT_SERVER_LIMITS: ServerLimits = {
-  maxBodyBytes: 8 * 1024 * 1024,
-  maxPushChanges: 5_000,
-  maxPullChanges: 5_000,
-};
 
 /** The value of a key never written. */
 const DEFAULTS: Readonly<ReplicaStateValues> = {
