@@ -2,16 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import pg from 'pg';
 import { createPostgresStore, type Store } from '@concord/server';
 import { createTestDatabase } from '../support/postgres-database';
-import { commitRows } from './store-fixtures';
-
-const note = (rowguid: string) => ({
-  table: 'notes',
-  rowguid,
-  values: { title: rowguid },
-  deleted: false,
-  writer: 'r-a',
-  priority: 0,
-});
+import { commitRows, note } from './store-fixtures';
 
 describe('PostgreSQL store: the LISTEN connection', () => {
   const stores: Store[] = [];

@@ -87,6 +87,16 @@ export function row(
   return { table, rowguid, values, deleted: false, generation, writer, priority: 0, ...extra };
 }
 
+/** A live note written by `r-a`, titled by its rowguid, for `commitRows`. */
+export const note = (rowguid: string): Omit<StoredRow, 'generation'> => ({
+  table: 'notes',
+  rowguid,
+  values: { title: rowguid },
+  deleted: false,
+  writer: 'r-a',
+  priority: 0,
+});
+
 export function replica(replicaId: string, extra: Partial<ReplicaRecord> = {}): ReplicaRecord {
   return {
     replicaId,

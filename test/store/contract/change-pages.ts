@@ -1,16 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RowValues } from '@concord/shared';
 import type { Store } from '@concord/server';
-import { allPages, commitRows, row, type StoreLocation, type StoreKind } from '../store-fixtures';
-
-const note = (rowguid: string) => ({
-  table: 'notes',
-  rowguid,
-  values: { title: rowguid },
-  deleted: false,
-  writer: 'r-a',
-  priority: 0,
-});
+import { allPages, commitRows, note, row, type StoreLocation, type StoreKind } from '../store-fixtures';
 
 export function changePageContract(kind: StoreKind): void {
   describe('changesSince', () => {

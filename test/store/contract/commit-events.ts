@@ -1,18 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Store } from '@concord/server';
-import { commitRows, conflict, type StoreLocation, type StoreKind } from '../store-fixtures';
+import { commitRows, conflict, note, type StoreLocation, type StoreKind } from '../store-fixtures';
 
 /** Notifications travel through the database server; allow for a loaded machine. */
 const heardWithin = { timeout: 15_000 };
-
-const note = (rowguid: string) => ({
-  table: 'notes',
-  rowguid,
-  values: { title: rowguid },
-  deleted: false,
-  writer: 'r-a',
-  priority: 0,
-});
 
 export function commitEventContract(kind: StoreKind): void {
   describe('onCommit', () => {
