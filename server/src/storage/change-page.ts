@@ -21,7 +21,7 @@ export interface PageReads {
  * than that (one small push can touch thousands of large stored rows) is split between pages:
  * memory stays bounded, and the rest follows in the next page.
  */
-export const WHOLE_TRANSACTION_FACTOR = 4;
+const WHOLE_TRANSACTION_FACTOR = 4;
 
 const ALL = Number.MAX_SAFE_INTEGER;
 

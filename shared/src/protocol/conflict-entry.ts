@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { generation } from './fields';
 import { rowValues } from '../schema/row-values';
 
-export const conflictTypes = [
+const conflictTypes = [
   'update-update',
   'update-delete',
   'delete-update',
