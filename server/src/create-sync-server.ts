@@ -78,8 +78,14 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     priorityOf: options.replicaPriority ?? (() => 0),
     limits: {
       maxBodyBytes,
-      maxPushChanges: Math.min(limits.maxPushChanges ?? DEFAULT_SERVER_LIMITS.maxPushChanges, PROTOCOL_LIMITS.maxChangesPerPush),
-      maxPullChanges: Math.min(limits.maxPullChanges ?? DEFAULT_SERVER_LIMITS.maxPullChanges, PROTOCOL_LIMITS.maxChangesPerPull),
+      maxPushChanges: Math.min(
+        limits.maxPushChanges ?? DEFAULT_SERVER_LIMITS.maxPushChanges,
+        PROTOCOL_LIMITS.maxChangesPerPush,
+      ),
+      maxPullChanges: Math.min(
+        limits.maxPullChanges ?? DEFAULT_SERVER_LIMITS.maxPullChanges,
+        PROTOCOL_LIMITS.maxChangesPerPull,
+      ),
     },
     defaultPullChanges: 1_000,
     maxPullBytes: limits.maxPullBytes ?? 4 * 1024 * 1024,

@@ -2,13 +2,7 @@ import { z } from 'zod';
 import { generation } from './fields';
 import { rowValues } from '../schema/row-values';
 
-const conflictTypes = [
-  'update-update',
-  'update-delete',
-  'delete-update',
-  'insert-insert',
-  'failed-change',
-] as const;
+const conflictTypes = ['update-update', 'update-delete', 'delete-update', 'insert-insert', 'failed-change'] as const;
 export type ConflictType = (typeof conflictTypes)[number];
 
 export const conflictStatuses = ['resolved', 'open', 'overridden'] as const;
