@@ -32,9 +32,14 @@ export function useTestWorld() {
     return replica;
   };
   return {
-    /** A fresh server for this test; it becomes `server()`, and every server started is closed after the test. */
+    /**
+     * A fresh server for this test; it becomes `server()`. Every server started is closed after the
+     * test, and closing one early is fine: a second close does nothing.
+     */
     start(options?: TestServerOptions): TestServer {
-      const started = createTestServer(options);
+      const created = createTestServer(options);
+      let closing: Promise<void> | undefined;
+      const started: TestServer = { ...created, close: () => (closing ??= created.close()) };
       servers.push(started);
       return started;
     },
