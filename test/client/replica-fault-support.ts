@@ -88,22 +88,6 @@ export function gate() {
   };
 }
 
-export async function state(replica: Replica): Promise<Record<string, unknown>> {
-  const records = (await replica.db.table('_state').toArray()) as { key: string; value: unknown }[];
-  return Object.fromEntries(records.map((record) => [record.key, record.value]));
-}
-
 export const outboxOf = (replica: Replica) => replica.db.table<OutboxEntry>('_changes').toArray();
-
-export async function shareRow(
-  first: Replica,
-  other: Replica,
-  table: string,
-  row: Record<string, unknown>,
-): Promise<void> {
-  await first.db.table(table).add(row);
-  await first.sync();
-  await other.sync();
-}
 
 export const network = () => Promise.reject(new TypeError('network'));

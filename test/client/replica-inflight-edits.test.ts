@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OutboxEntry } from '@concord/client';
-import { expectConverged, serverRows } from '../support/test-replica';
-import { gate, outboxOf, shareRow, useFaultWorld } from './replica-fault-support';
+import { expectConverged, serverRows, shareRow } from '../support/test-replica';
+import { gate, outboxOf, useFaultWorld } from './replica-fault-support';
 
 const { start, replica, wire } = useFaultWorld();
 

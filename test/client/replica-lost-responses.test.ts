@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectConverged, serverRows } from '../support/test-replica';
-import { outboxOf, state, useFaultWorld } from './replica-fault-support';
+import { expectConverged, replicaState, serverRows } from '../support/test-replica';
+import { outboxOf, useFaultWorld } from './replica-fault-support';
 
 const { start, replica, wire, snapshot, serverGeneration } = useFaultWorld();
 
@@ -44,7 +44,7 @@ describe('lost responses', () => {
     );
     expect(after.conflicts).toEqual([]);
     expect(a.status).toMatchObject({ state: 'idle', pending: 0, error: null });
-    expect(await state(a)).toMatchObject({ inFlight: null, sentGeneration: lost!.request.toLocalGeneration });
+    expect(await replicaState(a)).toMatchObject({ inFlight: null, sentGeneration: lost!.request.toLocalGeneration });
 
     expect(await b.sync()).toMatchObject({ downloaded: 3 });
     await expectConverged(server, a, b);
@@ -212,7 +212,7 @@ describe('interrupted download', () => {
     expect(((await b.db.table('notes').toCollection().primaryKeys()) as string[]).sort()).toEqual(
       [...firstTwenty].sort(),
     );
-    expect((await state(b)).receivedGeneration).toBe(page2!.response!.cursor);
+    expect((await replicaState(b)).receivedGeneration).toBe(page2!.response!.cursor);
 
     expect(await b.sync()).toMatchObject({ downloaded: 5, uploaded: 0 });
     const resumed = w.pulls().slice(3);
@@ -247,7 +247,7 @@ describe('lost pull response', () => {
     const b = await replica({ fetch: w.fetch });
     await expect(b.sync()).rejects.toMatchObject({ code: 'unavailable' });
     expect(await b.db.table('notes').count()).toBe(0);
-    expect((await state(b)).receivedGeneration ?? 0).toBe(0);
+    expect((await replicaState(b)).receivedGeneration ?? 0).toBe(0);
     expect(await b.sync()).toMatchObject({ downloaded: 2 });
     const [lost, retry] = w.pulls();
     expect(retry!.request.after).toBe(lost!.request.after);

@@ -2,9 +2,8 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { describe, expect, it } from 'vitest';
-import { expectConverged } from '../support/test-replica';
+import { expectConverged, shareRow } from '../support/test-replica';
 import { useTestWorld } from '../support/test-world';
-import { shareRow } from './replica-fault-support';
 
 const world = useTestWorld();
 const { replica, cleanup } = world;
