@@ -63,5 +63,3 @@ export function useTestWorld() {
     },
   };
 }
-
-export type TestWorld = ReturnType<typeof useTestWorld>;
