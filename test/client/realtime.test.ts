@@ -1,22 +1,16 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Replica } from '@concord/client';
+import { describe, expect, it, vi } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROTOCOL_VERSION } from '@concord/shared';
 import { createSqliteStore, manual, type Store } from '@concord/server';
 import { commitRows } from '../store/store-fixtures';
-import { createTestServer, upsert, type TestServer } from '../support/test-server';
-import { expectConverged, openTestReplica } from '../support/test-replica';
+import { upsert } from '../support/test-server';
+import { expectConverged } from '../support/test-replica';
+import { useTestWorld } from '../support/test-world';
 
-let server: TestServer;
-const open: Replica[] = [];
-const streams: AbortController[] = [];
-afterEach(async () => {
-  for (const stream of streams.splice(0)) stream.abort();
-  await Promise.all(open.splice(0).map((replica) => replica.close()));
-  await server?.close();
-});
+const world = useTestWorld();
+const { start, replica } = world;
 
 /** Reads `text/event-stream` events from a response as `[type, data]` pairs. */
 function readEvents(response: Response) {
@@ -42,14 +36,14 @@ function readEvents(response: Response) {
 
 async function subscribe(path = '/v1/events') {
   const abort = new AbortController();
-  streams.push(abort);
-  const response = await server.request(path, { signal: abort.signal });
+  world.cleanup(() => abort.abort());
+  const response = await world.server().request(path, { signal: abort.signal });
   return { response, next: readEvents(response) };
 }
 
 describe('the event stream', () => {
   it('opens with hello, then pokes with the newest generation after every commit', async () => {
-    server = createTestServer();
+    const server = start();
     const a = (await server.register()).replicaId;
     const { response, next } = await subscribe();
     expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
@@ -61,7 +55,7 @@ describe('the event stream', () => {
   });
 
   it('a replayed push commits nothing new and pokes nobody; an idle stream sends pings', async () => {
-    server = createTestServer({ realtime: { heartbeatMs: 50 } });
+    const server = start({ realtime: { heartbeatMs: 50 } });
     const a = (await server.register()).replicaId;
     const change = upsert('notes', 'n1', { title: 'one' }, { gen: 1 });
     await server.push(a, [change]);
@@ -90,7 +84,7 @@ describe('the event stream and a commit made while it opens', () => {
         return meta;
       },
     };
-    server = createTestServer({ store: racing });
+    start({ store: racing });
     commitDuringMeta = true;
     const { next } = await subscribe();
     expect(await next()).toEqual(['hello', { generation: 0, epoch: expect.any(String) }]);
@@ -102,10 +96,9 @@ describe('realtime sync', () => {
   const background = { syncIntervalMs: 600_000, debounceMs: 10 };
 
   it('a started replica receives another replica’s write through a poke, without an interval or a sync() call', async () => {
-    server = createTestServer();
-    const a = await openTestReplica(server);
-    const b = await openTestReplica(server, background);
-    open.push(a, b);
+    const server = start();
+    const a = await replica();
+    const b = await replica(background);
     b.start();
     await vi.waitFor(() => expect(b.status.lastSyncAt).not.toBeNull());
     await a.db.table('notes').add({ id: 'n1', title: 'from A' });
@@ -117,15 +110,14 @@ describe('realtime sync', () => {
   });
 
   it('a replica whose stream cannot open still syncs, and the stream reconnects when the server is back', async () => {
-    server = createTestServer();
+    const server = start();
     let down = true;
     const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
       if (down && String(input).endsWith('/v1/events')) throw new TypeError('connection refused');
       return server.app.request(input as string, init);
     };
-    const a = await openTestReplica(server);
-    const b = await openTestReplica(server, { ...background, fetch, backoffMs: 20, maxBackoffMs: 50 });
-    open.push(a, b);
+    const a = await replica();
+    const b = await replica({ ...background, fetch, backoffMs: 20, maxBackoffMs: 50 });
     b.start();
     await a.db.table('notes').add({ id: 'n1', title: 'while the stream is down' });
     await a.sync();
@@ -141,7 +133,7 @@ describe('realtime sync', () => {
 
 describe('conflicts that change no row', () => {
   it('a poke goes out for a commit that only logs a conflict, and it says so', async () => {
-    server = createTestServer({ resolvers: { tables: { notes: { row: manual() } } } });
+    const server = start({ resolvers: { tables: { notes: { row: manual() } } } });
     const writer = (await server.register()).replicaId;
     const other = (await server.register()).replicaId;
     await server.push(writer, [upsert('notes', 'n1', { title: 'first' }, { gen: 1 })]);
@@ -156,10 +148,9 @@ describe('conflicts that change no row', () => {
   });
 
   it('the winning device shows a conflict kept open by manual() at once, not at its next interval sync', async () => {
-    server = createTestServer({ resolvers: { tables: { notes: { row: manual() } } } });
-    const b = await openTestReplica(server, { syncIntervalMs: 600_000, debounceMs: 10 });
-    const c = await openTestReplica(server);
-    open.push(b, c);
+    const server = start({ resolvers: { tables: { notes: { row: manual() } } } });
+    const b = await replica({ syncIntervalMs: 600_000, debounceMs: 10 });
+    const c = await replica();
     b.start();
     await b.db.table('notes').add({ id: 'n1', title: 'price 5' });
     await vi.waitFor(async () =>
@@ -181,15 +172,14 @@ describe('conflicts that change no row', () => {
 
 describe('stale event streams', () => {
   it('a stream silent for longer than realtimeStaleMs is closed and opened again, and pokes still arrive', async () => {
-    server = createTestServer({ realtime: { heartbeatMs: 600_000 } }); // the server never pings
+    const server = start({ realtime: { heartbeatMs: 600_000 } }); // the server never pings
     let opened = 0;
     const fetch = (input: RequestInfo | URL, init?: RequestInit) => {
       if (String(input).endsWith('/v1/events')) opened++;
       return Promise.resolve(server.app.request(input as string, init));
     };
-    const a = await openTestReplica(server);
-    const b = await openTestReplica(server, { fetch, realtimeStaleMs: 100, syncIntervalMs: 600_000 });
-    open.push(a, b);
+    const a = await replica();
+    const b = await replica({ fetch, realtimeStaleMs: 100, syncIntervalMs: 600_000 });
     b.start();
     await vi.waitFor(() => expect(opened).toBeGreaterThanOrEqual(3), { timeout: 5_000 });
     await a.db.table('notes').add({ id: 'n1', title: 'after reconnects' });
@@ -200,9 +190,8 @@ describe('stale event streams', () => {
 
 describe('without Web Locks', () => {
   it('a replica leads by itself and its background sync runs', async () => {
-    server = createTestServer();
-    const a = await openTestReplica(server, { locks: null, debounceMs: 10 });
-    open.push(a);
+    const server = start();
+    const a = await replica({ locks: null, debounceMs: 10 });
     expect(a.status.leader).toBe(true);
     a.start();
     await a.db.table('notes').add({ id: 'n1', title: 'direct' });

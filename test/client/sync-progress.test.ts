@@ -1,14 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Replica, SyncProgress } from '@concord/client';
-import { createTestServer, type TestServer } from '../support/test-server';
-import { openTestReplica } from '../support/test-replica';
+import { useTestWorld } from '../support/test-world';
 
-let server: TestServer;
-const open: Replica[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((replica) => replica.close()));
-  await server?.close();
-});
+const { start, replica } = useTestWorld();
 
 /** Every progress report a replica's status announces, in order. */
 function recordProgress(replica: Replica) {
@@ -23,10 +17,9 @@ function recordProgress(replica: Replica) {
 
 describe('sync progress', () => {
   it('a long download reports rows applied of a total that ends exact, page by page, then clears', async () => {
-    server = createTestServer();
-    const a = await openTestReplica(server, { maxUploadChanges: 10 });
-    const b = await openTestReplica(server, { maxDownloadChanges: 10 });
-    open.push(a, b);
+    start();
+    const a = await replica({ maxUploadChanges: 10 });
+    const b = await replica({ maxDownloadChanges: 10 });
     await a.db.table('notes').bulkAdd(Array.from({ length: 25 }, (_, i) => ({ id: `n${i}`, title: `note ${i}` })));
     const uploads = recordProgress(a);
     await a.sync();

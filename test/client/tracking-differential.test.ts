@@ -1,12 +1,11 @@
 import fc from 'fast-check';
 import { Dexie } from 'dexie';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
-import { openReplica, type Replica } from '@concord/client';
+import { describe, expect, it } from 'vitest';
 import { playPlan, type Note } from '../support/dexie-plan';
 import { plans } from '../support/dexie-plan-arbitrary';
-import { createTestServer, testSchema } from '../support/test-server';
 import { expectConverged } from '../support/test-replica';
+import { useTestWorld } from '../support/test-world';
 
 /**
  * The tracked database must behave exactly as plain Dexie does, whatever the app does: the same
@@ -15,36 +14,17 @@ import { expectConverged } from '../support/test-replica';
  * Dexie database with the same tables, and compares.
  */
 
+const world = useTestWorld();
 let counter = 0;
-const closers: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const close of closers.splice(0)) await close();
-});
 
 async function databases() {
   const name = `differential-${++counter}`;
-  const server = createTestServer();
-  const replica: Replica = await openReplica({
-    schema: testSchema,
-    url: 'http://concord.test',
-    fetch: (input, init) => Promise.resolve(server.app.request(input as string, init)),
-    indexedDB: new IDBFactory(),
-    IDBKeyRange,
-    name,
-    events: new EventTarget(),
-    realtime: false,
-    locks: null,
-    openChannel: null,
-    persist: false,
-  });
+  const server = world.start();
+  const replica = await world.replica({ name, realtime: false, locks: null, openChannel: null, persist: false });
   const plain = new Dexie(name, { indexedDB: new IDBFactory(), IDBKeyRange });
   plain.version(1).stores({ notes: 'id', stock: 'id' });
   await plain.open();
-  closers.push(
-    () => replica.close(),
-    () => plain.close(),
-    () => server.close(),
-  );
+  world.cleanup(() => plain.close());
   return { tracked: replica.db, plain, replica, server };
 }
 

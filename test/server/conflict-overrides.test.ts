@@ -1,18 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type ConflictEntry } from '@concord/shared';
 import { manual } from '@concord/server';
-import { createTestServer, remove, upsert, type TestServer } from '../support/test-server';
+import { remove, upsert } from '../support/test-server';
+import { useTestWorld } from '../support/test-world';
 
 /** Settling logged conflicts over HTTP: `POST /v1/conflicts/:id/resolve`. */
 
-let server: TestServer;
-afterEach(() => server?.close());
+const world = useTestWorld();
+const { start } = world;
 
 const decide = (choice: unknown, by?: string) => ({ protocol: PROTOCOL_VERSION, choice, ...(by ? { by } : {}) });
 
 /** Replicas A and B edit one seeded row; with `manual()` A's version stands and the conflict stays open. */
 async function openConflict(table: 'notes' | 'stock' = 'notes') {
-  server = createTestServer({ resolvers: { default: manual() } });
+  const server = start({ resolvers: { default: manual() } });
   const [a, b] = [(await server.register()).replicaId, (await server.register()).replicaId];
   const [column, other] = table === 'notes' ? ['title', 'rank'] : ['sku', 'qty'];
   const [seeded] = (await server.push(a, [upsert(table, 'r1', { [column]: 'seed', [other]: 1 }, { gen: 1 })])).results;
@@ -21,20 +22,20 @@ async function openConflict(table: 'notes' | 'stock' = 'notes') {
   const lost = await server.push(b, [upsert(table, 'r1', { [column]: 'from B' }, { gen: 1, base })]);
   expect(lost.results[0]).toMatchObject({ outcome: 'conflict', values: { [column]: 'from A' } });
   const [entry] = (await server.conflicts('?status=open')).conflicts;
-  return { a, b, entry: entry!, column, base, aWrote: won!.generation };
+  return { server, a, b, entry: entry!, column, base, aWrote: won!.generation };
 }
 
 async function settle(id: string, body: unknown) {
-  const response = await server.resolve(id, body);
+  const response = await world.server().resolve(id, body);
   return { status: response.status, body: (await response.json()) as { conflict: ConflictEntry; generation: number } };
 }
 
 const row = async () =>
-  (await server.store.changesSince({ after: 0, limit: 100 })).rows.find((r) => r.rowguid === 'r1')!;
+  (await world.server().store.changesSince({ after: 0, limit: 100 })).rows.find((r) => r.rowguid === 'r1')!;
 
 describe('conflict overrides over HTTP', () => {
   it('taking the loser writes it as a new server change that every replica downloads', async () => {
-    const { a, b, entry } = await openConflict();
+    const { server, a, b, entry } = await openConflict();
     const before = await row();
     const { status, body } = await settle(entry.id, decide('loser', 'reviewer@example.com'));
     expect(status).toBe(200);
@@ -50,7 +51,7 @@ describe('conflict overrides over HTTP', () => {
   });
 
   it('confirming the winner marks the entry resolved and keeps the value', async () => {
-    const { entry } = await openConflict();
+    const { server, entry } = await openConflict();
     const { body } = await settle(entry.id, decide('winner'));
     expect(body.conflict).toMatchObject({ status: 'resolved', resolvedBy: null });
     expect((await row()).values).toMatchObject({ title: 'from A' });
@@ -67,7 +68,7 @@ describe('conflict overrides over HTTP', () => {
   });
 
   it('a losing delete, once taken, makes a tombstone that replicates', async () => {
-    server = createTestServer({ resolvers: { default: manual() } });
+    const server = start({ resolvers: { default: manual() } });
     const [a, b] = [(await server.register()).replicaId, (await server.register()).replicaId];
     const [seeded] = (await server.push(a, [upsert('notes', 'r1', { title: 'seed' }, { gen: 1 })])).results;
     await server.push(a, [upsert('notes', 'r1', { title: 'kept' }, { gen: 2, base: seeded!.generation })]);
@@ -80,7 +81,7 @@ describe('conflict overrides over HTTP', () => {
   });
 
   it('on a column-tracked table the override owns its columns: a stale edit conflicts, a disjoint one merges', async () => {
-    const { a, b, entry, base, aWrote } = await openConflict('stock');
+    const { server, a, b, entry, base, aWrote } = await openConflict('stock');
     await settle(entry.id, decide('loser'));
     // A has not downloaded the override: its edit of the same column must not silently replace it.
     const stale = await server.push(a, [upsert('stock', 'r1', { sku: 'A again' }, { gen: 3, base: aWrote })]);
@@ -97,7 +98,7 @@ describe('conflict overrides over HTTP', () => {
     ['an unknown column', null, decide({ values: { colour: 'red' } }), 400, 'unknown_column'],
     ['an unsupported protocol version', null, { protocol: 99, choice: 'loser' }, 400, 'unsupported_protocol'],
   ])('%s is refused with a JSON error and changes nothing', async (_name, id, body, status, code) => {
-    const { entry } = await openConflict();
+    const { server, entry } = await openConflict();
     const before = server.snapshot();
     const response = await server.resolve(id ?? entry.id, body);
     expect(response.status).toBe(status);
@@ -108,7 +109,7 @@ describe('conflict overrides over HTTP', () => {
 
 describe('replica priority at registration', () => {
   it('a priority outside 0–100 fails the registration and registers nothing', async () => {
-    server = createTestServer({ replicaPriority: () => 150, log: () => undefined });
+    const server = start({ replicaPriority: () => 150, log: () => undefined });
     await server.store.meta(); // the store has made its tables
     const before = server.snapshot();
     const response = await server.post('/v1/replicas', { protocol: PROTOCOL_VERSION, schemaVersion: 1 });
@@ -118,7 +119,7 @@ describe('replica priority at registration', () => {
   });
 
   it('the priority is decided from the registration request and answered to the replica', async () => {
-    server = createTestServer({
+    const server = start({
       replicaPriority: ({ request }) => Number(request.headers.get('x-branch-rank') ?? 0),
     });
     const response = await server.request('/v1/replicas', {

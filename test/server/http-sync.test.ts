@@ -1,14 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@concord/shared';
-import { createTestServer, remove, upsert, type TestServer } from '../support/test-server';
-import { expectConverged, openTestReplica, recordingFetch } from '../support/test-replica';
+import { remove, upsert } from '../support/test-server';
+import { expectConverged, recordingFetch } from '../support/test-replica';
+import { useTestWorld } from '../support/test-world';
 
-let server: TestServer;
-afterEach(async () => server?.close());
+const { start, replica } = useTestWorld();
 
 describe('push and pull over HTTP', () => {
   it('a pushed change reaches another replica through pull, and the pusher is not sent its own write', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await server.register();
     const b = await server.register();
     const pushed = await server.push(a.replicaId, [
@@ -31,7 +31,7 @@ describe('push and pull over HTTP', () => {
   });
 
   it('changes may leave out op, baseGeneration and localGeneration: upsert, 0 and the push’s last generation', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await server.register();
     const b = await server.register();
     await server.push(b.replicaId, [upsert('notes', 'n2', { title: 'from b' }, { gen: 1 })]);
@@ -71,7 +71,7 @@ describe('push and pull over HTTP', () => {
   });
 
   it('tombstones are downloaded', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await server.register();
     const b = await server.register();
     await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'x' }, { gen: 1 })]);
@@ -81,7 +81,7 @@ describe('push and pull over HTTP', () => {
   });
 
   it('a replayed push is acknowledged and changes nothing', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await server.register();
     const b = await server.register();
     await server.push(b.replicaId, [upsert('notes', 'n2', { title: 'from b' }, { gen: 1 })]);
@@ -102,7 +102,7 @@ describe('push and pull over HTTP', () => {
   });
 
   it('a retry that carries already-applied and new changes applies only the new ones', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await server.register();
     await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'one' }, { gen: 1 })]);
     const retry = await server.push(a.replicaId, [
@@ -118,7 +118,7 @@ describe('push and pull over HTTP', () => {
   });
 
   it('pull paging returns every change exactly once across pages', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await server.register();
     const b = await server.register();
     const rows = Array.from({ length: 95 }, (_, i) =>
@@ -145,7 +145,7 @@ describe('push and pull over HTTP', () => {
   });
 
   it('column-tracked rows merge edits to different columns from two replicas', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await server.register();
     const b = await server.register();
     const [created] = (
@@ -160,7 +160,7 @@ describe('push and pull over HTTP', () => {
   });
 
   it('the conflict list route returns the logged conflicts, filterable by status and table', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await server.register();
     const b = await server.register();
     await server.push(a.replicaId, [
@@ -197,7 +197,7 @@ describe('push and pull over HTTP', () => {
   });
 
   it('health reports the protocol, schema version, epoch, generation and limits', async () => {
-    server = createTestServer();
+    const server = start();
     const a = await server.register();
     await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
     const health = await (await server.request('/v1/health')).json();
@@ -212,119 +212,9 @@ describe('push and pull over HTTP', () => {
   });
 });
 
-describe('a cursor names a commit', () => {
-  async function pullRaw(replicaId: string, secret: string, after: number, commit?: string) {
-    return server.post('/v1/pull', {
-      protocol: PROTOCOL_VERSION,
-      schemaVersion: 1,
-      replicaId,
-      secret,
-      after,
-      ...(commit === undefined ? {} : { commit }),
-    });
-  }
-
-  it('a pull answers the commit its cursor stands on, and the next pull from there is accepted', async () => {
-    server = createTestServer();
-    const a = await server.register();
-    const b = await server.register();
-    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
-    const page = (await (await pullRaw(b.replicaId, b.secret, 0)).json()) as { cursor: number; commit: string };
-    expect(page).toMatchObject({ cursor: 1, commit: expect.stringMatching(/\S/) });
-    expect((await pullRaw(b.replicaId, b.secret, page.cursor, page.commit)).status).toBe(200);
-  });
-
-  it.each([
-    ['ahead of the server', 7, 'whatever'],
-    ['at a generation the server reached under another commit (a restored store)', 1, 'another-commit'],
-    ['without the commit it stands on', 1, undefined],
-  ])('a cursor %s is refused with cursor_unknown and the replica’s watermarks', async (_name, after, commit) => {
-    server = createTestServer();
-    const a = await server.register();
-    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
-    const response = await pullRaw(a.replicaId, a.secret, after, commit);
-    expect(response.status).toBe(409);
-    expect(await response.json()).toMatchObject({ code: 'cursor_unknown', details: { acknowledged: 1, pulled: 0 } });
-  });
-});
-
-describe('a pull checks what the replica knows', () => {
-  it('a replica that knows more of its changes were applied than the store has is refused with generation_gap', async () => {
-    server = createTestServer();
-    const a = await server.register();
-    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
-    const pull = (acknowledged: number) =>
-      server.post('/v1/pull', {
-        protocol: PROTOCOL_VERSION,
-        schemaVersion: 1,
-        replicaId: a.replicaId,
-        secret: a.secret,
-        after: 0,
-        acknowledged,
-      });
-    expect((await pull(1)).status).toBe(200);
-    const refused = await pull(2);
-    expect(refused.status).toBe(409);
-    expect(await refused.json()).toMatchObject({ code: 'generation_gap', details: { acknowledged: 1 } });
-  });
-
-  it('a pull with old cursors is told the newest of them the store still has', async () => {
-    server = createTestServer();
-    const a = await server.register();
-    for (let gen = 1; gen <= 3; gen++) {
-      await server.push(a.replicaId, [upsert('notes', `n${gen}`, { title: 'a' }, { gen })]);
-    }
-    const cursors = [
-      { generation: 1, commit: (await server.store.commitAt(1))! },
-      { generation: 2, commit: (await server.store.commitAt(2))! },
-      { generation: 3, commit: 'a commit of another history' },
-      { generation: 9, commit: 'not reached yet' },
-    ];
-    const response = await server.post('/v1/pull', {
-      protocol: PROTOCOL_VERSION,
-      schemaVersion: 1,
-      replicaId: a.replicaId,
-      secret: a.secret,
-      after: 0,
-      own: true,
-      cursors,
-    });
-    expect(await response.json()).toMatchObject({
-      shared: 2,
-      changes: [{ rowguid: 'n1' }, { rowguid: 'n2' }, { rowguid: 'n3' }],
-    });
-  });
-});
-
-describe('a push names the history its bases belong to', () => {
-  it('a push whose cursor names a commit the store does not have is refused with cursor_unknown, and applies nothing', async () => {
-    server = createTestServer();
-    const a = await server.register();
-    await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
-    const push = (after: number, commit?: string) =>
-      server.post('/v1/push', {
-        protocol: PROTOCOL_VERSION,
-        schemaVersion: 1,
-        replicaId: a.replicaId,
-        secret: a.secret,
-        fromLocalGeneration: 2,
-        toLocalGeneration: 2,
-        after,
-        ...(commit === undefined ? {} : { commit }),
-        changes: [upsert('notes', 'n1', { title: 'b' }, { gen: 2, base: 1 })],
-      });
-    const before = server.snapshot();
-    const refused = await push(1, 'a commit of another history');
-    expect(refused.status).toBe(409);
-    expect(await refused.json()).toMatchObject({ code: 'cursor_unknown', details: { acknowledged: 1 } });
-    expect(server.snapshot()).toEqual(before);
-    expect((await push(1, (await server.store.commitAt(1))!)).status).toBe(200);
-  });
-});
-
 describe('pull pages are bounded, and whole', () => {
   it('a page of large rows stops at maxPullBytes, and a row larger than that comes alone', async () => {
-    server = createTestServer({ limits: { maxPullBytes: 25_000 } });
+    const server = start({ limits: { maxPullBytes: 25_000 } });
     const a = await server.register();
     const b = await server.register();
     const body = (kilobytes: number) => 'x'.repeat(kilobytes * 1000);
@@ -342,25 +232,21 @@ describe('pull pages are bounded, and whole', () => {
   });
 
   it('one replica’s transaction reaches another replica whole, in one page, however small the pages', async () => {
-    server = createTestServer();
-    const a = await openTestReplica(server);
+    const server = start();
+    const a = await replica();
     const wire = recordingFetch(server);
-    const b = await openTestReplica(server, { fetch: wire.fetch, maxDownloadChanges: 10 });
-    try {
-      await a.db.table('notes').bulkPut([{ id: 'before', title: 'x' }]);
-      await a.sync();
-      await a.db.transaction('rw', a.db.table('notes'), async () => {
-        for (let i = 0; i < 30; i++) await a.db.table('notes').put({ id: `t${i}`, title: `${i}` });
-      });
-      await a.sync();
-      await b.sync();
-      const pages = wire.exchanges
-        .filter((exchange) => exchange.path === '/v1/pull')
-        .map((exchange) => (exchange.response as { changes: { rowguid: string }[] }).changes.map((c) => c.rowguid));
-      expect(pages[0]).toHaveLength(31);
-      await expectConverged(server, a, b);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
+    const b = await replica({ fetch: wire.fetch, maxDownloadChanges: 10 });
+    await a.db.table('notes').bulkPut([{ id: 'before', title: 'x' }]);
+    await a.sync();
+    await a.db.transaction('rw', a.db.table('notes'), async () => {
+      for (let i = 0; i < 30; i++) await a.db.table('notes').put({ id: `t${i}`, title: `${i}` });
+    });
+    await a.sync();
+    await b.sync();
+    const pages = wire.exchanges
+      .filter((exchange) => exchange.path === '/v1/pull')
+      .map((exchange) => (exchange.response as { changes: { rowguid: string }[] }).changes.map((c) => c.rowguid));
+    expect(pages[0]).toHaveLength(31);
+    await expectConverged(server, a, b);
   });
 });

@@ -2,10 +2,11 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openReplica, type Replica } from '@concord/client';
 import { createSqliteStore, createSyncServer, type Store } from '@concord/server';
 import { testSchema } from '../support/test-server';
+import { useTestWorld } from '../support/test-world';
 import type { Cursor } from '../../client/src/storage/replica-state';
 import { rememberCursor } from '../../client/src/sync/cursor-history';
 
@@ -56,27 +57,28 @@ function restorableServer() {
   };
 }
 
-let server: ReturnType<typeof restorableServer> | undefined;
-const open: Replica[] = [];
+const world = useTestWorld();
+let current: ReturnType<typeof restorableServer> | undefined;
 let counter = 0;
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((replica) => replica.close()));
-  await server?.close();
-  server = undefined;
-});
+
+/** A restorable server for this test, closed after it once its replicas are. */
+function start() {
+  const server = restorableServer();
+  world.cleanup(() => server.close());
+  return (current = server);
+}
 
 async function replica(): Promise<Replica> {
   const opened = await openReplica({
     schema: testSchema,
     url: 'http://concord.test',
-    fetch: server!.fetch,
+    fetch: current!.fetch,
     indexedDB: new IDBFactory(),
     IDBKeyRange,
     name: `restore-${++counter}`,
     events: new EventTarget(),
   });
-  open.push(opened);
-  return opened;
+  return world.track(opened);
 }
 
 async function rowsOf(replica: Replica, table = 'notes') {
@@ -94,7 +96,7 @@ async function settle(...replicas: Replica[]) {
     }
     if (!moved) break;
   }
-  const expected = await server!.rows('notes');
+  const expected = await current!.rows('notes');
   for (const r of replicas) {
     expect(await rowsOf(r)).toEqual(expected);
     expect(await r.db.table('_changes').count()).toBe(0);
@@ -104,7 +106,7 @@ async function settle(...replicas: Replica[]) {
 
 describe('a store restored from a backup', () => {
   it('gets back every change a replica made and had acknowledged after the backup: updates, inserts and deletes', async () => {
-    server = restorableServer();
+    const server = start();
     const a = await replica();
     const b = await replica();
     await a.db.table('notes').bulkPut([
@@ -135,7 +137,7 @@ describe('a store restored from a backup', () => {
   });
 
   it('a replica whose cursor the restored store reached again under other commits gets the rows written there', async () => {
-    server = restorableServer();
+    const server = start();
     const a = await replica();
     const b = await replica();
     const c = await replica();
@@ -163,7 +165,7 @@ describe('a store restored from a backup', () => {
   });
 
   it('a change another replica made on the restored store to a row whose newer version was lost is a logged conflict, not a silent overwrite', async () => {
-    server = restorableServer();
+    const server = start();
     const a = await replica();
     const c = await replica();
     await a.db.table('notes').put({ id: 'n1', title: 'one' });
@@ -187,7 +189,7 @@ describe('a store restored from a backup', () => {
   });
 
   it('restored to before a replica registered, the replica registers anew and uploads its rows', async () => {
-    server = restorableServer();
+    const server = start();
     const a = await replica();
     await a.db.table('notes').put({ id: 'early', title: 'from a' });
     await a.sync();
@@ -210,7 +212,7 @@ describe('a store restored from a backup', () => {
 
 describe('a replaced store', () => {
   it('gets every replica’s rows back, and rows several replicas hold alike are no conflicts', async () => {
-    server = restorableServer();
+    const server = start();
     const a = await replica();
     const b = await replica();
     await a.db.table('notes').bulkPut([

@@ -1,7 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION, type FromServerConflicts, type FromServerPush } from '@concord/shared';
-import { storeKinds, type StoreLocation } from './store-fixtures';
-import { createTestServer, upsert, type TestServer, type TestServerOptions } from '../support/test-server';
+import { storeKinds } from './store-fixtures';
+import { useStoreWorld } from './store-world';
+import { upsert } from '../support/test-server';
+import { useTestWorld } from '../support/test-world';
+
+const world = useStoreWorld();
+const { each, start } = world;
 
 /**
  * Hostile and careless requests, over every store: each must get a 4xx JSON answer or have its
@@ -9,23 +14,13 @@ import { createTestServer, upsert, type TestServer, type TestServerOptions } fro
  * answer too large to build.
  */
 describe.each(storeKinds)('$name store', (kind) => {
-  let location: StoreLocation;
-  let server: TestServer;
-  beforeEach(async () => {
-    location = await kind.create();
-  });
-  afterEach(async () => {
-    await server?.close();
-    await location.dispose();
-  });
-  const start = (options: TestServerOptions = {}) =>
-    (server = createTestServer({ ...options, store: location.open() }));
+  each(kind);
   const push = async (replicaId: string, from: number, changes: unknown[]) =>
-    server.post('/v1/push', {
+    world.server().post('/v1/push', {
       protocol: PROTOCOL_VERSION,
       schemaVersion: 1,
       replicaId,
-      secret: server.secretOf(replicaId),
+      secret: world.server().secretOf(replicaId),
       fromLocalGeneration: from,
       toLocalGeneration: from,
       changes,
@@ -33,7 +28,7 @@ describe.each(storeKinds)('$name store', (kind) => {
 
   describe('U+0000, which PostgreSQL text cannot hold', () => {
     it('in a rowguid or an unknown table name: that change is rejected, the others apply', async () => {
-      start();
+      const server = start();
       const a = (await server.register()).replicaId;
       const response = await push(a, 1, [
         { table: 'notes', rowguid: 'a\u0000b', values: { title: 'x' } },
@@ -54,7 +49,7 @@ describe.each(storeKinds)('$name store', (kind) => {
       ['a table filter of the conflict list', `/v1/conflicts?table=${encodeURIComponent('t\u0000')}`, 'GET', 400],
       ['an after of the conflict list', `/v1/conflicts?after=${encodeURIComponent('\u0000')}`, 'GET', 400],
     ])('in %s → %s, not a 500', async (_name, path, method, status) => {
-      start();
+      const server = start();
       const body =
         path === '/v1/push'
           ? {
@@ -74,7 +69,7 @@ describe.each(storeKinds)('$name store', (kind) => {
   });
 
   it('a refused change nested too deep to serialize is rejected on its own, and its values are not logged', async () => {
-    start();
+    const server = start();
     const a = (await server.register()).replicaId;
     const deep = '['.repeat(20_000) + ']'.repeat(20_000);
     const text = JSON.stringify({
@@ -102,7 +97,7 @@ describe.each(storeKinds)('$name store', (kind) => {
   });
 
   it('the conflict log keeps refused text well-formed, in its values and in its reason', async () => {
-    start();
+    const server = start();
     const a = (await server.register()).replicaId;
     await push(a, 1, [
       { table: 'notes', rowguid: 'r1', values: { bogus: 'x\ud800y', ['k\udc00']: 1 } },
@@ -115,7 +110,7 @@ describe.each(storeKinds)('$name store', (kind) => {
   });
 
   it('the conflict list is bounded by size as well as count, and pages on with more', async () => {
-    start({ limits: { maxPullBytes: 50_000 } });
+    const server = start({ limits: { maxPullBytes: 50_000 } });
     const a = (await server.register()).replicaId;
     for (let i = 0; i < 12; i++) {
       await push(a, i + 1, [{ table: 'notes', rowguid: `r${i}`, values: { bogus: 'x'.repeat(20_000) } }]);
@@ -136,7 +131,7 @@ describe.each(storeKinds)('$name store', (kind) => {
   });
 
   it('a refused value larger than the log keeps is left out of it, and the change is still rejected alone', async () => {
-    start();
+    const server = start();
     const a = (await server.register()).replicaId;
     const response = await push(a, 1, [
       { table: 'notes', rowguid: 'big', values: { bogus: 'x'.repeat(100_000) } },
@@ -154,7 +149,7 @@ describe.each(storeKinds)('$name store', (kind) => {
     ])(
       'taking the loser of a change whose rowguid is %s is refused: no row is stored under it',
       async (_name, rowguid) => {
-        start();
+        const server = start();
         const a = (await server.register()).replicaId;
         const pushed = (await (
           await push(a, 1, [{ table: 'notes', rowguid, values: { title: 'x' } }])
@@ -171,7 +166,7 @@ describe.each(storeKinds)('$name store', (kind) => {
     );
 
     it('confirming the refusal (winner) writes nothing, even over a row created since', async () => {
-      start();
+      const server = start();
       const a = (await server.register()).replicaId;
       const b = (await server.register()).replicaId;
       const pushed = (await (
@@ -190,7 +185,7 @@ describe.each(storeKinds)('$name store', (kind) => {
   });
 
   it('one small push that touches many large rows is delivered in bounded pages, every row once', async () => {
-    start({ limits: { maxPullBytes: 20_000 } });
+    const server = start({ limits: { maxPullBytes: 20_000 } });
     const a = (await server.register()).replicaId;
     const b = (await server.register()).replicaId;
     const body = 'x'.repeat(10_000);
@@ -218,14 +213,11 @@ describe.each(storeKinds)('$name store', (kind) => {
 });
 
 describe('protocol values the server echoes', () => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    await server?.close();
-    server = undefined;
-  });
+  // A server on its own SQLite file: these answers do not depend on the store.
+  const own = useTestWorld();
 
   it('a protocol value nested too deep to print → 400 unsupported_protocol, not a 500', async () => {
-    server = createTestServer();
+    const server = own.start();
     const deep = '['.repeat(10_000) + ']'.repeat(10_000);
     const response = await server.request('/v1/push', {
       method: 'POST',
@@ -239,7 +231,7 @@ describe('protocol values the server echoes', () => {
   });
 
   it('a pull from a cursor past the store, without a commit, is refused with cursor_unknown', async () => {
-    server = createTestServer();
+    const server = own.start();
     const a = await server.register();
     await server.push(a.replicaId, [upsert('notes', 'n1', { title: 'a' }, { gen: 1 })]);
     const response = await server.post('/v1/pull', {

@@ -1,33 +1,25 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import { defineSchema } from '@concord/shared';
 import { additive, laterWins, manual } from '@concord/server';
-import { storeKinds, type StoreLocation } from './store-fixtures';
-import { createTestServer, type TestServer } from '../support/test-server';
-import { expectConverged, openTestReplica, serverRows } from '../support/test-replica';
+import { storeKinds } from './store-fixtures';
+import { useStoreWorld } from './store-world';
+import type { TestServer } from '../support/test-server';
+import { expectConverged, serverRows } from '../support/test-replica';
 
-let server: TestServer;
-let location: StoreLocation;
-const open: Replica[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((replica) => replica.close()));
-  await server?.close();
-  await location.dispose();
-});
+const { each, start, replica } = useStoreWorld();
 
 /** Two replicas sharing one stock row, with manual() on price and additive() on qty. */
-async function twoBranches(): Promise<[Replica, Replica]> {
-  server = createTestServer({
-    store: location.open(),
+async function twoBranches(): Promise<{ server: TestServer; a: Replica; b: Replica }> {
+  const server = start({
     resolvers: { tables: { stock: { columns: { price: manual(), qty: additive() } } } },
   });
-  const a = await openTestReplica(server);
-  const b = await openTestReplica(server);
-  open.push(a, b);
+  const a = await replica();
+  const b = await replica();
   await a.db.table('stock').add({ id: 's1', sku: 'S1', qty: 10, price: 5 });
   await a.sync();
   await b.sync();
-  return [a, b];
+  return { server, a, b };
 }
 
 async function conflictingEdits(a: Replica, b: Replica): Promise<string> {
@@ -42,13 +34,11 @@ async function conflictingEdits(a: Replica, b: Replica): Promise<string> {
 }
 
 describe.each(storeKinds)('$name store', (kind) => {
-  beforeEach(async () => {
-    location = await kind.create();
-  });
+  each(kind);
 
   describe('manual review from the replica', () => {
     it('a manual conflict keeps the server version, stays open, and both replicas see it; additive merges the counter', async () => {
-      const [a, b] = await twoBranches();
+      const { server, a, b } = await twoBranches();
       await conflictingEdits(a, b);
       for (const r of [a, b]) expect(await r.db.table('stock').get('s1')).toMatchObject({ qty: 11, price: 6 });
       expect((await a.conflicts({ status: 'open' })).map((c) => c.columns)).toEqual([['price']]);
@@ -56,7 +46,7 @@ describe.each(storeKinds)('$name store', (kind) => {
     });
 
     it('taking the loser applies it as a new change that replicates to every replica and marks the entry overridden', async () => {
-      const [a, b] = await twoBranches();
+      const { server, a, b } = await twoBranches();
       const id = await conflictingEdits(a, b);
       const settled = await b.resolveConflict(id, 'loser', { by: 'manager@branch-b' });
       expect(settled).toMatchObject({ id, status: 'overridden', resolvedBy: 'manager@branch-b' });
@@ -69,7 +59,7 @@ describe.each(storeKinds)('$name store', (kind) => {
     });
 
     it('hand-edited values replace both versions everywhere', async () => {
-      const [a, b] = await twoBranches();
+      const { server, a, b } = await twoBranches();
       const id = await conflictingEdits(a, b);
       await a.resolveConflict(id, { price: 6.5 });
       await b.sync();
@@ -78,7 +68,7 @@ describe.each(storeKinds)('$name store', (kind) => {
     });
 
     it('confirming the winner closes the conflict and keeps the value', async () => {
-      const [a, b] = await twoBranches();
+      const { server, a, b } = await twoBranches();
       const id = await conflictingEdits(a, b);
       expect(await b.resolveConflict(id, 'winner')).toMatchObject({ status: 'resolved' });
       await a.sync();
@@ -88,9 +78,8 @@ describe.each(storeKinds)('$name store', (kind) => {
     });
 
     it('an override made from a third replica reaches every replica', async () => {
-      const [a, b] = await twoBranches();
-      const manager = await openTestReplica(server);
-      open.push(manager);
+      const { server, a, b } = await twoBranches();
+      const manager = await replica();
       const id = await conflictingEdits(a, b);
       await manager.sync();
       expect(await manager.conflicts({ status: 'open' })).toEqual([]); // none of its own
@@ -108,7 +97,7 @@ describe.each(storeKinds)('$name store', (kind) => {
     });
 
     it('a refused decision changes nothing and surfaces the server error', async () => {
-      const [a, b] = await twoBranches();
+      const { a, b } = await twoBranches();
       const id = await conflictingEdits(a, b);
       await expect(a.resolveConflict(id, { price: 'cheap' })).rejects.toMatchObject({ code: 'invalid_value' });
       await expect(a.resolveConflict('no-such-conflict', 'loser')).rejects.toMatchObject({ code: 'not_found' });
@@ -116,18 +105,17 @@ describe.each(storeKinds)('$name store', (kind) => {
     });
 
     it('a failed sync after a decision goes to the log option, not to the caller: the decision stands', async () => {
-      const [a, b] = await twoBranches();
+      const { server, a, b } = await twoBranches();
       const id = await conflictingEdits(a, b);
       let down = false;
       const logged: unknown[] = [];
-      const manager = await openTestReplica(server, {
+      const manager = await replica({
         fetch: async (input, init) =>
           down && String(input).includes('/v1/pull')
             ? Response.json({ code: 'unavailable', message: 'down for maintenance' }, { status: 503 })
             : server.app.request(input as string, init),
         log: (error) => logged.push(error),
       });
-      open.push(manager);
       await manager.sync();
       down = true;
       expect(await manager.resolveConflict(id, 'loser')).toMatchObject({ id, status: 'overridden' });
@@ -146,13 +134,11 @@ describe.each(storeKinds)('$name store', (kind) => {
       ['the later edit reaches the server first', 'later-first'],
       ['the earlier edit reaches the server first', 'earlier-first'],
     ])("laterWins('updatedAt'): the later edit wins on every replica when %s", async (_name, order) => {
-      server = createTestServer({
-        store: location.open(),
+      const server = start({
         schema: catalogue,
         resolvers: { tables: { products: { row: laterWins('updatedAt') } } },
       });
-      const [a, b] = [await openTestReplica(server), await openTestReplica(server)];
-      open.push(a, b);
+      const [a, b] = [await replica(), await replica()];
       await a.db.table('products').add({ id: 'p1', name: 'Hammer', price: 10, updatedAt: '2024-01-01T00:00:00Z' });
       await a.sync();
       await b.sync();
@@ -170,13 +156,11 @@ describe.each(storeKinds)('$name store', (kind) => {
 
     it('a high-priority replica that syncs after a low-priority one still wins, and a later low-priority edit does not overwrite it', async () => {
       // The priority comes from the replica's identity at registration: here, its bearer token.
-      server = createTestServer({
-        store: location.open(),
+      const server = start({
         replicaPriority: ({ request }) => (request.headers.get('authorization') === 'Bearer head-office' ? 90 : 10),
       });
-      const hq = await openTestReplica(server, { token: 'head-office' });
-      const shop = await openTestReplica(server, { token: 'shop' });
-      open.push(hq, shop);
+      const hq = await replica({ token: 'head-office' });
+      const shop = await replica({ token: 'shop' });
       await hq.db.table('notes').add({ id: 'n1', title: 'draft' });
       await hq.sync();
       await shop.sync();

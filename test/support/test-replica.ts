@@ -47,6 +47,24 @@ export async function expectConverged(server: TestServer, ...replicas: Replica[]
   }
 }
 
+/** A replica's `_state` records as one object: key → value. */
+export async function replicaState(replica: Replica): Promise<Record<string, unknown>> {
+  const records = (await replica.db.table('_state').toArray()) as { key: string; value: unknown }[];
+  return Object.fromEntries(records.map((record) => [record.key, record.value]));
+}
+
+/** Creates a row on the first replica and syncs it to the other, so later edits start from one base. */
+export async function shareRow(
+  first: Replica,
+  other: Replica,
+  table: string,
+  row: Record<string, unknown>,
+): Promise<void> {
+  await first.db.table(table).add(row);
+  await first.sync();
+  await other.sync();
+}
+
 /** Missing and null columns are the same value. */
 function normalize(values: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== null && value !== undefined));
