@@ -133,8 +133,8 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       background.close();
       await rounds.idle();
       tabs.close();
+      await counts.close();
       db.close();
-      counts.close();
     },
   };
 }

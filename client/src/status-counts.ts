@@ -14,10 +14,17 @@ export interface StatusCountsOptions {
 /** Keeps the status's `replicaId`, `pending` and `openConflicts` true to the database. */
 export function createStatusCounts({ db, state, status, log }: StatusCountsOptions) {
   /** Recounts the outbox and the open conflicts this replica knows of. */
-  const recount = async (): Promise<void> => {
+  const count = async (): Promise<void> => {
     const replicaId = await state.get('replicaId');
     const openConflicts = await countOpenConflicts(db, replicaId);
     status.update({ replicaId, pending: await outbox(db).count(), openConflicts });
+  };
+  const running = new Set<Promise<void>>();
+  const recount = (): Promise<void> => {
+    const counting = count();
+    running.add(counting);
+    void counting.finally(() => running.delete(counting)).catch(() => undefined); // its caller sees the error
+    return counting;
   };
   let queued: ReturnType<typeof setTimeout> | undefined;
   return {
@@ -30,9 +37,10 @@ export function createStatusCounts({ db, state, status, log }: StatusCountsOptio
         void recount().catch(log);
       }, 20);
     },
-    /** Drops a queued recount: once the database is closed it could only fail. */
-    close(): void {
+    /** Drops a queued recount and waits for those under way, so that the database can close under none. */
+    async close(): Promise<void> {
       clearTimeout(queued);
+      await Promise.allSettled(running);
     },
   };
 }
