@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { EVENT_KINDS, FAULT_KINDS, caseArbitrary } from './ops';
+import { caseArbitrary } from './case-arbitrary';
+import { EVENT_KINDS, FAULT_KINDS } from './ops';
 import { runCase, type RunOptions, type RunReport } from './harness';
 import type { FuzzBackend } from './fuzz-server';
 

@@ -6,7 +6,8 @@ import { fuzzSchema, RANKS, resolverConfig } from './fuzz-config';
 import { createFuzzServer, type FuzzBackend } from './fuzz-server';
 import { judge } from './judge';
 import { createNetwork, type WireDefect } from './network';
-import { COLUMNS, describeOp, type FuzzCase, type Op, type TableName, type Write } from './ops';
+import { describeOp } from './describe-op';
+import { COLUMNS, type FuzzCase, type Op, type TableName, type Write } from './ops';
 import { OracleFailure, type Check } from './oracle';
 import { performWrites, stringLengths, uniqueValue, type WriteRecord } from './writes';
 
