@@ -2,7 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Replica } from '@concord/client';
 import type { ConflictEntry, Schema } from '@concord/shared';
 import type { Store } from '@concord/server';
-import type { Delivery, Spoil } from './network';
+import type { Delivery } from './network';
+import type { Spoil } from './poisoner';
 import type { WriteRecord } from './writes';
 
 export type Check =
