@@ -19,7 +19,14 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const { schema } = options;
   const name = options.name ?? 'concord';
   const maxUploadChanges = options.maxUploadChanges ?? 1_000;
-  const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
+  const report = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
+  const log = (error: unknown) => {
+    try {
+      report(error);
+    } catch {
+      // A failing log must not fail the work whose error it was given.
+    }
+  };
   const browser = globalThis as { navigator?: Partial<Navigator>; BroadcastChannel?: typeof BroadcastChannel };
   const status = createStatus();
   const syncTransactions = createSyncTransactions(schema);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type Store, type StoredRow } from '@concord/server';
 import { commitRows, conflict, replica, row } from './store-fixtures';
@@ -195,5 +196,21 @@ describe('SQLite store: the file it owns', () => {
     await first.close();
     const second = openStore();
     expect((await second.meta()).generation).toBe(0);
+  });
+});
+
+describe('SQLite store: the file as other tools read it', () => {
+  it('keeps the generation counter as integer text', async () => {
+    const store = openStore();
+    await commitRows(store, [
+      { table: 'notes', rowguid: 'n1', values: {}, deleted: false, writer: 'r-a', priority: 0 },
+    ]);
+    await commitRows(store, [
+      { table: 'notes', rowguid: 'n2', values: {}, deleted: false, writer: 'r-a', priority: 0 },
+    ]);
+    await store.close();
+    const db = new Database(filename, { readonly: true });
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'generation'").get()).toEqual({ value: '2' });
+    db.close();
   });
 });

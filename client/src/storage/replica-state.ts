@@ -66,7 +66,7 @@ export type StateKey = keyof ReplicaStateValues;
 export type StateRecord = { [K in StateKey]: { key: K; value: ReplicaStateValues[K] } }[StateKey];
 
 /** The value of a key never written. */
-const DEFAULTS: Readonly<ReplicaStateValues> = {
+const DEFAULTS: Readonly<ReplicaStateValues> = Object.freeze({
   replicaId: null,
   secret: null,
   serverLimits: DEFAULT_SERVER_LIMITS,
@@ -77,12 +77,12 @@ const DEFAULTS: Readonly<ReplicaStateValues> = {
   acknowledgedEver: false,
   receivedGeneration: 0,
   receivedCommit: '',
-  cursors: [],
+  cursors: Object.freeze([]),
   inFlight: null,
   inFlightBatch: null,
   lastSyncAt: null,
   recovery: null,
-};
+});
 
 /** The value of `key` among `_state` records read all at once, or its default. */
 export function stateValue<K extends StateKey>(records: readonly StateRecord[], key: K): ReplicaStateValues[K] {

@@ -8,6 +8,9 @@ export function createCloseGuard() {
   let closed = false;
   const running = new Set<Promise<unknown>>();
   return {
+    get closed(): boolean {
+      return closed;
+    },
     run<T>(job: () => Promise<T>): Promise<T> {
       if (closed) return Promise.reject(new ConcordError('unavailable', 'the store is closed'));
       const result = job();

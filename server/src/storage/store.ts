@@ -92,6 +92,7 @@ export interface ConflictQuery {
  */
 export interface StoreTransaction {
   getReplica(replicaId: string): Promise<ReplicaRecord | undefined>;
+  /** Writes a replica's record; written again, a record keeps its `createdAt` and `secretHash`. */
   putReplica(replica: ReplicaRecord): Promise<void>;
   getRows(keys: readonly RowKey[]): Promise<Map<string, StoredRow>>;
   /** Reserves `count` consecutive generations and returns the first. */

@@ -12,11 +12,11 @@ export const serverLimits = z.object({
 export type ServerLimits = z.infer<typeof serverLimits>;
 
 /** A server's limits unless configured otherwise; a replica assumes them until it registers. */
-export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = {
+export const DEFAULT_SERVER_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxBodyBytes: 8 * 1024 * 1024,
   maxPushChanges: 5_000,
   maxPullChanges: 5_000,
-};
+});
 
 export const fromServerRegister = z.object({
   protocol,

@@ -119,6 +119,12 @@ export function commitEventContract(kind: StoreKind): void {
           heardWithin,
         );
         expect(heard.c).toEqual([2, 3]);
+        // A listener added to a closed instance is never called either.
+        c.onCommit((generation) => heard.c.push(generation));
+        await commitRows(a, [note('n5')]);
+        await vi.waitFor(() => expect(heard.a).toEqual([2, 3, 4, 5]), heardWithin);
+        await vi.waitFor(() => expect(heard.b).toEqual([2, 3, 4, 5]), heardWithin);
+        expect(heard.c).toEqual([2, 3]);
       });
     });
   }

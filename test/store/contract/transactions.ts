@@ -72,6 +72,27 @@ export function transactionContract(kind: StoreKind): void {
       expect(await store.getReplica('nobody')).toBeUndefined();
     });
 
+    it('a replica record written again keeps when and with what secret it was registered', async () => {
+      const r = replica('r-a', { createdAt: '2024-05-01T10:00:00.000Z', secretHash: 'ab'.repeat(32) });
+      await store.transaction((tx) => tx.putReplica(r));
+      const again = {
+        ...r,
+        createdAt: '2025-01-01T00:00:00.000Z',
+        secretHash: 'cd'.repeat(32),
+        lastAppliedLocalGeneration: 2,
+      };
+      await store.transaction((tx) => tx.putReplica(again));
+      expect(await store.getReplica('r-a')).toEqual({ ...r, lastAppliedLocalGeneration: 2 });
+    });
+
+    it('the conflict list is cut by characters of the stored entry, a character outside the BMP counting once', async () => {
+      const wide = conflict('c-1', { reason: '😀'.repeat(200) });
+      await store.transaction((tx) => tx.addConflicts([wide, conflict('c-2'), conflict('c-3')]));
+      const characters = [...JSON.stringify(wide)].length;
+      const listed = await store.listConflicts({ limit: 10, maxBytes: characters + 1 });
+      expect(listed.map((entry) => entry.id)).toEqual(['c-1', 'c-2']);
+    });
+
     it('the conflict log round trips: entries listed by id with filters and paging, read and replaced by id', async () => {
       const entries = [
         conflict('c-01'),

@@ -87,12 +87,13 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
           if (table !== undefined && entry.table !== table) continue;
           if (replicaId !== undefined && ![entry.replicaId, entry.winner, entry.loser].includes(replicaId)) continue;
           if (listed.length >= limit || bytes >= maxBytes) break;
-          bytes += JSON.stringify(entry).length;
+          bytes += [...JSON.stringify(entry)].length; // characters, as SQL's length() counts them
           listed.push(copy(entry));
         }
         return listed;
       }),
     onCommit(listener) {
+      if (guard.closed) return () => undefined; // as the SQL stores: a closed store announces nothing
       const stop = db.listeners.add(listener);
       subscriptions.add(stop);
       return () => {
@@ -130,7 +131,12 @@ function createDraft(db: MemoryDatabase) {
   const conflict = (id: string) => conflicts.get(id) ?? db.conflicts.get(id);
   const tx: StoreTransaction = {
     getReplica: async (replicaId) => copy(replicas.get(replicaId) ?? db.replicas.get(replicaId)),
-    putReplica: async (replica) => void replicas.set(replica.replicaId, copy(replica)),
+    async putReplica(replica) {
+      // As the SQL stores: a record written again keeps when and with what secret it was registered.
+      const known = replicas.get(replica.replicaId) ?? db.replicas.get(replica.replicaId);
+      const kept = known && { createdAt: known.createdAt, secretHash: known.secretHash };
+      replicas.set(replica.replicaId, copy({ ...replica, ...kept }));
+    },
     async getRows(keys) {
       const found = new Map<string, StoredRow>();
       for (const { table, rowguid } of keys) {

@@ -51,7 +51,7 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): 
     },
     async allocateGenerations(count) {
       const [{ last }] = (await session.query<{ last: number }>(
-        `UPDATE meta SET value = CAST(CAST(value AS BIGINT) + $1 AS TEXT) WHERE key = 'generation'
+        `UPDATE meta SET value = CAST(CAST(value AS BIGINT) + CAST($1 AS BIGINT) AS TEXT) WHERE key = 'generation'
           RETURNING CAST(value AS BIGINT) AS last`,
         [count],
       )) as [{ last: number }];
