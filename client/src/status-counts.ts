@@ -14,10 +14,17 @@ export interface StatusCountsOptions {
 /** Keeps the status's `replicaId`, `pending` and `openConflicts` true to the database. */
 export function createStatusCounts({ db, state, status, log }: StatusCountsOptions) {
   /** Recounts the outbox and the open conflicts this replica knows of. */
+  let begun = 0;
+  let shown = 0;
   const count = async (): Promise<void> => {
+    const order = ++begun;
     const replicaId = await state.get('replicaId');
     const openConflicts = await countOpenConflicts(db, replicaId);
-    status.update({ replicaId, pending: await outbox(db).count(), openConflicts });
+    const pending = await outbox(db).count();
+    // Counts read in parallel may finish out of order: one begun earlier never hides a later one.
+    if (order < shown) return;
+    shown = order;
+    status.update({ replicaId, pending, openConflicts });
   };
   const running = new Set<Promise<void>>();
   const recount = (): Promise<void> => {
