@@ -134,7 +134,7 @@ describe('the demo app', () => {
     await stock(a).waitFor();
     const before = await value(a, stock(a));
     await a.getByLabel(`more ${SKU} at ${BRANCH}`).click();
-    await until(async () => (await a.getByTestId('pending').textContent()) === '1 pending');
+    await until(async () => (await a.getByTestId('pending').textContent()) === '1 pending', 10_000);
     await until(async () => (await a.getByTestId('sync-state').textContent()) === 'offline', 10_000);
 
     await server.start();
