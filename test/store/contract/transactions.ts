@@ -72,6 +72,14 @@ export function transactionContract(kind: StoreKind): void {
       expect(await store.getReplica('nobody')).toBeUndefined();
     });
 
+    it("a replica's subject is kept as registered: writing the record again never changes it", async () => {
+      const r = replica('r-a', { subject: 'alice', secretHash: 'ab'.repeat(32) });
+      await store.transaction((tx) => tx.putReplica(r));
+      expect(await store.getReplica('r-a')).toEqual(r);
+      await store.transaction((tx) => tx.putReplica({ ...r, subject: 'mallory', lastAppliedLocalGeneration: 2 }));
+      expect(await store.getReplica('r-a')).toEqual({ ...r, lastAppliedLocalGeneration: 2 });
+    });
+
     it('the conflict log round trips: entries listed by id with filters and paging, read and replaced by id', async () => {
       const entries = [
         conflict('c-01'),

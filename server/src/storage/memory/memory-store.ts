@@ -130,7 +130,12 @@ function createDraft(db: MemoryDatabase) {
   const conflict = (id: string) => conflicts.get(id) ?? db.conflicts.get(id);
   const tx: StoreTransaction = {
     getReplica: async (replicaId) => copy(replicas.get(replicaId) ?? db.replicas.get(replicaId)),
-    putReplica: async (replica) => void replicas.set(replica.replicaId, copy(replica)),
+    async putReplica(replica) {
+      // As the SQL stores: a record written again keeps when, with what secret and by whom it was registered.
+      const known = replicas.get(replica.replicaId) ?? db.replicas.get(replica.replicaId);
+      const kept = known && { createdAt: known.createdAt, secretHash: known.secretHash, subject: known.subject };
+      replicas.set(replica.replicaId, copy({ ...replica, ...kept }));
+    },
     async getRows(keys) {
       const found = new Map<string, StoredRow>();
       for (const { table, rowguid } of keys) {
