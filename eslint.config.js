@@ -21,11 +21,12 @@ const WORKSPACES = {
 const LAYERS = {
   shared: { schema: ['errors.ts'], protocol: ['schema', 'errors.ts'] },
   server: {
+    auth: [],
     resolvers: [],
     realtime: [],
     storage: [],
-    replicas: ['storage'],
-    merge: ['resolvers', 'storage', 'replicas'],
+    replicas: ['storage', 'auth'],
+    merge: ['resolvers', 'storage', 'replicas', 'auth'],
   },
   client: {
     storage: [],

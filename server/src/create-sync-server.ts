@@ -3,12 +3,16 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { v7 as uuidv7 } from 'uuid';
 import { ConcordError, DEFAULT_SERVER_LIMITS, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
+import type { AuthOptions } from './auth/auth-options';
+import { createAuthenticator } from './auth/create-authenticator';
+import type { Identity } from './auth/identity';
 import { errorResponse } from './http/error-response';
 import { readBody, type BodyReader } from './http/read-body';
 import { conflictRoutes } from './http/conflict-routes';
 import { eventRoutes } from './http/event-routes';
 import { healthRoute } from './http/health-route';
 import { replicaRoutes } from './http/replica-routes';
+import { requireIdentity } from './http/require-identity';
 import { requireJson } from './http/require-json';
 import type { RouteEnvironment } from './http/route-environment';
 import { syncRoutes } from './http/sync-routes';
@@ -20,11 +24,20 @@ import type { Store } from './storage/store';
 export interface ReplicaRegistration {
   /** The registration request as received: read its headers to identify the replica. */
   request: Request;
+  /** The verified identity registering it; `undefined` on a server without `auth`. */
+  identity: Identity | undefined;
 }
 
 export interface SyncServerOptions {
   schema: Schema;
   store: Store;
+  /**
+   * How callers prove who they are: a bearer JWT checked with a shared `secret`, a `publicKey`
+   * or a `jwks`, or a `verify(request)` of your own. With it, every route but health needs a
+   * valid token and a replica is used only by the subject that registered it. Without it, the
+   * server is open to anyone: for development.
+   */
+  auth?: AuthOptions;
   resolvers?: ResolverConfig;
   /**
    * The priority (0–100) given to a replica when it registers, decided from its registration
@@ -98,6 +111,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
 
   const app = new Hono();
   if (options.cors) app.use('/v1/*', cors(options.cors));
+  if (options.auth) app.use('/v1/*', requireIdentity(createAuthenticator(options.auth)));
   app.use('/v1/*', requireJson);
   app.use(
     '/v1/*',

@@ -5,6 +5,8 @@ export {
   type ReplicaRegistration,
   type SyncServerOptions,
 } from './create-sync-server';
+export type { AuthOptions, AsymmetricAlgorithm, SymmetricAlgorithm } from './auth/auth-options';
+export type { Identity } from './auth/identity';
 export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite/sqlite-store';
 export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres/postgres-store';
 export {

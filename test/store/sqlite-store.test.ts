@@ -214,3 +214,22 @@ describe('SQLite store: the file as other tools read it', () => {
     db.close();
   });
 });
+
+describe('SQLite store: a file made by an older version', () => {
+  it('gains the columns added since, and its replicas keep their records, with no secret and no subject', async () => {
+    const old = new Database(filename);
+    old.exec(`CREATE TABLE replicas (replica_id TEXT PRIMARY KEY, priority REAL NOT NULL, created_at TEXT NOT NULL,
+      last_sync_at TEXT, last_applied_local_generation INTEGER NOT NULL, last_pulled_generation INTEGER NOT NULL)`);
+    old
+      .prepare('INSERT INTO replicas VALUES (?, ?, ?, ?, ?, ?)')
+      .run('r-old', 5, '2024-05-01T10:00:00.000Z', null, 3, 2);
+    old.close();
+
+    const store = openStore();
+    expect(await store.getReplica('r-old')).toEqual(
+      replica('r-old', { priority: 5, lastAppliedLocalGeneration: 3, lastPulledGeneration: 2 }),
+    );
+    await store.transaction((tx) => tx.putReplica(replica('r-new', { subject: 'alice', secretHash: 'cd'.repeat(32) })));
+    expect(await store.getReplica('r-new')).toMatchObject({ subject: 'alice', secretHash: 'cd'.repeat(32) });
+  });
+});

@@ -106,6 +106,7 @@ export function replica(replicaId: string, extra: Partial<ReplicaRecord> = {}): 
     lastAppliedLocalGeneration: 0,
     lastPulledGeneration: 0,
     secretHash: null,
+    subject: null,
     ...extra,
   };
 }

@@ -23,7 +23,11 @@ export interface TransportOptions {
   /** The server's base URL, e.g. `https://example.com` (routes live under `/v1`). */
   url: string;
   fetch?: typeof fetch;
-  /** A bearer token, or a function giving the current one. */
+  /**
+   * A bearer token, or a function giving the current one. The function is asked before every
+   * request, and once more when the server refuses a token (an expired one): the request is
+   * then sent again with the new token.
+   */
   token?: string | (() => string | undefined | Promise<string | undefined>);
   /** A request not answered within this time fails like a lost connection (the event stream excepted). Default 60 s. */
   timeoutMs?: number;
@@ -70,8 +74,15 @@ export function createHttpTransport({
       );
     }
   };
+  /** The answer to a request, sent once more with a fresh token when the server refused the one it carried. */
+  const authorized = async (path: string, accept: string, body?: unknown, signal?: AbortSignal) => {
+    const response = await request(path, accept, body, signal);
+    if (response.status !== 401 || typeof token !== 'function') return response;
+    await response.body?.cancel();
+    return request(path, accept, body, signal);
+  };
   const send = async <T extends z.ZodType>(path: string, message: T, body?: unknown): Promise<z.output<T>> => {
-    const response = await request(path, 'application/json', body);
+    const response = await authorized(path, 'application/json', body);
     const text = await response.text().catch(() => '');
     let json: unknown;
     try {
@@ -109,7 +120,7 @@ export function createHttpTransport({
     resolveConflict: (id, decision) =>
       send(`/v1/conflicts/${encodeURIComponent(id)}/resolve`, fromServerResolveConflict, decision),
     async events(signal) {
-      const response = await request('/v1/events', 'text/event-stream', undefined, signal);
+      const response = await authorized('/v1/events', 'text/event-stream', undefined, signal);
       if (!response.ok || !response.body) {
         await response.body?.cancel();
         throw new ConcordError('unavailable', `the event stream answered ${response.status}`);

@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { PROTOCOL_VERSION, fromReplicaRegister, type FromServerRegister } from '@concord/shared';
 import { registerReplica } from '../replicas/register-replica';
+import { identityOf } from './require-identity';
 import type { BodyReader } from './read-body';
 import type { RouteEnvironment } from './route-environment';
 
@@ -13,7 +14,7 @@ export function replicaRoutes(
   const { store } = env;
   app.post('/replicas', async (c) => {
     await readBody(c, fromReplicaRegister);
-    const { replicaId, secret, priority } = await registerReplica(env, c.req.raw);
+    const { replicaId, secret, priority } = await registerReplica(env, c.req.raw, identityOf(c));
     const { epoch, generation } = await store.meta();
     const { limits } = env;
     return c.json(

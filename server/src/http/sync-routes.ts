@@ -11,6 +11,7 @@ import { applyPush } from '../merge/apply-push';
 import { checkCursor } from '../replicas/check-cursor';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { checkChanges } from './check-changes';
+import { identityOf } from './require-identity';
 import type { BodyReader } from './read-body';
 import type { RouteEnvironment } from './route-environment';
 
@@ -34,11 +35,17 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       }
     });
     checkChanges(push.changes);
+    const identity = identityOf(c);
     if (push.after !== undefined) {
-      const replica = authenticateReplica(await store.getReplica(push.replicaId), push.replicaId, push.secret);
+      const replica = authenticateReplica(
+        await store.getReplica(push.replicaId),
+        push.replicaId,
+        push.secret,
+        identity,
+      );
       await checkCursor(store, replica, push.after, push.commit);
     }
-    const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push));
+    const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push, identity));
     const { epoch } = await store.meta();
     return c.json({
       protocol: PROTOCOL_VERSION,
@@ -49,7 +56,12 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
   });
   app.post('/pull', async (c) => {
     const pull = await readBody(c, fromReplicaPull);
-    const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret);
+    const replica = authenticateReplica(
+      await store.getReplica(pull.replicaId),
+      pull.replicaId,
+      pull.secret,
+      identityOf(c),
+    );
     const { epoch, generation } = await store.meta();
     await checkCursor(store, replica, pull.after, pull.commit);
     if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {

@@ -1,5 +1,6 @@
 import type { ConflictEntry, FromReplicaPush, FromServerChangeResult, Schema } from '@concord/shared';
 import { ConcordError, describeName, tableOf } from '@concord/shared';
+import type { Identity } from '../auth/identity';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
@@ -32,8 +33,9 @@ export async function applyPush(
   tx: StoreTransaction,
   env: PushEnvironment,
   push: FromReplicaPush,
+  identity: Identity | undefined,
 ): Promise<PushOutcome> {
-  const replica = authenticateReplica(await tx.getReplica(push.replicaId), push.replicaId, push.secret);
+  const replica = authenticateReplica(await tx.getReplica(push.replicaId), push.replicaId, push.secret, identity);
   const watermark = replica.lastAppliedLocalGeneration;
   if (push.fromLocalGeneration > watermark + 1) {
     throw new ConcordError(

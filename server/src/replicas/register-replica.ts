@@ -1,3 +1,4 @@
+import type { Identity } from '../auth/identity';
 import type { Store } from '../storage/store';
 import { hashReplicaSecret, newReplicaSecret } from './replica-credential';
 
@@ -6,7 +7,7 @@ export interface RegistrationEnvironment {
   newId: () => string;
   now: () => Date;
   /** The priority a new replica gets, decided from its registration request. */
-  priorityOf: (registration: { request: Request }) => number | Promise<number>;
+  priorityOf: (registration: { request: Request; identity: Identity | undefined }) => number | Promise<number>;
 }
 
 export interface RegisteredReplica {
@@ -17,13 +18,18 @@ export interface RegisteredReplica {
 }
 
 /**
- * Registers a new replica: a fresh id and secret, and its priority. A priority that is not a
+ * Registers a new replica for `identity` (for good: it is used only with that subject's tokens):
+ * a fresh id and secret, and its priority. A priority that is not a
  * number from 0 to 100 is a setup mistake of the server, not of the replica: it fails the
  * registration as an unexpected error and stores nothing.
  */
-export async function registerReplica(env: RegistrationEnvironment, request: Request): Promise<RegisteredReplica> {
+export async function registerReplica(
+  env: RegistrationEnvironment,
+  request: Request,
+  identity: Identity | undefined,
+): Promise<RegisteredReplica> {
   const replicaId = env.newId();
-  const priority = await env.priorityOf({ request });
+  const priority = await env.priorityOf({ request, identity });
   if (typeof priority !== 'number' || !(priority >= 0 && priority <= 100)) {
     throw new Error(`replicaPriority must give a number from 0 to 100, got ${JSON.stringify(priority)}`);
   }
@@ -38,6 +44,7 @@ export async function registerReplica(env: RegistrationEnvironment, request: Req
       lastAppliedLocalGeneration: 0,
       lastPulledGeneration: 0,
       secretHash: hashReplicaSecret(secret),
+      subject: identity?.subject ?? null,
     }),
   );
   return { replicaId, secret, priority };

@@ -37,6 +37,8 @@ export interface ReplicaRecord {
   lastPulledGeneration: number;
   /** SHA-256 of the secret handed out at registration (hex); null for a replica registered before secrets. */
   secretHash: string | null;
+  /** The subject of the identity that registered it; null on a server without `auth`. Never changes. */
+  subject: string | null;
 }
 
 export interface StoreMeta {
@@ -92,7 +94,10 @@ export interface ConflictQuery {
  */
 export interface StoreTransaction {
   getReplica(replicaId: string): Promise<ReplicaRecord | undefined>;
-  /** Writes a replica's record; written again, a record keeps its `createdAt` and `secretHash`. */
+  /**
+   * Writes a replica's record. Written again, a record keeps its `createdAt`, `secretHash` and
+   * `subject`: what a replica was registered with never changes.
+   */
   putReplica(replica: ReplicaRecord): Promise<void>;
   getRows(keys: readonly RowKey[]): Promise<Map<string, StoredRow>>;
   /** Reserves `count` consecutive generations and returns the first. */

@@ -72,13 +72,15 @@ export function transactionContract(kind: StoreKind): void {
       expect(await store.getReplica('nobody')).toBeUndefined();
     });
 
-    it('a replica record written again keeps when and with what secret it was registered', async () => {
-      const r = replica('r-a', { createdAt: '2024-05-01T10:00:00.000Z', secretHash: 'ab'.repeat(32) });
+    it('a replica record written again keeps when, with what secret and by whom it was registered', async () => {
+      const registered = { createdAt: '2024-05-01T10:00:00.000Z', secretHash: 'ab'.repeat(32), subject: 'alice' };
+      const r = replica('r-a', registered);
       await store.transaction((tx) => tx.putReplica(r));
       const again = {
         ...r,
         createdAt: '2025-01-01T00:00:00.000Z',
         secretHash: 'cd'.repeat(32),
+        subject: 'mallory',
         lastAppliedLocalGeneration: 2,
       };
       await store.transaction((tx) => tx.putReplica(again));

@@ -132,9 +132,9 @@ function createDraft(db: MemoryDatabase) {
   const tx: StoreTransaction = {
     getReplica: async (replicaId) => copy(replicas.get(replicaId) ?? db.replicas.get(replicaId)),
     async putReplica(replica) {
-      // As the SQL stores: a record written again keeps when and with what secret it was registered.
+      // As the SQL stores: a record written again keeps when, with what secret and by whom it was registered.
       const known = replicas.get(replica.replicaId) ?? db.replicas.get(replica.replicaId);
-      const kept = known && { createdAt: known.createdAt, secretHash: known.secretHash };
+      const kept = known && { createdAt: known.createdAt, secretHash: known.secretHash, subject: known.subject };
       replicas.set(replica.replicaId, copy({ ...replica, ...kept }));
     },
     async getRows(keys) {

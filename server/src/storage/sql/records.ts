@@ -22,6 +22,7 @@ export interface ReplicaRow {
   last_applied_local_generation: number;
   last_pulled_generation: number;
   secret_hash: string | null;
+  subject: string | null;
 }
 
 export function toRow(record: RowRecord): StoredRow {
@@ -55,6 +56,7 @@ export function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefine
       lastAppliedLocalGeneration: row.last_applied_local_generation,
       lastPulledGeneration: row.last_pulled_generation,
       secretHash: row.secret_hash ?? null,
+      subject: row.subject ?? null,
     }
   );
 }
@@ -69,6 +71,7 @@ export function replicaRecord(replica: ReplicaRecord): unknown[] {
     replica.lastAppliedLocalGeneration,
     replica.lastPulledGeneration,
     replica.secretHash,
+    replica.subject,
   ];
 }
 

@@ -28,7 +28,10 @@ export const CONFLICT_COLUMNS = [
 ] as const satisfies Columns;
 
 /** Columns added to tables after their first release: a store made by an older version gains them when opened. */
-const ADDED_COLUMNS = [{ table: 'replicas', column: 'secret_hash', kind: 'text' }] as const;
+const ADDED_COLUMNS = [
+  { table: 'replicas', column: 'secret_hash', kind: 'text' },
+  { table: 'replicas', column: 'subject', kind: 'text' },
+] as const;
 
 function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[] {
   const column = ([name, kind, nullable]: Columns[number]) => `${name} ${types[kind]}${nullable ? '' : ' NOT NULL'}`;
@@ -39,7 +42,7 @@ function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[]
     'CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation)',
     `CREATE TABLE IF NOT EXISTS replicas (replica_id TEXT PRIMARY KEY, priority ${types.real} NOT NULL,
       created_at TEXT NOT NULL, last_sync_at TEXT, last_applied_local_generation ${types.bigint} NOT NULL,
-      last_pulled_generation ${types.bigint} NOT NULL, secret_hash TEXT)`,
+      last_pulled_generation ${types.bigint} NOT NULL, secret_hash TEXT, subject TEXT)`,
     `CREATE TABLE IF NOT EXISTS commits (generation ${types.bigint} PRIMARY KEY, id TEXT NOT NULL)`,
     // Conflict ids are paged with `id > after ORDER BY id`: byte order, whatever the database's locale.
     `CREATE TABLE IF NOT EXISTS conflicts (id TEXT${bytewise} PRIMARY KEY,

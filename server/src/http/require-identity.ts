@@ -1,0 +1,31 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { ConcordError } from '@concord/shared';
+import type { Authenticator } from '../auth/create-authenticator';
+import type { Identity } from '../auth/identity';
+
+/** What a token failure tells the caller, as RFC 6750 asks. */
+const CHALLENGE = 'Bearer realm="concord", error="invalid_token"';
+
+/**
+ * Proves the caller's identity before anything else is read; health alone is open. A request
+ * that proves none is answered `401 unauthorized` with a `WWW-Authenticate` challenge.
+ */
+export function requireIdentity(authenticate: Authenticator): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.path === '/v1/health') return next();
+    let identity: Identity;
+    try {
+      identity = await authenticate(c.req.raw);
+    } catch (error) {
+      if (!(error instanceof ConcordError)) throw error;
+      return c.json(error.toJSON(), 401, { 'WWW-Authenticate': CHALLENGE });
+    }
+    c.set('identity' as never, identity as never);
+    return next();
+  };
+}
+
+/** The identity a request proved, or `undefined` on a server without `auth`. */
+export function identityOf(c: Context): Identity | undefined {
+  return c.get('identity' as never) as Identity | undefined;
+}

@@ -1,0 +1,211 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, type FromServerRegister } from '@concord/shared';
+import { createMemoryDatabase, createMemoryStore, createSyncServer, type AuthOptions } from '@concord/server';
+import { testSchema, type TestServer } from '../support/test-server';
+import { useTestWorld } from '../support/test-world';
+import { TOKEN_SECRET, expiredToken, keyPair, tokenFor } from '../support/tokens';
+
+const world = useTestWorld();
+
+/** Requests to `server` as the bearer of `token` (none when undefined). */
+function as(server: TestServer, token: string | undefined) {
+  const headers = (extra: Record<string, string> = {}) => ({
+    ...extra,
+    ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
+  });
+  return {
+    get: (path: string) => server.request(path, { headers: headers() }),
+    post: (path: string, body: object) =>
+      server.request(path, {
+        method: 'POST',
+        headers: headers({ 'content-type': 'application/json' }),
+        body: JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: testSchema.version, ...body }),
+      }),
+  };
+}
+
+async function register(server: TestServer, token: string): Promise<FromServerRegister> {
+  const response = await as(server, token).post('/v1/replicas', {});
+  expect(response.status).toBe(201);
+  return (await response.json()) as FromServerRegister;
+}
+
+async function expectUnauthorized(response: Response) {
+  expect(response.status).toBe(401);
+  expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="concord"/);
+  expect(await response.json()).toMatchObject({ code: 'unauthorized' });
+}
+
+describe('a server with auth (HS256 shared secret)', () => {
+  const start = () => world.start({ auth: { secret: TOKEN_SECRET }, log: () => undefined });
+
+  it('health stays open; every other route needs a valid token, the event stream too', async () => {
+    const server = start();
+    expect((await as(server, undefined).get('/v1/health')).status).toBe(200);
+    await expectUnauthorized(await as(server, undefined).post('/v1/replicas', {}));
+    await expectUnauthorized(await as(server, undefined).post('/v1/pull', { replicaId: 'r', secret: 's', after: 0 }));
+    await expectUnauthorized(await as(server, undefined).post('/v1/push', {}));
+    await expectUnauthorized(await as(server, undefined).get('/v1/conflicts'));
+    await expectUnauthorized(await as(server, undefined).get('/v1/events'));
+    expect((await server.store.meta()).generation).toBe(0);
+  });
+
+  it.each([
+    ['an expired token', () => expiredToken('alice')],
+    ['a token signed with another secret', () => tokenFor('alice', {}, 'another-secret-of-enough-length-for-hs256')],
+    ['a token without a subject', () => tokenFor(undefined)],
+    ['a token with an empty subject', () => tokenFor('')],
+    ['a token not yet valid', () => tokenFor('alice', { nbf: Math.floor(Date.now() / 1000) + 600 })],
+    ['a token that is no JWT', async () => 'not.a.jwt'],
+    ['an unsigned token (alg none)', async () => unsigned({ sub: 'alice' })],
+  ])('%s is refused with 401 and registers nothing', async (_name, make) => {
+    const server = start();
+    await server.store.meta(); // the store has made its tables
+    const before = server.snapshot();
+    await expectUnauthorized(await as(server, await make()).post('/v1/replicas', {}));
+    expect(server.snapshot()).toEqual(before);
+  });
+
+  it('a replica registered by one subject is refused with 403 to another subject, even with its secret', async () => {
+    const server = start();
+    const alice = await tokenFor('alice');
+    const bob = await tokenFor('bob');
+    const { replicaId, secret } = await register(server, alice);
+    const change = {
+      table: 'notes',
+      rowguid: 'n1',
+      op: 'upsert',
+      values: { title: 'x' },
+      baseGeneration: 0,
+      localGeneration: 1,
+    };
+    const push = { replicaId, secret, fromLocalGeneration: 1, toLocalGeneration: 1, changes: [change] };
+
+    const refused = await as(server, bob).post('/v1/push', push);
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ code: 'forbidden' });
+    expect((await as(server, bob).post('/v1/pull', { replicaId, secret, after: 0 })).status).toBe(403);
+    expect((await server.store.meta()).generation).toBe(0);
+
+    expect((await as(server, alice).post('/v1/push', push)).status).toBe(200);
+    expect((await as(server, alice).post('/v1/pull', { replicaId, secret, after: 0, own: true })).status).toBe(200);
+    expect(await server.store.getReplica(replicaId)).toMatchObject({ subject: 'alice', lastAppliedLocalGeneration: 1 });
+  });
+
+  it('the identity comes from the token alone: a subject in the body is refused, not taken', async () => {
+    const server = start();
+    const response = await as(server, await tokenFor('alice')).post('/v1/replicas', { subject: 'bob' });
+    expect(response.status).toBe(400);
+  });
+
+  it('replicaPriority is told the verified identity', async () => {
+    const server = world.start({
+      auth: { secret: TOKEN_SECRET },
+      replicaPriority: ({ identity }) => (identity?.claims.role === 'hq' ? 90 : 10),
+    });
+    expect((await register(server, await tokenFor('hq-1', { role: 'hq' }))).priority).toBe(90);
+    expect((await register(server, await tokenFor('shop-1', { role: 'branch' }))).priority).toBe(10);
+  });
+
+  it('a replica registered while the server ran open is unknown to every identity', async () => {
+    const database = createMemoryDatabase();
+    const { replicaId, secret } = await world.start({ store: createMemoryStore({ database }) }).register();
+    const server = world.start({ store: createMemoryStore({ database }), auth: { secret: TOKEN_SECRET } });
+    const response = await as(server, await tokenFor('alice')).post('/v1/pull', { replicaId, secret, after: 0 });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ code: 'unknown_replica' });
+  });
+});
+
+/** A token with `alg: none` and no signature. */
+function unsigned(payload: object): string {
+  const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
+  return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(payload)}.`;
+}
+
+describe('ways to verify', () => {
+  const registerWith = async (auth: AuthOptions, token: string) =>
+    as(world.start({ auth, log: () => undefined }), token).post('/v1/replicas', {});
+
+  it('RS256 with a public key (PEM); a token from another key is refused', async () => {
+    const pair = keyPair('rsa');
+    expect(
+      (await registerWith({ publicKey: pair.publicPem, algorithm: 'RS256' }, await pair.token('alice'))).status,
+    ).toBe(201);
+    const other = keyPair('rsa');
+    await expectUnauthorized(
+      await registerWith({ publicKey: pair.publicPem, algorithm: 'RS256' }, await other.token('alice')),
+    );
+  });
+
+  it('ES256 with a public key (JWK); an HS256 token signed with the key material is refused', async () => {
+    const pair = keyPair('ec');
+    expect(
+      (await registerWith({ publicKey: pair.publicJwk, algorithm: 'ES256' }, await pair.token('alice'))).status,
+    ).toBe(201);
+    await expectUnauthorized(
+      await registerWith(
+        { publicKey: pair.publicJwk, algorithm: 'ES256' },
+        await tokenFor('alice', {}, pair.publicPem),
+      ),
+    );
+  });
+
+  it('a JWKS given as keys, and one read from its URL, found by kid', async () => {
+    const pair = keyPair('ec', 'key-1');
+    expect((await registerWith({ jwks: { keys: [pair.publicJwk] } }, await pair.token('alice'))).status).toBe(201);
+
+    const keys = new Hono().get('/jwks.json', (c) => c.json({ keys: [pair.publicJwk] }));
+    const jwksServer = serve({ fetch: keys.fetch, port: 0, hostname: '127.0.0.1' });
+    world.cleanup(() => new Promise((resolve) => jwksServer.close(resolve)));
+    await new Promise((resolve) => jwksServer.once('listening', resolve));
+    const url = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+    expect((await registerWith({ jwks: { url } }, await pair.token('alice'))).status).toBe(201);
+    await expectUnauthorized(await registerWith({ jwks: { url } }, await keyPair('ec', 'key-2').token('alice')));
+  });
+
+  it('issuer and audience are checked when configured', async () => {
+    const auth = { secret: TOKEN_SECRET, issuer: 'https://id.example.com', audience: 'concord' };
+    const good = await tokenFor('alice', { iss: 'https://id.example.com', aud: 'concord' });
+    expect((await registerWith(auth, good)).status).toBe(201);
+    await expectUnauthorized(
+      await registerWith(auth, await tokenFor('alice', { iss: 'https://evil.example.com', aud: 'concord' })),
+    );
+    await expectUnauthorized(await registerWith(auth, await tokenFor('alice', { iss: 'https://id.example.com' })));
+  });
+
+  it('a verify function of the app: its identity, or 401 when it gives none', async () => {
+    const auth: AuthOptions = {
+      verify: (request) => {
+        const key = request.headers.get('x-api-key');
+        return key === 'k-1' ? { subject: 'device-1', claims: { branch: 'north' } } : undefined;
+      },
+    };
+    const server = world.start({ auth });
+    const post = (key?: string) =>
+      server.request('/v1/replicas', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key ? { 'x-api-key': key } : {}) },
+        body: JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: 1 }),
+      });
+    const registered = await post('k-1');
+    expect(registered.status).toBe(201);
+    const { replicaId } = (await registered.json()) as FromServerRegister;
+    expect(await server.store.getReplica(replicaId)).toMatchObject({ subject: 'device-1' });
+    await expectUnauthorized(await post('k-2'));
+  });
+
+  it.each([
+    ['no way at all', {}],
+    ['two ways', { secret: TOKEN_SECRET, verify: () => undefined }],
+    ['an empty secret', { secret: '' }],
+    ['a public key with a symmetric algorithm', { publicKey: 'x', algorithm: 'HS256' }],
+  ])('%s is refused when the server is made', (_name, auth) => {
+    expect(() =>
+      createSyncServer({ schema: testSchema, store: world.start().store, auth: auth as AuthOptions }),
+    ).toThrow(/auth/);
+  });
+});
