@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,5 +70,28 @@ describe('the CLI says what is wrong, and exits', () => {
     const second = await cli(['--port', '0', '--data-dir', dataDir]).output;
     expect(second.code).toBe(1);
     expect(second.text).toMatch(/concord: .*concord\.db is in use by another Concord server/);
+  }, 30_000);
+});
+
+describe('the CLI serves what the schema module configures', () => {
+  it('an "auth" export: every route but health then needs a valid token', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'sync-config.ts');
+    writeFileSync(
+      config,
+      `export { schema, resolvers } from ${JSON.stringify(join(root, 'demo/sync-config.ts'))};
+      export const auth = { secret: 'a-cli-test-secret-of-enough-length' };`,
+    );
+    const { text, code } = await cli(['--schema', config, '--port', '0', '--data-dir', dir]).output;
+    expect(code).toBeNull();
+    const base = /listening on (http:\/\/\S+\/v1)/.exec(text)![1]!;
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const refused = await fetch(`${base}/replicas`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ protocol: 2, schemaVersion: 1 }),
+    });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
   }, 30_000);
 });
