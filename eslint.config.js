@@ -26,7 +26,8 @@ const LAYERS = {
     realtime: [],
     storage: [],
     replicas: ['storage', 'auth'],
-    merge: ['resolvers', 'storage', 'replicas', 'auth'],
+    permissions: ['storage', 'auth'],
+    merge: ['resolvers', 'storage', 'replicas', 'auth', 'permissions'],
   },
   client: {
     storage: [],

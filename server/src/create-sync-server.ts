@@ -16,6 +16,8 @@ import { requireIdentity } from './http/require-identity';
 import { requireJson } from './http/require-json';
 import type { RouteEnvironment } from './http/route-environment';
 import { syncRoutes } from './http/sync-routes';
+import type { PermissionConfig } from './permissions/permission-config';
+import { createPermissionCheck } from './permissions/permission-set';
 import { createPokeHub } from './realtime/poke-hub';
 import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
 import type { Store } from './storage/store';
@@ -39,6 +41,12 @@ export interface SyncServerOptions {
    */
   auth?: AuthOptions;
   resolvers?: ResolverConfig;
+  /**
+   * Who may insert, update and delete each table's rows: per table and action, `true`, `false`
+   * or a predicate of the identity and the row. A refused change is rejected on its own and
+   * logged (resolver `permission`); the uploader gets the row as it stands. Default: allowed.
+   */
+  permissions?: PermissionConfig;
   /**
    * The priority (0–100) given to a replica when it registers, decided from its registration
    * request (its headers: a bearer token, a branch name). Default 0 for every replica: the first
@@ -86,6 +94,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     schema,
     store,
     resolvers: createResolverSet(schema, options.resolvers),
+    permitted: createPermissionCheck(schema, options.permissions),
     now: options.now ?? (() => new Date()),
     newId: options.newId ?? (() => uuidv7()),
     priorityOf: options.replicaPriority ?? (() => 0),

@@ -7,6 +7,12 @@ export {
 } from './create-sync-server';
 export type { AuthOptions, AsymmetricAlgorithm, SymmetricAlgorithm } from './auth/auth-options';
 export type { Identity } from './auth/identity';
+export type {
+  Permission,
+  PermissionConfig,
+  PermissionRequest,
+  TablePermissions,
+} from './permissions/permission-config';
 export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite/sqlite-store';
 export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres/postgres-store';
 export {

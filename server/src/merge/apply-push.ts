@@ -1,6 +1,7 @@
 import type { ConflictEntry, FromReplicaPush, FromServerChangeResult, Schema } from '@concord/shared';
 import { ConcordError, describeName, tableOf } from '@concord/shared';
 import type { Identity } from '../auth/identity';
+import type { PermissionCheck } from '../permissions/permission-set';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
@@ -12,6 +13,8 @@ import { refuseChange } from './refuse-change';
 export interface PushEnvironment {
   schema: Schema;
   resolvers: ResolverSet;
+  /** Why the uploader may not make a change (insert, update or delete), if it may not. */
+  permitted: PermissionCheck;
   now: () => Date;
   newId: () => string;
 }
@@ -61,6 +64,11 @@ export async function applyPush(
       // `name`: refused for what it names, which no row can have; `schema`: for its values.
       const resolver = problem.naming ? 'name' : 'schema';
       outcomes.set(key, refuseChange(replica.replicaId, before, change, resolver, problem.reason));
+      continue;
+    }
+    const refusal = env.permitted(change, before, identity);
+    if (refusal !== undefined) {
+      outcomes.set(key, refuseChange(replica.replicaId, before, change, 'permission', refusal));
       continue;
     }
     const table = tableOf(env.schema, change.table)!;

@@ -6,7 +6,7 @@ import type { ConflictDraft, MergeOutcome } from './merge-outcome';
  * A change the server will not apply, as an outcome: nothing is written, the refusal is logged as
  * a `failed-change` conflict with its reason (the uploaded values kept as the losing version), and
  * the uploader is answered with the row as the server holds it, so its copy is corrected.
- * `resolver` names what refused it (`download-only`, `schema`).
+ * `resolver` names what refused it (`download-only`, `schema`, `permission`).
  */
 export function refuseChange(
   replicaId: string,
