@@ -1,5 +1,5 @@
 import { IDBFactory } from 'fake-indexeddb';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createMemoryDatabase, createMemoryStore } from '@concord/server';
 import { expectConverged, serverRows } from '../support/test-replica';
 import { useTestWorld } from '../support/test-world';
@@ -58,5 +58,19 @@ describe('a replica of a server with auth', () => {
     await expectConverged(server, after);
     expect(Object.keys((await serverRows(server)).notes!)).toEqual(['n1', 'n2']);
     expect(await server.store.getReplica(after.status.replicaId!)).toMatchObject({ subject: 'alice' });
+  });
+
+  it('the event stream takes the token too: a started replica hears another identity’s write through a poke', async () => {
+    const server = world.start(withAuth);
+    const a = await world.replica({ token: () => tokenFor('alice') });
+    const b = await world.replica({ token: () => tokenFor('bob'), syncIntervalMs: 600_000 });
+    b.start();
+    await vi.waitFor(() => expect(b.status.lastSyncAt).not.toBeNull());
+    await a.db.table('notes').add({ id: 'n1', title: 'from alice' });
+    await a.sync();
+    await vi.waitFor(async () => expect(await b.db.table('notes').get('n1')).toMatchObject({ title: 'from alice' }), {
+      timeout: 5_000,
+    });
+    await expectConverged(server, a, b);
   });
 });
