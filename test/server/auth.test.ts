@@ -167,6 +167,24 @@ describe('ways to verify', () => {
     await expectUnauthorized(await registerWith({ jwks: { url } }, await keyPair('ec', 'key-2').token('alice')));
   });
 
+  it('a key set that cannot be read is 503 unavailable, not the token’s fault, and is read again on the next request', async () => {
+    const pair = keyPair('ec', 'key-1');
+    let up = false;
+    const keys = new Hono().get('/jwks.json', (c) => (up ? c.json({ keys: [pair.publicJwk] }) : c.text('down', 502)));
+    const jwksServer = serve({ fetch: keys.fetch, port: 0, hostname: '127.0.0.1' });
+    world.cleanup(() => new Promise((resolve) => jwksServer.close(resolve)));
+    await new Promise((resolve) => jwksServer.once('listening', resolve));
+    const url = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
+    const server = world.start({ auth: { jwks: { url } }, log: () => undefined });
+    const token = await pair.token('alice');
+    const refused = await as(server, token).post('/v1/replicas', {});
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('www-authenticate')).toBeNull();
+    expect(await refused.json()).toMatchObject({ code: 'unavailable' });
+    up = true;
+    expect((await as(server, token).post('/v1/replicas', {})).status).toBe(201);
+  });
+
   it('issuer and audience are checked when configured', async () => {
     const auth = { secret: TOKEN_SECRET, issuer: 'https://id.example.com', audience: 'concord' };
     const good = await tokenFor('alice', { iss: 'https://id.example.com', aud: 'concord' });

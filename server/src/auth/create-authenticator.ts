@@ -51,12 +51,15 @@ export function createAuthenticator(options: AuthOptions, fetchJwks: typeof fetc
     const keys = createJwksCache(options.jwks, fetchJwks);
     const allowedAlgorithms = options.algorithms ?? ASYMMETRIC;
     verifyToken = async (token) => {
-      const verification = { keys: await keys.current(), allowedAlgorithms, verification: checks };
+      const current = await keys.current().catch((error: unknown) => {
+        throw new ConcordError('unavailable', `the key set cannot be read: ${(error as Error).message}`);
+      });
+      const verification = { keys: current, allowedAlgorithms, verification: checks };
       try {
         return await verifyWithJwks(token, verification);
       } catch (error) {
         // A key rotated since the set was read: read it again (at most so often) and try once more.
-        const fresh = await keys.refreshed();
+        const fresh = await keys.refreshed().catch(() => undefined);
         if (!fresh) throw error;
         return verifyWithJwks(token, { ...verification, keys: fresh });
       }
@@ -70,6 +73,7 @@ export function createAuthenticator(options: AuthOptions, fetchJwks: typeof fetc
     try {
       claims = await verifyToken(match[1]!);
     } catch (error) {
+      if (error instanceof ConcordError) throw error; // the server could not check it: not the token's fault
       throw unauthorized(`the token is not valid: ${error instanceof Error ? error.name : 'unverifiable'}`);
     }
     return checkedIdentity(claims.sub, claims);

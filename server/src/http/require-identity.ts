@@ -17,7 +17,7 @@ export function requireIdentity(authenticate: Authenticator): MiddlewareHandler 
     try {
       identity = await authenticate(c.req.raw);
     } catch (error) {
-      if (!(error instanceof ConcordError)) throw error;
+      if (!(error instanceof ConcordError) || error.code !== 'unauthorized') throw error;
       return c.json(error.toJSON(), 401, { 'WWW-Authenticate': CHALLENGE });
     }
     c.set('identity' as never, identity as never);
