@@ -120,7 +120,10 @@ export function createSyncServer(options: SyncServerOptions): Hono {
 
   const app = new Hono();
   if (options.cors) app.use('/v1/*', cors(options.cors));
-  if (options.auth) app.use('/v1/*', requireIdentity(createAuthenticator(options.auth)));
+  if (options.auth) {
+    const authenticate = createAuthenticator(options.auth, { fetch, now: () => env.now().getTime() });
+    app.use('/v1/*', requireIdentity(authenticate));
+  }
   app.use('/v1/*', requireJson);
   app.use(
     '/v1/*',

@@ -60,6 +60,8 @@ describe('a server with auth (HS256 shared secret)', () => {
     ['a token with an empty subject', () => tokenFor('')],
     ['a token not yet valid', () => tokenFor('alice', { nbf: Math.floor(Date.now() / 1000) + 600 })],
     ['a token that is no JWT', async () => 'not.a.jwt'],
+    ['a token without an expiry', () => tokenFor('alice', { exp: undefined })],
+    ['a token with a subject of more than 1,000 characters', () => tokenFor('a'.repeat(1_001))],
     ['an unsigned token (alg none)', async () => unsigned({ sub: 'alice' })],
   ])('%s is refused with 401 and registers nothing', async (_name, make) => {
     const server = start();
@@ -67,6 +69,17 @@ describe('a server with auth (HS256 shared secret)', () => {
     const before = server.snapshot();
     await expectUnauthorized(await as(server, await make()).post('/v1/replicas', {}));
     expect(server.snapshot()).toEqual(before);
+  });
+
+  it('an event stream ends when its token expires, so a revoked caller does not keep hearing commits', async () => {
+    const server = start();
+    const token = await tokenFor('alice', { exp: Math.floor(Date.now() / 1000) + 1 });
+    const response = await as(server, token).get('/v1/events');
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const started = Date.now();
+    for (let read = await reader.read(); !read.done; read = await reader.read());
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('a replica registered by one subject is refused with 403 to another subject, even with its secret', async () => {
@@ -167,22 +180,40 @@ describe('ways to verify', () => {
     await expectUnauthorized(await registerWith({ jwks: { url } }, await keyPair('ec', 'key-2').token('alice')));
   });
 
-  it('a key set that cannot be read is 503 unavailable, not the token’s fault, and is read again on the next request', async () => {
+  it('a key set that cannot be read is 503 unavailable, not the token’s fault; it is read again after a pause, not on every request', async () => {
     const pair = keyPair('ec', 'key-1');
     let up = false;
-    const keys = new Hono().get('/jwks.json', (c) => (up ? c.json({ keys: [pair.publicJwk] }) : c.text('down', 502)));
+    let reads = 0;
+    const keys = new Hono().get('/jwks.json', (c) => {
+      reads++;
+      return up ? c.json({ keys: [pair.publicJwk] }) : c.text('down', 502);
+    });
     const jwksServer = serve({ fetch: keys.fetch, port: 0, hostname: '127.0.0.1' });
     world.cleanup(() => new Promise((resolve) => jwksServer.close(resolve)));
     await new Promise((resolve) => jwksServer.once('listening', resolve));
     const url = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}/jwks.json`;
-    const server = world.start({ auth: { jwks: { url } }, log: () => undefined });
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const server = world.start({ auth: { jwks: { url } }, now: () => new Date(clock), log: () => undefined });
     const token = await pair.token('alice');
-    const refused = await as(server, token).post('/v1/replicas', {});
-    expect(refused.status).toBe(503);
-    expect(refused.headers.get('www-authenticate')).toBeNull();
-    expect(await refused.json()).toMatchObject({ code: 'unavailable' });
+    for (let i = 0; i < 3; i++) {
+      const refused = await as(server, token).post('/v1/replicas', {});
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('www-authenticate')).toBeNull();
+      const body = await refused.text();
+      expect(JSON.parse(body)).toMatchObject({ code: 'unavailable' });
+      expect(body).not.toContain(url);
+    }
+    expect(reads).toBe(1);
     up = true;
+    clock += 31_000;
     expect((await as(server, token).post('/v1/replicas', {})).status).toBe(201);
+    expect(reads).toBe(2);
+
+    // Keys read once stay in use when a later read fails: the key server going down stops nobody.
+    up = false;
+    clock += 11 * 60_000;
+    expect((await as(server, token).post('/v1/replicas', {})).status).toBe(201);
+    expect(reads).toBe(3);
   });
 
   it('issuer and audience are checked when configured', async () => {
@@ -220,6 +251,7 @@ describe('ways to verify', () => {
     ['no way at all', {}],
     ['two ways', { secret: TOKEN_SECRET, verify: () => undefined }],
     ['an empty secret', { secret: '' }],
+    ['a secret shorter than 32 characters', { secret: 'short-secret' }],
     ['a public key with a symmetric algorithm', { publicKey: 'x', algorithm: 'HS256' }],
   ])('%s is refused when the server is made', (_name, auth) => {
     expect(() =>

@@ -6,7 +6,7 @@ import {
   type FromServerPush,
   type FromServerRegister,
 } from '@concord/shared';
-import { createSyncServer, type PermissionConfig } from '@concord/server';
+import { additive, createSyncServer, type PermissionConfig } from '@concord/server';
 import { remove, testSchema, upsert, type TestServer } from '../support/test-server';
 import { expectConverged } from '../support/test-replica';
 import { useTestWorld } from '../support/test-world';
@@ -138,5 +138,59 @@ describe('per-table permissions on upload', () => {
     expect(() =>
       createSyncServer({ schema: testSchema, store: world.start().store, permissions: config as PermissionConfig }),
     ).toThrow(/permissions/);
+  });
+
+  it('a predicate judges the row as the merge would store it: a stale base cannot slip a merged value past it', async () => {
+    const server = world.start({
+      auth: { secret: TOKEN_SECRET },
+      resolvers: { tables: { stock: { columns: { qty: additive() } } } },
+      permissions: { stock: { update: ({ row }) => typeof row.qty === 'number' && row.qty >= 0 } },
+    });
+    const hq = await replicaOf(server, 'hq-1', { role: 'hq' });
+    const shop = await replicaOf(server, 'shop-1', { role: 'branch' });
+    await hq.push(upsert('stock', 's1', { sku: 'A', qty: 10, price: 1 }, { gen: 0 }));
+    await hq.push(upsert('stock', 's1', { qty: 2 }, { gen: 0, base: 1 }));
+    // Based on qty 10, taking 10 away: merged additively with HQ's change, the count would be -8.
+    const stale = await shop.push(upsert('stock', 's1', { qty: 0 }, { gen: 0, base: 1, baseValues: { qty: 10 } }));
+    expect(stale.results[0]).toMatchObject({ outcome: 'rejected', values: { qty: 2 } });
+    expect((await server.store.changesSince({ after: 0, limit: 10 })).rows[0]!.values).toMatchObject({ qty: 2 });
+  });
+});
+
+describe('decisions on the conflict log under permissions', () => {
+  /** Only a note's owner writes it, and HQ. */
+  const owned: PermissionConfig = {
+    notes: {
+      insert: ({ identity, row }) => row.body === identity?.subject || identity?.claims.role === 'hq',
+      update: ({ identity, stored }) => stored?.body === identity?.subject || identity?.claims.role === 'hq',
+    },
+  };
+
+  it('a decision writing a row the deciding identity may not write is 403 and changes nothing; the subject is recorded, not `by`', async () => {
+    const server = world.start({ auth: { secret: TOKEN_SECRET }, permissions: owned });
+    const alice = await replicaOf(server, 'alice', {});
+    const mallory = await replicaOf(server, 'mallory', {});
+    const hq = await replicaOf(server, 'hq-1', { role: 'hq' });
+    await alice.push(upsert('notes', 'a1', { title: 'mine', body: 'alice' }, { gen: 0 }));
+    const refused = await mallory.push(upsert('notes', 'a1', { title: 'PWNED', body: 'mallory' }, { gen: 0, base: 1 }));
+    const conflictId = refused.results[0]!.conflictId!;
+    const resolve = (token: string, body: object) =>
+      server.request(`/v1/conflicts/${conflictId}/resolve`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ protocol: PROTOCOL_VERSION, ...body }),
+      });
+
+    const before = await server.store.changesSince({ after: 0, limit: 10 });
+    for (const choice of ['loser', { values: { title: 'PWNED', body: 'mallory' } }]) {
+      const response = await resolve(mallory.token, { choice, by: 'alice' });
+      expect(response.status).toBe(403);
+      expect(await response.json()).toMatchObject({ code: 'forbidden' });
+    }
+    expect(await server.store.changesSince({ after: 0, limit: 10 })).toEqual(before);
+
+    const decided = await resolve(hq.token, { choice: { values: { title: 'kept by HQ' } }, by: 'someone else' });
+    expect(decided.status).toBe(200);
+    expect(await decided.json()).toMatchObject({ conflict: { status: 'overridden', resolvedBy: 'hq-1' } });
   });
 });

@@ -2,7 +2,12 @@ import { verify, verifyWithJwks } from 'hono/jwt';
 import { ConcordError, isStorableName, type JsonValue } from '@concord/shared';
 import type { AsymmetricAlgorithm, AuthOptions } from './auth-options';
 import type { Identity } from './identity';
-import { createJwksCache } from './jwks-cache';
+import { createJwksCache, type JwksEnvironment } from './jwks-cache';
+
+/** HMAC keys shorter than the hash are weak (RFC 7518 §3.2): refused at startup. */
+const MIN_SECRET_LENGTH = 32;
+/** A subject is stored with every replica it registers. */
+const MAX_SUBJECT_LENGTH = 1_000;
 
 /** Proves who a request acts for, or throws `unauthorized`. */
 export type Authenticator = (request: Request) => Promise<Identity>;
@@ -25,7 +30,10 @@ const ASYMMETRIC: readonly AsymmetricAlgorithm[] = [
  * read only from `Authorization: Bearer …`; its `sub` must be a non-empty string, and `exp`,
  * `nbf` and `iat` are honoured.
  */
-export function createAuthenticator(options: AuthOptions, fetchJwks: typeof fetch = fetch): Authenticator {
+export function createAuthenticator(
+  options: AuthOptions,
+  environment: JwksEnvironment = { fetch, now: Date.now },
+): Authenticator {
   const ways = (['secret', 'publicKey', 'jwks', 'verify'] as const).filter((way) => Object.hasOwn(options, way));
   if (ways.length !== 1) {
     throw new Error(`auth needs exactly one of secret, publicKey, jwks or verify, got ${ways.join(', ') || 'none'}`);
@@ -40,7 +48,9 @@ export function createAuthenticator(options: AuthOptions, fetchJwks: typeof fetc
   const checks = { iss: options.issuer, aud: options.audience };
   let verifyToken: (token: string) => Promise<Record<string, unknown>>;
   if ('secret' in options) {
-    if (!options.secret) throw new Error('auth.secret must not be empty');
+    if (typeof options.secret !== 'string' || options.secret.length < MIN_SECRET_LENGTH) {
+      throw new Error(`auth.secret must be a string of at least ${MIN_SECRET_LENGTH} characters`);
+    }
     verifyToken = (token) => verify(token, options.secret, { alg: options.algorithm ?? 'HS256', ...checks });
   } else if ('publicKey' in options) {
     if (!ASYMMETRIC.includes(options.algorithm)) {
@@ -48,18 +58,18 @@ export function createAuthenticator(options: AuthOptions, fetchJwks: typeof fetc
     }
     verifyToken = (token) => verify(token, options.publicKey as never, { alg: options.algorithm, ...checks });
   } else {
-    const keys = createJwksCache(options.jwks, fetchJwks);
+    const keys = createJwksCache(options.jwks, environment);
     const allowedAlgorithms = options.algorithms ?? ASYMMETRIC;
     verifyToken = async (token) => {
-      const current = await keys.current().catch((error: unknown) => {
-        throw new ConcordError('unavailable', `the key set cannot be read: ${(error as Error).message}`);
+      const current = await keys.current().catch(() => {
+        throw new ConcordError('unavailable', 'the key set that verifies tokens cannot be read; try again later');
       });
       const verification = { keys: current, allowedAlgorithms, verification: checks };
       try {
         return await verifyWithJwks(token, verification);
       } catch (error) {
         // A key rotated since the set was read: read it again (at most so often) and try once more.
-        const fresh = await keys.refreshed().catch(() => undefined);
+        const fresh = await keys.refreshed();
         if (!fresh) throw error;
         return verifyWithJwks(token, { ...verification, keys: fresh });
       }
@@ -76,6 +86,8 @@ export function createAuthenticator(options: AuthOptions, fetchJwks: typeof fetc
       if (error instanceof ConcordError) throw error; // the server could not check it: not the token's fault
       throw unauthorized(`the token is not valid: ${error instanceof Error ? error.name : 'unverifiable'}`);
     }
+    // A token without an expiry would be good for ever: refused, whatever signed it.
+    if (typeof claims.exp !== 'number') throw unauthorized('the token has no expiry (exp)');
     return checkedIdentity(claims.sub, claims);
   };
 }
@@ -83,6 +95,9 @@ export function createAuthenticator(options: AuthOptions, fetchJwks: typeof fetc
 function checkedIdentity(subject: unknown, claims: Readonly<Record<string, unknown>>): Identity {
   if (typeof subject !== 'string' || subject === '' || !isStorableName(subject)) {
     throw unauthorized('the token names no subject (sub)');
+  }
+  if (subject.length > MAX_SUBJECT_LENGTH) {
+    throw unauthorized(`the token's subject is longer than ${MAX_SUBJECT_LENGTH} characters`);
   }
   return { subject, claims: claims as Record<string, JsonValue> };
 }

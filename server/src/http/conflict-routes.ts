@@ -9,13 +9,14 @@ import {
 } from '@concord/shared';
 import { applyOverride } from '../merge/apply-override';
 import { parseConflictQuery } from './parse-conflict-query';
+import { identityOf } from './require-identity';
 import type { BodyReader } from './read-body';
 import type { RouteEnvironment } from './route-environment';
 
 /** `GET /conflicts` lists the conflict log a page at a time; `POST /conflicts/:id/resolve` settles an entry by hand. */
 export function conflictRoutes(
   app: Hono,
-  env: Pick<RouteEnvironment, 'store' | 'schema' | 'now' | 'maxPullBytes'>,
+  env: Pick<RouteEnvironment, 'store' | 'schema' | 'now' | 'maxPullBytes' | 'permitted'>,
   readBody: BodyReader,
 ): void {
   const { store } = env;
@@ -31,7 +32,9 @@ export function conflictRoutes(
     const request = await readBody(c, fromReplicaResolveConflict);
     const id = c.req.param('id');
     if (!isStorableName(id)) throw new ConcordError('not_found', 'no conflict with that id');
-    const { conflict, generation } = await store.transaction((tx) => applyOverride(tx, env, id, request));
+    const { conflict, generation } = await store.transaction((tx) =>
+      applyOverride(tx, env, id, request, identityOf(c)),
+    );
     return c.json({ protocol: PROTOCOL_VERSION, conflict, generation } satisfies FromServerResolveConflict);
   });
 }

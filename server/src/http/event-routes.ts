@@ -2,6 +2,7 @@ import type { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Poke, PokeHub } from '../realtime/poke-hub';
 import type { Store } from '../storage/store';
+import { identityOf } from './require-identity';
 
 export interface EventEnvironment {
   store: Store;
@@ -14,11 +15,19 @@ export interface EventEnvironment {
  * `GET /v1/events`: a Server-Sent Events stream. It opens with `hello` (the current generation
  * and epoch), then sends `poke` with the newest generation after every commit (with
  * `conflicts: true` when it added or settled conflict entries), and `ping` while idle. A replica syncs on a poke; the stream carries no row data.
+ * A stream opened with a token ends when the token expires: the replica opens it again with a fresh one.
  */
 export function eventRoutes(app: Hono, env: EventEnvironment): void {
   app.get('/events', (c) =>
     streamSSE(c, async (stream) => {
       let wake: () => void = () => undefined;
+      const exp = identityOf(c)?.claims.exp;
+      let expired = false;
+      // setTimeout holds at most 2^31 - 1 ms; a token valid for longer ends its stream then, and it reopens.
+      const expiry =
+        typeof exp === 'number'
+          ? setTimeout(() => ((expired = true), wake()), Math.min(Math.max(exp * 1000 - Date.now(), 0), 2 ** 31 - 1))
+          : undefined;
       const pokes: Poke[] = [];
       // Subscribed before reading the generation, so no commit falls between hello and the first poke.
       const unsubscribe = env.pokes.subscribe((poke) => {
@@ -29,7 +38,7 @@ export function eventRoutes(app: Hono, env: EventEnvironment): void {
       try {
         const { generation, epoch } = await env.store.meta();
         await stream.writeSSE({ event: 'hello', data: JSON.stringify({ generation, epoch }) });
-        while (!stream.aborted && !stream.closed) {
+        while (!stream.aborted && !stream.closed && !expired) {
           if (pokes.length > 0) {
             // Pokes waiting together go out as one: the newest generation, and whether any changed conflicts.
             const waiting = pokes.splice(0);
@@ -45,9 +54,10 @@ export function eventRoutes(app: Hono, env: EventEnvironment): void {
               resolve(false);
             };
           });
-          if (idle && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '' });
+          if (idle && !stream.aborted && !expired) await stream.writeSSE({ event: 'ping', data: '' });
         }
       } finally {
+        clearTimeout(expiry);
         unsubscribe();
       }
     }),

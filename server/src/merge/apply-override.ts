@@ -8,11 +8,15 @@ import {
   type RowValues,
   type Schema,
 } from '@concord/shared';
+import type { Identity } from '../auth/identity';
+import type { PermissionCheck } from '../permissions/permission-set';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
 
 export interface OverrideEnvironment {
   schema: Schema;
   now: () => Date;
+  /** Why the deciding identity may not write the decided row, if it may not. */
+  permitted: PermissionCheck;
 }
 
 export interface OverrideResult {
@@ -34,14 +38,16 @@ const SERVER = { writer: 'server', priority: 100 } as const;
  * tables the written columns get new column versions. The decision applies even when others
  * have changed the row since (a person decided), and an entry may be settled again: the later
  * decision wins. `winner` on a failed change confirms the refusal and writes nothing. Unknown
- * ids are `not_found`, an entry whose row could never be stored is `invalid_value`, and a
- * refused request writes nothing.
+ * ids are `not_found`, an entry whose row could never be stored is `invalid_value`, a decided
+ * row the deciding identity's permissions forbid is `forbidden`, and a refused request writes
+ * nothing. With an identity, the decision is recorded under its subject, whatever `by` says.
  */
 export async function applyOverride(
   tx: StoreTransaction,
   env: OverrideEnvironment,
   id: string,
   request: FromReplicaResolveConflict,
+  identity: Identity | undefined,
 ): Promise<OverrideResult> {
   const entry = await tx.getConflict(id);
   if (!entry) throw new ConcordError('not_found', `no conflict with id "${id}"`, { id });
@@ -49,7 +55,7 @@ export async function applyOverride(
   const settled = (status: ConflictEntry['status']): ConflictEntry => ({
     ...entry,
     status,
-    resolvedBy: request.by ?? null,
+    resolvedBy: identity?.subject ?? request.by ?? null,
     resolvedAt: env.now().toISOString(),
   });
   const table = tableOf(env.schema, entry.table);
@@ -78,16 +84,12 @@ export async function applyOverride(
   }
   checkValues(table, chosen ?? undefined, typeof choice === 'object' ? 'choice.values' : `the ${choice}'s values`);
 
+  // A tombstone keeps the row's last values, as every tombstone does.
+  const written = { values: { ...current?.values, ...chosen }, deleted: chosen === null };
+  const refusal = env.permitted(entry.table, current, written, identity);
+  if (refusal) throw new ConcordError('forbidden', refusal);
   const generation = await tx.allocateGenerations(1);
-  const row: StoredRow = {
-    table: entry.table,
-    rowguid: entry.rowguid,
-    // A tombstone keeps the row's last values, as every tombstone does.
-    values: { ...current?.values, ...chosen },
-    deleted: chosen === null,
-    generation,
-    ...SERVER,
-  };
+  const row: StoredRow = { table: entry.table, rowguid: entry.rowguid, ...written, generation, ...SERVER };
   if (table.tracking === 'column') {
     row.columns = { ...current?.columns };
     for (const column of Object.keys(chosen ?? {})) row.columns[column] = { generation, ...SERVER };

@@ -66,17 +66,18 @@ export async function applyPush(
       outcomes.set(key, refuseChange(replica.replicaId, before, change, resolver, problem.reason));
       continue;
     }
-    const refusal = env.permitted(change, before, identity);
-    if (refusal !== undefined) {
-      outcomes.set(key, refuseChange(replica.replicaId, before, change, 'permission', refusal));
-      continue;
-    }
     const table = tableOf(env.schema, change.table)!;
     const outcome = mergeChange(
       { table, resolvers: env.resolvers, replica: { id: replica.replicaId, priority: replica.priority } },
       before,
       change,
     );
+    // Permissions judge the row as the merge would store it, so a stale base cannot slip past them.
+    const refusal = outcome.write && env.permitted(change.table, before, outcome.write, identity);
+    if (refusal) {
+      outcomes.set(key, refuseChange(replica.replicaId, before, change, 'permission', refusal));
+      continue;
+    }
     outcomes.set(key, outcome);
     if (!outcome.write) continue;
     const row: StoredRow = {

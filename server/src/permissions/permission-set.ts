@@ -1,4 +1,4 @@
-import { tableOf, type FromReplicaChange, type RowValues, type Schema } from '@concord/shared';
+import { tableOf, type RowValues, type Schema } from '@concord/shared';
 import type { Identity } from '../auth/identity';
 import type { StoredRow } from '../storage/store';
 import type { PermissionConfig, TablePermissions } from './permission-config';
@@ -6,17 +6,28 @@ import type { PermissionConfig, TablePermissions } from './permission-config';
 const ACTIONS = ['insert', 'update', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
 
-/** Says why an uploaded change may not be applied, or `undefined` when it may. */
+/** A row as a write would leave it. */
+export interface RowWriteValues {
+  values: RowValues;
+  deleted: boolean;
+}
+
+/**
+ * Says why `identity` may not make a write (insert, update or delete), or `undefined` when it
+ * may. `written` is the row as the write leaves it, after merging and resolving: what a
+ * predicate allows is what is stored.
+ */
 export type PermissionCheck = (
-  change: FromReplicaChange,
+  table: string,
   stored: StoredRow | undefined,
+  written: RowWriteValues,
   identity: Identity | undefined,
 ) => string | undefined;
 
 /**
  * The permission check of a configuration, checked against the schema at startup: unknown
  * tables and actions, and values that are neither booleans nor predicates, are errors. A
- * predicate that throws refuses the change: a permission never opens by accident.
+ * predicate that throws refuses the write: a permission never opens by accident.
  */
 export function createPermissionCheck(schema: Schema, config: PermissionConfig = {}): PermissionCheck {
   const tables = new Map<string, TablePermissions>();
@@ -32,15 +43,14 @@ export function createPermissionCheck(schema: Schema, config: PermissionConfig =
     }
     tables.set(name, entry);
   }
-  return (change, stored, identity) => {
-    const entry = tables.get(change.table);
+  return (table, stored, written, identity) => {
+    const entry = tables.get(table);
     if (!entry) return undefined;
     const live = stored && !stored.deleted ? stored.values : null;
-    const action: Action = change.op === 'delete' ? 'delete' : live ? 'update' : 'insert';
+    const action: Action = written.deleted ? 'delete' : live ? 'update' : 'insert';
     const permission = entry[action];
     if (permission === undefined || permission === true) return undefined;
-    const row: RowValues =
-      action === 'delete' ? (live ?? {}) : { ...(change.replace ? {} : live), ...(change.values ?? {}) };
+    const row = written.deleted ? (live ?? written.values) : written.values;
     let allowed = false;
     try {
       allowed = permission !== false && permission({ identity, row, stored: live }) === true;
@@ -49,6 +59,6 @@ export function createPermissionCheck(schema: Schema, config: PermissionConfig =
     }
     if (allowed) return undefined;
     const who = identity ? `"${identity.subject}"` : 'this replica';
-    return `${who} may not ${action} rows of "${change.table}"`;
+    return `${who} may not ${action} rows of "${table}"`;
   };
 }
