@@ -9,9 +9,9 @@ import { createNetwork, type WireDefect } from './network';
 import { describeOp } from './describe-op';
 import { COLUMNS, type FuzzCase, type Op, type TableName, type Write } from './ops';
 import { OracleFailure, type Check } from './oracle';
+import { fuzzAuth } from './fuzz-auth';
 import { signReplicaTokens } from './replica-tokens';
 import { performWrites, stringLengths, uniqueValue, type WriteRecord } from './writes';
-import { TOKEN_SECRET } from '../support/tokens';
 
 export { OracleFailure } from './oracle';
 
@@ -85,7 +85,7 @@ export async function runCase(fuzzCase: FuzzCase, options: RunOptions = {}): Pro
     wrapStore: options.wrapStore,
     backend: options.backend,
     maxBodyBytes: config.maxBodyBytes || undefined,
-    auth: { secret: TOKEN_SECRET },
+    auth: fuzzAuth,
   });
   const network = createNetwork(server, N, {
     tokens: await signReplicaTokens(N),

@@ -1,4 +1,7 @@
+import { verify } from 'hono/jwt';
 import { describe, expect, it } from 'vitest';
+import { expiredToken, TOKEN_SECRET, tokenFor } from '../support/tokens';
+import { fuzzAuth } from './fuzz-auth';
 import { runCase } from './harness';
 import type { FaultSpec, FuzzCase, Op } from './ops';
 
@@ -46,4 +49,32 @@ describe('replicas survive the token faults', () => {
       expect(report.failedSyncs).toBe(1);
     },
   );
+});
+
+describe('the fuzz server’s verifier', () => {
+  it('accepts exactly the tokens a server with the shared secret accepts', async () => {
+    const tokens = [
+      await tokenFor('device-0'),
+      await expiredToken('device-0'),
+      await tokenFor('device-0', {}, 'another-secret-of-enough-length-for-hs256'),
+      await tokenFor(undefined),
+      `${await tokenFor('device-0')}x`,
+    ];
+    const bySecret = await Promise.all(
+      tokens.map((token) =>
+        verify(token, TOKEN_SECRET, 'HS256').then(
+          (claims) => (typeof claims.sub === 'string' ? claims.sub : undefined),
+          () => undefined,
+        ),
+      ),
+    );
+    const byFuzz = await Promise.all(
+      tokens.map(async (token) => {
+        const request = new Request('http://concord.fuzz/v1/pull', { headers: { authorization: `Bearer ${token}` } });
+        return 'verify' in fuzzAuth ? (await fuzzAuth.verify(request))?.subject : undefined;
+      }),
+    );
+    expect(byFuzz).toEqual(['device-0', undefined, undefined, undefined, undefined]);
+    expect(byFuzz).toEqual(bySecret);
+  });
 });
