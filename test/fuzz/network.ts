@@ -136,6 +136,7 @@ export function createNetwork(
         const response = await forwardTo(replica, route, url, init ?? {});
         if (response.status === 401) tokenFaults.refused(replica);
         else findings.push(`r${replica}: a ${route} with an expired token should be 401, got ${response.status}`);
+        held.releaseHeld();
         return response;
       }
       const forward = async (replaced?: unknown) => {
