@@ -63,6 +63,23 @@ export const faultArbitrary = ({ restore }: CaseOptions): fc.Arbitrary<FaultSpec
         arg: fc.nat(7),
       }),
     },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant<FaultKind>('token-expired'),
+        route: fc.constant<Route>('any'),
+        after: fc.nat(2),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant<FaultKind>('wrong-subject'),
+        route: fc.constantFrom<Route>('push', 'pull'),
+        after: fc.nat(1),
+        arg: fc.nat(2),
+      }),
+    },
     ...(restore
       ? [{ weight: 2, arbitrary: fc.record({ kind: fc.constant<FaultKind>('restore'), route, after: fc.nat(1) }) }]
       : []),

@@ -6,6 +6,7 @@ import {
   createPostgresStore,
   createSqliteStore,
   createSyncServer,
+  type AuthOptions,
   type ResolverConfig,
   type Store,
 } from '@concord/server';
@@ -26,6 +27,8 @@ export interface FuzzServerOptions {
   backend?: FuzzBackend;
   /** The server's `limits.maxBodyBytes` (undefined: the default). */
   maxBodyBytes?: number;
+  /** How the server verifies callers (undefined: open to anyone). */
+  auth?: AuthOptions;
 }
 
 /**
@@ -80,6 +83,7 @@ export async function createFuzzServer(options: FuzzServerOptions): Promise<Fuzz
       now: options.now,
       newId: options.newId,
       log: (error) => errors.push(error),
+      ...(options.auth ? { auth: options.auth } : {}),
       ...(options.maxBodyBytes ? { limits: { maxBodyBytes: options.maxBodyBytes } } : {}),
     });
     return { store, app };

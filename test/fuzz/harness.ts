@@ -9,6 +9,8 @@ import { createNetwork, type WireDefect } from './network';
 import { describeOp } from './describe-op';
 import { COLUMNS, type FuzzCase, type Op, type TableName, type Write } from './ops';
 import { OracleFailure, type Check } from './oracle';
+import { fuzzAuth } from './fuzz-auth';
+import { signReplicaTokens } from './replica-tokens';
 import { performWrites, stringLengths, uniqueValue, type WriteRecord } from './writes';
 
 export { OracleFailure } from './oracle';
@@ -83,8 +85,10 @@ export async function runCase(fuzzCase: FuzzCase, options: RunOptions = {}): Pro
     wrapStore: options.wrapStore,
     backend: options.backend,
     maxBodyBytes: config.maxBodyBytes || undefined,
+    auth: fuzzAuth,
   });
   const network = createNetwork(server, N, {
+    tokens: await signReplicaTokens(N),
     defect: options.defect,
     verbose: options.verbose,
     clock: () => writes.length,
@@ -100,6 +104,7 @@ export async function runCase(fuzzCase: FuzzCase, options: RunOptions = {}): Pro
       schema: fuzzSchema,
       url: 'http://concord.fuzz',
       fetch: network.fetchFor(index),
+      token: network.tokenFor(index),
       indexedDB: idb,
       IDBKeyRange,
       name,
@@ -200,7 +205,9 @@ export async function runCase(fuzzCase: FuzzCase, options: RunOptions = {}): Pro
           server.restores > 0 &&
           outcome.reason instanceof ConcordError &&
           RECOVERY_CODES.has(outcome.reason.code);
-        if (!faults || !(expected(outcome.reason) || recovering)) {
+        // A request the wire sent with another replica's token fails its round, and only that round.
+        const refused = faults && network.provoked(index, outcome.reason);
+        if (!faults || !(expected(outcome.reason) || recovering || refused)) {
           fail(['final-sync'], `r${index}: sync failed unexpectedly: ${String(outcome.reason)}`);
         }
       }

@@ -1,10 +1,12 @@
-import type { Schema } from '@concord/shared';
+import { ConcordError, type Schema } from '@concord/shared';
 import type { EventKind, FaultKind, FaultSpec, Route } from './ops';
 import type { FuzzServer } from './fuzz-server';
 import { createHeldRequests } from './held-requests';
 import { createLateCopies } from './late-copies';
 import { createPoisoner } from './poisoner';
 import type { PushBody } from './push-body';
+import type { ReplicaTokens } from './replica-tokens';
+import { createTokenFaults, TOKEN_FAULTS } from './token-faults';
 
 /** What a planted defect sees of a request, and how it lets the server answer. */
 export interface DefectRequest {
@@ -30,6 +32,8 @@ export interface NetworkOptions {
   clock: () => number;
   /** The schema, to spoil a change with a value of the wrong type. */
   schema: Schema;
+  /** Every replica's tokens: its token function hands them out, `wrong-subject` borrows another's. */
+  tokens: ReplicaTokens;
 }
 
 /** A push the server took (not refused whole): which replica sent which rows, and when it left. */
@@ -47,7 +51,7 @@ export interface Delivery {
 export function createNetwork(
   server: FuzzServer,
   replicas: number,
-  { defect, verbose, clock, schema }: NetworkOptions,
+  { defect, verbose, clock, schema, tokens }: NetworkOptions,
 ) {
   const online = Array.from({ length: replicas }, () => true);
   const armed: Armed[][] = Array.from({ length: replicas }, () => []);
@@ -62,6 +66,9 @@ export function createNetwork(
 
   const count = (kind: FaultKind | EventKind) => (fired[kind] = (fired[kind] ?? 0) + 1);
   const held = createHeldRequests(count);
+  const tokenFaults = createTokenFaults(tokens, count, log);
+  /** Refusals (403) of a request sent with another replica's token, not yet seen failing a round. */
+  const forbidden = Array.from({ length: replicas }, () => 0);
   const { spoils, spoilable, poison, checkPoisoned } = createPoisoner(schema, findings, count);
   const matches = (route: Route, actual: string) => route === 'any' || route === actual;
   /** A poison fault waits for a push with a change it can spoil. */
@@ -124,6 +131,14 @@ export function createNetwork(
       }
       const hookIndex = hooks[replica]!.findIndex((hook) => matches(hook.route, route));
       if (hookIndex >= 0) await hooks[replica]!.splice(hookIndex, 1)[0]!.run();
+      if (tokenFaults.carriesExpired(replica, init)) {
+        // Refused at the server's edge before anything is read, so no other fault is taken on it.
+        const response = await forwardTo(replica, route, url, init ?? {});
+        if (response.status === 401) tokenFaults.refused(replica);
+        else findings.push(`r${replica}: a ${route} with an expired token should be 401, got ${response.status}`);
+        held.releaseHeld();
+        return response;
+      }
       const forward = async (replaced?: unknown) => {
         if (replaced !== undefined) init = { ...init, body: JSON.stringify(replaced) };
         const response = await forwardTo(replica, route, url, init ?? {});
@@ -148,6 +163,7 @@ export function createNetwork(
       try {
         switch (fault?.kind) {
           case undefined:
+          case 'token-expired': // armed on the token function, never on the wire
             return await deliver();
           case 'drop-request':
           case 'fail-pull':
@@ -194,6 +210,22 @@ export function createNetwork(
             // The operator restores the store from its backup just before the request arrives.
             if (await server.restore()) count('restored');
             return await deliver();
+          case 'wrong-subject': {
+            const other = (replica + 1 + ((fault.arg ?? 0) % (replicas - 1))) % replicas;
+            const headers = new Headers(init?.headers);
+            headers.set('authorization', `Bearer ${tokens.fresh[other]}`);
+            init = { ...init, headers };
+            // The replica belongs to its own subject: refused, unless the store does not know it (restored).
+            const response = await deliver();
+            const { code } = (await response.clone().json()) as { code?: string };
+            if (response.status === 403 && code === 'forbidden') forbidden[replica]!++;
+            else if (response.status !== 404 || code !== 'unknown_replica') {
+              findings.push(
+                `r${replica}: a ${route} with r${other}'s token should be 403 forbidden, got ${response.status}`,
+              );
+            }
+            return response;
+          }
         }
       } finally {
         held.releaseHeld();
@@ -214,7 +246,16 @@ export function createNetwork(
     },
     isOnline: (replica: number) => online[replica]!,
     arm(replica: number, fault: FaultSpec) {
-      armed[replica]!.push({ ...fault, seen: 0 });
+      if (TOKEN_FAULTS.has(fault.kind)) tokenFaults.arm(replica, fault);
+      else armed[replica]!.push({ ...fault, seen: 0 });
+    },
+    /** The replica's token function. */
+    tokenFor: tokenFaults.tokenFor,
+    /** Whether an error that failed the replica's round is a refusal the wire provoked (each one once). */
+    provoked(replica: number, error: unknown) {
+      if (!(error instanceof ConcordError) || error.code !== 'forbidden' || forbidden[replica] === 0) return false;
+      forbidden[replica]!--;
+      return true;
     },
     /** Runs `run` when the replica's next request on `route` is about to leave (a write during a sync). */
     onRequest(replica: number, route: Route, run: () => Promise<void>) {
@@ -227,6 +268,7 @@ export function createNetwork(
     async heal() {
       online.fill(true);
       for (const queue of armed) queue.length = 0;
+      tokenFaults.clear();
       await late.deliverDue('all');
     },
     beginSync: held.beginSync,

@@ -42,6 +42,8 @@ export const FAULT_KINDS = [
   'delayed',
   'poison',
   'restore',
+  'token-expired',
+  'wrong-subject',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -76,9 +78,11 @@ export type Route = 'push' | 'pull' | 'replicas' | 'any';
 
 /**
  * A fault armed on one replica's wire: it fires on the matching request after `after` have passed.
- * `arg` tunes some kinds: for `late-copy` and `delayed`, how many later pushes of the replica are
- * answered before the copy arrives (0: just before its next request); for `poison`, which change
- * of the push is spoiled and how.
+ * `token-expired` is armed on the replica's token function instead, and fires on its ask after
+ * `after` others (route `any`: an ask does not know its request). `arg` tunes some kinds: for
+ * `late-copy` and `delayed`, how many later pushes of the replica are answered before the copy
+ * arrives (0: just before its next request); for `poison`, which change of the push is spoiled
+ * and how; for `wrong-subject`, which other replica's subject the request goes out with.
  */
 export interface FaultSpec {
   kind: FaultKind;
