@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import type { Schema } from '@concord/shared';
 import { createSyncServer } from './create-sync-server';
 import type { AuthOptions } from './auth/auth-options';
+import type { PermissionConfig } from './permissions/permission-config';
 import type { ResolverConfig } from './resolvers/resolver-config';
 import { createPostgresStore } from './storage/postgres/postgres-store';
 import { createSqliteStore } from './storage/sqlite/sqlite-store';
@@ -16,8 +17,9 @@ import type { Store } from './storage/store';
 const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data | --postgres <url>] [--static <dir>]
 
   --schema    a module whose export "schema" (or default export) is the replicated schema,
-              and whose optional exports "resolvers" and "auth" configure conflict resolution
-              and authentication (without "auth" the server is open to anyone)
+              and whose optional exports "resolvers", "auth" and "permissions" configure
+              conflict resolution, authentication (without it the server is open to anyone)
+              and who may write what
   --port      port to listen on (env PORT; default 8787)
   --host      address to listen on (env HOST; default 127.0.0.1)
   --data-dir  where the SQLite file lives, created if missing (env CONCORD_DATA_DIR; default ./data)
@@ -47,13 +49,15 @@ async function main(): Promise<void> {
     default?: Schema;
     resolvers?: ResolverConfig;
     auth?: AuthOptions;
+    permissions?: PermissionConfig;
   };
   const schema = module.schema ?? module.default;
   if (!schema) throw new Error(`${values.schema} exports no "schema"`);
   const webRoot = values.static && resolve(values.static);
   if (webRoot && !existsSync(join(webRoot, 'index.html'))) throw new Error(`--static: no index.html in ${webRoot}`);
   const { store, where } = openStore(values.postgres, values['data-dir']);
-  const sync = createSyncServer({ schema, store, resolvers: module.resolvers, auth: module.auth });
+  const { resolvers, auth, permissions } = module;
+  const sync = createSyncServer({ schema, store, resolvers, auth, permissions });
   await store.meta(); // fail at startup, not on the first request, when the database is unreachable
   const app = webRoot ? withWebApp(sync, webRoot) : sync;
 

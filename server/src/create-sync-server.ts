@@ -17,7 +17,7 @@ import { requireJson } from './http/require-json';
 import type { RouteEnvironment } from './http/route-environment';
 import { syncRoutes } from './http/sync-routes';
 import type { PermissionConfig } from './permissions/permission-config';
-import { createPermissionCheck } from './permissions/permission-set';
+import { createPermissionCheck } from './permissions/permission-check';
 import { createPokeHub } from './realtime/poke-hub';
 import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
 import type { Store } from './storage/store';
@@ -94,7 +94,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     schema,
     store,
     resolvers: createResolverSet(schema, options.resolvers),
-    permitted: createPermissionCheck(schema, options.permissions),
+    refusalOf: createPermissionCheck(schema, options.permissions),
     now: options.now ?? (() => new Date()),
     newId: options.newId ?? (() => uuidv7()),
     priorityOf: options.replicaPriority ?? (() => 0),
@@ -120,6 +120,10 @@ export function createSyncServer(options: SyncServerOptions): Hono {
 
   const app = new Hono();
   if (options.cors) app.use('/v1/*', cors(options.cors));
+  // Health answers before anything below it runs: it stays open, wherever the app is mounted.
+  const open = new Hono();
+  healthRoute(open, env);
+  app.route('/v1', open);
   if (options.auth) {
     const authenticate = createAuthenticator(options.auth, { fetch, now: () => env.now().getTime() });
     app.use('/v1/*', requireIdentity(authenticate));
@@ -135,7 +139,6 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     }),
   );
   const v1 = new Hono();
-  healthRoute(v1, env);
   replicaRoutes(v1, env, read);
   syncRoutes(v1, env, read);
   conflictRoutes(v1, env, read);

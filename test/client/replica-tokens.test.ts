@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { createMemoryDatabase, createMemoryStore } from '@concord/server';
 import { expectConverged, serverRows } from '../support/test-replica';
 import { useTestWorld } from '../support/test-world';
+import { createHttpTransport } from '../../client/src/sync/transport';
 import { TOKEN_SECRET, expiredToken, tokenFor } from '../support/tokens';
 
 const world = useTestWorld();
@@ -72,5 +73,26 @@ describe('a replica of a server with auth', () => {
       timeout: 5_000,
     });
     await expectConverged(server, a, b);
+  });
+});
+
+describe('the transport asks for a new token only when the server refused the token', () => {
+  it('a refused replica secret is not sent again with a fresh token', async () => {
+    const server = world.start(withAuth);
+    let asked = 0;
+    let sent = 0;
+    const transport = createHttpTransport({
+      url: 'http://concord.test',
+      fetch: (input, init) => (sent++, Promise.resolve(server.app.request(input as string, init))),
+      token: () => (asked++, tokenFor('alice')),
+    });
+    const { replicaId } = await transport.register(1);
+    [asked, sent] = [0, 0];
+    await expect(
+      transport.pull({ schemaVersion: 1, replicaId, secret: 'not-its-secret', after: 0 }),
+    ).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+    expect({ asked, sent }).toEqual({ asked: 1, sent: 1 });
   });
 });

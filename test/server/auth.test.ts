@@ -209,6 +209,13 @@ describe('ways to verify', () => {
     expect((await as(server, token).post('/v1/replicas', {})).status).toBe(201);
     expect(reads).toBe(2);
 
+    // A token refused for itself (expired), naming a key the set has, makes no new read.
+    clock += 31_000;
+    await expectUnauthorized(
+      await as(server, await pair.token('alice', { exp: Math.floor(Date.now() / 1000) - 60 })).post('/v1/replicas', {}),
+    );
+    expect(reads).toBe(2);
+
     // Keys read once stay in use when a later read fails: the key server going down stops nobody.
     up = false;
     clock += 11 * 60_000;
@@ -224,6 +231,30 @@ describe('ways to verify', () => {
       await registerWith(auth, await tokenFor('alice', { iss: 'https://evil.example.com', aud: 'concord' })),
     );
     await expectUnauthorized(await registerWith(auth, await tokenFor('alice', { iss: 'https://id.example.com' })));
+  });
+
+  it('a verify function may give no claims, and the event stream still opens; a past exp in its claims is 401', async () => {
+    const session: { exp?: number } = {};
+    const server = world.start({
+      auth: {
+        verify: () => ({ subject: 'device-1', ...(session.exp === undefined ? {} : { claims: { exp: session.exp } }) }),
+      },
+    });
+    const abort = new AbortController();
+    world.cleanup(() => abort.abort());
+    const stream = await server.request('/v1/events', { signal: abort.signal });
+    expect(stream.status).toBe(200);
+    const { value } = await stream.body!.getReader().read();
+    expect(new TextDecoder().decode(value)).toContain('event: hello');
+    session.exp = Math.floor(Date.now() / 1000) - 1;
+    await expectUnauthorized(await server.request('/v1/events'));
+  });
+
+  it('health stays open when the app is mounted under a path', async () => {
+    const server = world.start({ auth: { secret: TOKEN_SECRET } });
+    const outer = new Hono().route('/sync', server.app);
+    expect((await outer.request('/sync/v1/health')).status).toBe(200);
+    await expectUnauthorized(await outer.request('/sync/v1/conflicts'));
   });
 
   it('a verify function of the app: its identity, or 401 when it gives none', async () => {
@@ -253,6 +284,10 @@ describe('ways to verify', () => {
     ['an empty secret', { secret: '' }],
     ['a secret shorter than 32 characters', { secret: 'short-secret' }],
     ['a public key with a symmetric algorithm', { publicKey: 'x', algorithm: 'HS256' }],
+    ['a secret of 32 bytes for HS512, which needs 64', { secret: 'x'.repeat(32), algorithm: 'HS512' }],
+    ['a secret with an asymmetric algorithm', { secret: 'x'.repeat(64), algorithm: 'RS256' }],
+    ['a key set allowed a symmetric algorithm', { jwks: { keys: [] }, algorithms: ['HS256'] }],
+    ['a key set allowed no algorithm', { jwks: { keys: [] }, algorithms: [] }],
   ])('%s is refused when the server is made', (_name, auth) => {
     expect(() =>
       createSyncServer({ schema: testSchema, store: world.start().store, auth: auth as AuthOptions }),

@@ -193,4 +193,32 @@ describe('decisions on the conflict log under permissions', () => {
     expect(decided.status).toBe(200);
     expect(await decided.json()).toMatchObject({ conflict: { status: 'overridden', resolvedBy: 'hq-1' } });
   });
+
+  it('a predicate sees frozen copies: one that tries to change the row refuses the change, and nothing it wrote is stored', async () => {
+    const server = world.start({
+      auth: { secret: TOKEN_SECRET },
+      permissions: {
+        notes: {
+          insert: ({ row }) => {
+            (row as Record<string, unknown>).rank = 'not a number';
+            return true;
+          },
+        },
+      },
+    });
+    const someone = await replicaOf(server, 'u-1', {});
+    const pushed = await someone.push(upsert('notes', 'n1', { title: 'x' }, { gen: 0 }));
+    expect(pushed.results[0]).toMatchObject({
+      outcome: 'rejected',
+      reason: expect.stringMatching(/permission check failed/),
+    });
+    expect((await server.store.meta()).generation).toBe(0);
+  });
+
+  it('deleting a row the server never held is no write anyone sees: delete: false does not refuse it', async () => {
+    const server = world.start({ auth: { secret: TOKEN_SECRET }, permissions });
+    const hq = await replicaOf(server, 'hq-1', { role: 'hq' });
+    const pushed = await hq.push(remove('stock', 'never-there', { gen: 0, base: 0 }));
+    expect(pushed.results[0]!.outcome).not.toBe('rejected');
+  });
 });

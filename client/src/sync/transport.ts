@@ -78,6 +78,12 @@ export function createHttpTransport({
   const authorized = async (path: string, accept: string, body?: unknown, signal?: AbortSignal) => {
     const response = await request(path, accept, body, signal);
     if (response.status !== 401 || typeof token !== 'function') return response;
+    // Only a refused token is worth another: a refused replica secret stays refused.
+    const refusal = (await response
+      .clone()
+      .json()
+      .catch(() => undefined)) as { details?: { reason?: unknown } } | undefined;
+    if (refusal?.details?.reason !== 'token') return response;
     await response.body?.cancel();
     return request(path, accept, body, signal);
   };

@@ -1,29 +1,19 @@
-import { verify, verifyWithJwks } from 'hono/jwt';
+import { decode, verify, verifyWithJwks } from 'hono/jwt';
 import { ConcordError, isStorableName, type JsonValue } from '@concord/shared';
-import type { AsymmetricAlgorithm, AuthOptions } from './auth-options';
+import {
+  ASYMMETRIC_ALGORITHMS,
+  SYMMETRIC_ALGORITHMS,
+  type AsymmetricAlgorithm,
+  type AuthOptions,
+} from './auth-options';
 import type { Identity } from './identity';
 import { createJwksCache, type JwksEnvironment } from './jwks-cache';
 
-/** HMAC keys shorter than the hash are weak (RFC 7518 §3.2): refused at startup. */
-const MIN_SECRET_LENGTH = 32;
 /** A subject is stored with every replica it registers. */
 const MAX_SUBJECT_LENGTH = 1_000;
 
 /** Proves who a request acts for, or throws `unauthorized`. */
 export type Authenticator = (request: Request) => Promise<Identity>;
-
-const ASYMMETRIC: readonly AsymmetricAlgorithm[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-];
 
 /**
  * The authenticator for `options`, checked at startup: exactly one way to verify. A token is
@@ -42,24 +32,36 @@ export function createAuthenticator(
     return async (request) => {
       const identity = await options.verify(request);
       if (!identity) throw unauthorized('the request proves no identity');
-      return checkedIdentity(identity.subject, identity.claims);
+      const claims = identity.claims ?? {};
+      if (typeof claims.exp === 'number' && claims.exp * 1000 <= environment.now()) {
+        throw unauthorized('the identity has expired (exp)');
+      }
+      return checkedIdentity(identity.subject, claims);
     };
   }
   const checks = { iss: options.issuer, aud: options.audience };
   let verifyToken: (token: string) => Promise<Record<string, unknown>>;
   if ('secret' in options) {
-    if (typeof options.secret !== 'string' || options.secret.length < MIN_SECRET_LENGTH) {
-      throw new Error(`auth.secret must be a string of at least ${MIN_SECRET_LENGTH} characters`);
+    const alg = options.algorithm ?? 'HS256';
+    if (!Object.hasOwn(SYMMETRIC_ALGORITHMS, alg)) {
+      throw new Error(`auth.algorithm must be one of ${Object.keys(SYMMETRIC_ALGORITHMS).join(', ')} with a secret`);
     }
-    verifyToken = (token) => verify(token, options.secret, { alg: options.algorithm ?? 'HS256', ...checks });
+    const bytes = SYMMETRIC_ALGORITHMS[alg];
+    if (typeof options.secret !== 'string' || Buffer.byteLength(options.secret) < bytes) {
+      throw new Error(`auth.secret must be a string of at least ${bytes} bytes for ${alg}`);
+    }
+    verifyToken = (token) => verify(token, options.secret, { alg, ...checks });
   } else if ('publicKey' in options) {
-    if (!ASYMMETRIC.includes(options.algorithm)) {
-      throw new Error(`auth.algorithm must be one of ${ASYMMETRIC.join(', ')} with a public key`);
+    if (!isAsymmetric(options.algorithm)) {
+      throw new Error(`auth.algorithm must be one of ${ASYMMETRIC_ALGORITHMS.join(', ')} with a public key`);
     }
     verifyToken = (token) => verify(token, options.publicKey as never, { alg: options.algorithm, ...checks });
   } else {
     const keys = createJwksCache(options.jwks, environment);
-    const allowedAlgorithms = options.algorithms ?? ASYMMETRIC;
+    const allowedAlgorithms = options.algorithms ?? ASYMMETRIC_ALGORITHMS;
+    if (allowedAlgorithms.length === 0 || !allowedAlgorithms.every(isAsymmetric)) {
+      throw new Error(`auth.algorithms must list some of ${ASYMMETRIC_ALGORITHMS.join(', ')} with a key set`);
+    }
     verifyToken = async (token) => {
       const current = await keys.current().catch(() => {
         throw new ConcordError('unavailable', 'the key set that verifies tokens cannot be read; try again later');
@@ -68,7 +70,8 @@ export function createAuthenticator(
       try {
         return await verifyWithJwks(token, verification);
       } catch (error) {
-        // A key rotated since the set was read: read it again (at most so often) and try once more.
+        // A token naming a key the set lacks (rotated since it was read): read it again, at most so often, and try once more.
+        if (knowsKey(current, token)) throw error;
         const fresh = await keys.refreshed();
         if (!fresh) throw error;
         return verifyWithJwks(token, { ...verification, keys: fresh });
@@ -103,3 +106,16 @@ function checkedIdentity(subject: unknown, claims: Readonly<Record<string, unkno
 }
 
 const unauthorized = (message: string) => new ConcordError('unauthorized', message, { reason: 'token' });
+
+const isAsymmetric = (algorithm: unknown): algorithm is AsymmetricAlgorithm =>
+  (ASYMMETRIC_ALGORITHMS as readonly unknown[]).includes(algorithm);
+
+/** Whether `keys` hold the key a token's header names (a token that cannot be read names none of them). */
+function knowsKey(keys: readonly { kid?: string }[], token: string): boolean {
+  try {
+    const { kid } = decode(token).header;
+    return kid === undefined || keys.some((key) => key.kid === kid);
+  } catch {
+    return true;
+  }
+}

@@ -16,7 +16,7 @@ import type { RouteEnvironment } from './route-environment';
 /** `GET /conflicts` lists the conflict log a page at a time; `POST /conflicts/:id/resolve` settles an entry by hand. */
 export function conflictRoutes(
   app: Hono,
-  env: Pick<RouteEnvironment, 'store' | 'schema' | 'now' | 'maxPullBytes' | 'permitted'>,
+  env: Pick<RouteEnvironment, 'store' | 'schema' | 'now' | 'maxPullBytes' | 'refusalOf'>,
   readBody: BodyReader,
 ): void {
   const { store } = env;

@@ -7,12 +7,11 @@ import type { Identity } from '../auth/identity';
 const CHALLENGE = 'Bearer realm="concord", error="invalid_token"';
 
 /**
- * Proves the caller's identity before anything else is read; health alone is open. A request
+ * Proves the caller's identity before anything else is read (health is routed before it). A request
  * that proves none is answered `401 unauthorized` with a `WWW-Authenticate` challenge.
  */
 export function requireIdentity(authenticate: Authenticator): MiddlewareHandler {
   return async (c, next) => {
-    if (c.req.path === '/v1/health') return next();
     let identity: Identity;
     try {
       identity = await authenticate(c.req.raw);

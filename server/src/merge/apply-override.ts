@@ -9,14 +9,14 @@ import {
   type Schema,
 } from '@concord/shared';
 import type { Identity } from '../auth/identity';
-import type { PermissionCheck } from '../permissions/permission-set';
+import type { PermissionCheck } from '../permissions/permission-check';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
 
 export interface OverrideEnvironment {
   schema: Schema;
   now: () => Date;
   /** Why the deciding identity may not write the decided row, if it may not. */
-  permitted: PermissionCheck;
+  refusalOf: PermissionCheck;
 }
 
 export interface OverrideResult {
@@ -86,7 +86,7 @@ export async function applyOverride(
 
   // A tombstone keeps the row's last values, as every tombstone does.
   const written = { values: { ...current?.values, ...chosen }, deleted: chosen === null };
-  const refusal = env.permitted(entry.table, current, written, identity);
+  const refusal = env.refusalOf(entry.table, current, written, identity);
   if (refusal) throw new ConcordError('forbidden', refusal);
   const generation = await tx.allocateGenerations(1);
   const row: StoredRow = { table: entry.table, rowguid: entry.rowguid, ...written, generation, ...SERVER };

@@ -1,7 +1,7 @@
 import type { ConflictEntry, FromReplicaPush, FromServerChangeResult, Schema } from '@concord/shared';
 import { ConcordError, describeName, tableOf } from '@concord/shared';
 import type { Identity } from '../auth/identity';
-import type { PermissionCheck } from '../permissions/permission-set';
+import type { PermissionCheck } from '../permissions/permission-check';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
@@ -14,7 +14,7 @@ export interface PushEnvironment {
   schema: Schema;
   resolvers: ResolverSet;
   /** Why the uploader may not make a change (insert, update or delete), if it may not. */
-  permitted: PermissionCheck;
+  refusalOf: PermissionCheck;
   now: () => Date;
   newId: () => string;
 }
@@ -73,7 +73,7 @@ export async function applyPush(
       change,
     );
     // Permissions judge the row as the merge would store it, so a stale base cannot slip past them.
-    const refusal = outcome.write && env.permitted(change.table, before, outcome.write, identity);
+    const refusal = outcome.write && env.refusalOf(change.table, before, outcome.write, identity);
     if (refusal) {
       outcomes.set(key, refuseChange(replica.replicaId, before, change, 'permission', refusal));
       continue;

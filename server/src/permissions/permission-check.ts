@@ -7,10 +7,7 @@ const ACTIONS = ['insert', 'update', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
 
 /** A row as a write would leave it. */
-export interface RowWriteValues {
-  values: RowValues;
-  deleted: boolean;
-}
+export type RowWriteValues = Pick<StoredRow, 'values' | 'deleted'>;
 
 /**
  * Says why `identity` may not make a write (insert, update or delete), or `undefined` when it
@@ -47,18 +44,31 @@ export function createPermissionCheck(schema: Schema, config: PermissionConfig =
     const entry = tables.get(table);
     if (!entry) return undefined;
     const live = stored && !stored.deleted ? stored.values : null;
+    // Deleting what is not there changes no row anyone sees: nothing to permit.
+    if (written.deleted && !live) return undefined;
+    // A write onto a tombstone brings the row back: an insert.
     const action: Action = written.deleted ? 'delete' : live ? 'update' : 'insert';
     const permission = entry[action];
     if (permission === undefined || permission === true) return undefined;
-    const row = written.deleted ? (live ?? written.values) : written.values;
-    let allowed = false;
+    const refused = `${identity ? `"${identity.subject}"` : 'the caller'} may not ${action} rows of "${table}"`;
+    if (permission === false) return refused;
+    // The predicate sees copies it cannot change: what it allows is exactly what is stored.
+    const row = frozenCopy(written.deleted ? live! : written.values);
     try {
-      allowed = permission !== false && permission({ identity, row, stored: live }) === true;
-    } catch {
-      allowed = false;
+      return permission({ identity, row, stored: live && frozenCopy(live) }) === true ? undefined : refused;
+    } catch (error) {
+      return `${refused}: the permission check failed (${error instanceof Error ? error.message : String(error)})`;
     }
-    if (allowed) return undefined;
-    const who = identity ? `"${identity.subject}"` : 'this replica';
-    return `${who} may not ${action} rows of "${table}"`;
   };
+}
+
+function frozenCopy(values: RowValues): RowValues {
+  const copy = structuredClone(values);
+  const freeze = (value: unknown): void => {
+    if (typeof value !== 'object' || value === null) return;
+    Object.freeze(value);
+    for (const member of Object.values(value)) freeze(member);
+  };
+  freeze(copy);
+  return copy;
 }
