@@ -52,23 +52,21 @@ export function createPermissionCheck(schema: Schema, config: PermissionConfig =
     if (permission === undefined || permission === true) return undefined;
     const refused = `${identity ? `"${identity.subject}"` : 'the caller'} may not ${action} rows of "${table}"`;
     if (permission === false) return refused;
-    // The predicate sees copies it cannot change: what it allows is exactly what is stored.
-    const row = frozenCopy(written.deleted ? live! : written.values);
+    // The predicate sees the values frozen: what it allows is exactly what is stored.
+    const row = deepFreeze(written.deleted ? live! : written.values);
     try {
-      return permission({ identity, row, stored: live && frozenCopy(live) }) === true ? undefined : refused;
+      return permission({ identity, row, stored: live && deepFreeze(live) }) === true ? undefined : refused;
     } catch (error) {
       return `${refused}: the permission check failed (${error instanceof Error ? error.message : String(error)})`;
     }
   };
 }
 
-function frozenCopy(values: RowValues): RowValues {
-  const copy = structuredClone(values);
-  const freeze = (value: unknown): void => {
-    if (typeof value !== 'object' || value === null) return;
+/** Freezes row values in place, nested ones too: they are never changed once written, by anyone. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const member of Object.values(value)) freeze(member);
-  };
-  freeze(copy);
-  return copy;
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }
