@@ -1,4 +1,4 @@
-import { tableOf, type RowValues, type Schema } from '@concord/shared';
+import { tableOf, type Schema } from '@concord/shared';
 import type { Identity } from '../auth/identity';
 import type { StoredRow } from '../storage/store';
 import type { PermissionConfig, TablePermissions } from './permission-config';
