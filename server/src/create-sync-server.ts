@@ -5,7 +5,6 @@ import { v7 as uuidv7 } from 'uuid';
 import { ConcordError, DEFAULT_SERVER_LIMITS, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
 import type { AuthOptions } from './auth/auth-options';
 import { createAuthenticator } from './auth/create-authenticator';
-import type { Identity } from './auth/identity';
 import { errorResponse } from './http/error-response';
 import { readBody, type BodyReader } from './http/read-body';
 import { conflictRoutes } from './http/conflict-routes';
@@ -19,16 +18,9 @@ import { syncRoutes } from './http/sync-routes';
 import type { PermissionConfig } from './permissions/permission-config';
 import { createPermissionCheck } from './permissions/permission-check';
 import { createPokeHub } from './realtime/poke-hub';
+import type { ReplicaRegistration } from './replicas/register-replica';
 import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
 import type { Store } from './storage/store';
-
-/** What the server knows of a replica when it registers. */
-export interface ReplicaRegistration {
-  /** The registration request as received: read its headers to identify the replica. */
-  request: Request;
-  /** The verified identity registering it; `undefined` on a server without `auth`. */
-  identity: Identity | undefined;
-}
 
 export interface SyncServerOptions {
   schema: Schema;

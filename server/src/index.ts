@@ -1,11 +1,7 @@
 /** @module @concord/server — the Hono sync server, its merge engine, resolvers and stores. */
-export {
-  createSyncServer,
-  type CorsOptions,
-  type ReplicaRegistration,
-  type SyncServerOptions,
-} from './create-sync-server';
-export type { AuthOptions, AsymmetricAlgorithm, SymmetricAlgorithm } from './auth/auth-options';
+export { createSyncServer, type CorsOptions, type SyncServerOptions } from './create-sync-server';
+export type { ReplicaRegistration } from './replicas/register-replica';
+export type { AuthOptions, AsymmetricAlgorithm, SymmetricAlgorithm, VerifiedIdentity } from './auth/auth-options';
 export type { Identity } from './auth/identity';
 export type {
   Permission,

@@ -3,6 +3,13 @@ import { ConcordError } from '@concord/shared';
 import type { Authenticator } from '../auth/create-authenticator';
 import type { Identity } from '../auth/identity';
 
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The identity the request proved; absent on a server without `auth`. */
+    identity?: Identity;
+  }
+}
+
 /** What a token failure tells the caller, as RFC 6750 asks. */
 const CHALLENGE = 'Bearer realm="concord", error="invalid_token"';
 
@@ -19,12 +26,12 @@ export function requireIdentity(authenticate: Authenticator): MiddlewareHandler 
       if (!(error instanceof ConcordError) || error.code !== 'unauthorized') throw error;
       return c.json(error.toJSON(), 401, { 'WWW-Authenticate': CHALLENGE });
     }
-    c.set('identity' as never, identity as never);
+    c.set('identity', identity);
     return next();
   };
 }
 
 /** The identity a request proved, or `undefined` on a server without `auth`. */
 export function identityOf(c: Context): Identity | undefined {
-  return c.get('identity' as never) as Identity | undefined;
+  return c.get('identity');
 }

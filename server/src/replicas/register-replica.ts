@@ -2,12 +2,20 @@ import type { Identity } from '../auth/identity';
 import type { Store } from '../storage/store';
 import { hashReplicaSecret, newReplicaSecret } from './replica-credential';
 
+/** What the server knows of a replica when it registers. */
+export interface ReplicaRegistration {
+  /** The registration request as received: read its headers to identify the replica. */
+  request: Request;
+  /** The verified identity registering it; `undefined` on a server without `auth`. */
+  identity: Identity | undefined;
+}
+
 export interface RegistrationEnvironment {
   store: Store;
   newId: () => string;
   now: () => Date;
   /** The priority a new replica gets, decided from its registration request. */
-  priorityOf: (registration: { request: Request; identity: Identity | undefined }) => number | Promise<number>;
+  priorityOf: (registration: ReplicaRegistration) => number | Promise<number>;
 }
 
 export interface RegisteredReplica {
