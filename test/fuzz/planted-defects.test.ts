@@ -4,8 +4,9 @@ import type { ReplicaRecord, Store, StoreTransaction } from '@concord/server';
 import { checkFuzz } from './fuzz-run';
 import { OracleFailure, runCase, type RunOptions } from './harness';
 import type { WireDefect } from './network';
-import type { FaultSpec, FuzzCase, Op } from './ops';
+import type { FuzzCase, Op } from './ops';
 import { phantomValues, undoneResolutions } from './oracle';
+import { fixedConfig as config, insert, sync, update, arm } from './fixed-ops';
 
 /** A test that cannot fail is a defect: these plant bugs and assert that the oracle reports them. */
 
@@ -115,27 +116,6 @@ function bind(tx: StoreTransaction): StoreTransaction {
     names.map((name) => [name, typeof tx[name] === 'function' ? (tx[name] as () => unknown).bind(tx) : tx[name]]),
   ) as unknown as StoreTransaction;
 }
-
-const config: FuzzCase['config'] = {
-  replicas: 3,
-  resolver: 'priority',
-  ranked: false,
-  maxUploadChanges: 1000,
-  maxDownloadChanges: 1000,
-  maxBodyBytes: 0,
-};
-const insert = (replica: number, row: number): Op => ({
-  kind: 'tx',
-  replica,
-  writes: [{ kind: 'insert', table: 'notes', row, columns: ['title', 'rank'], salt: 1, size: 'small' }],
-});
-const sync = (...replicas: number[]): Op => ({ kind: 'sync', replicas, concurrent: false, twice: false });
-const update = (replica: number, row: number): Op => ({
-  kind: 'tx',
-  replica,
-  writes: [{ kind: 'update', table: 'notes', row, columns: ['title'], salt: 2, size: 'small' }],
-});
-const arm = (replica: number, fault: FaultSpec): Op => ({ kind: 'fault', replica, fault });
 
 async function verdict(fuzzCase: FuzzCase, options: RunOptions): Promise<OracleFailure> {
   const error = await runCase(fuzzCase, options).then(

@@ -1,25 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Replica } from '@concord/client';
-import { createTestServer, type TestServer } from '../support/test-server';
-import { expectConverged, openTestReplica, serverRows, type TestReplicaOptions } from '../support/test-replica';
+import { describe, expect, it } from 'vitest';
+import { useTestWorld } from '../support/test-world';
+import { expectConverged, serverRows } from '../support/test-replica';
 
 /** Regressions found by the seeded fuzz harness (test/fuzz/harness.ts), each reduced by hand. */
 
-let server: TestServer;
-const open: Replica[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((replica) => replica.close()));
-  await server?.close();
-});
-const replica = async (options: TestReplicaOptions = {}) => {
-  const opened = await openTestReplica(server, options);
-  open.push(opened);
-  return opened;
-};
+const world = useTestWorld();
+const { replica } = world;
 
 describe('fuzz regressions', () => {
   it('a row re-created by the replica that deleted it holds only its new values, on every replica', async () => {
-    server = createTestServer();
+    const server = world.start();
     const a = await replica();
     const b = await replica();
     await a.db.table('notes').add({ id: 'n1', title: 'old', body: 'old body' });
@@ -39,7 +29,7 @@ describe('fuzz regressions', () => {
   });
 
   it('a row deleted and created again before upload replaces the old row on every replica', async () => {
-    server = createTestServer();
+    const server = world.start();
     const a = await replica();
     const b = await replica();
     await a.db.table('stock').add({ id: 's1', sku: 'S1', qty: 5, price: 2 });
@@ -56,7 +46,7 @@ describe('fuzz regressions', () => {
     expect((await serverRows(server)).stock!.s1).toEqual({ qty: 9 });
   });
   it('a row deleted and put again in one transaction loses the columns the new row lacks, on every replica', async () => {
-    server = createTestServer();
+    const server = world.start();
     const a = await replica();
     const b = await replica();
     // Another replica wrote the column the new row will lack.
@@ -74,7 +64,7 @@ describe('fuzz regressions', () => {
     expect((await serverRows(server)).stock!.s3).toEqual({ sku: 'S3', price: 19.5 });
   });
   it('a column cleared after an insert whose upload lost its response is cleared on the server too', async () => {
-    server = createTestServer();
+    const server = world.start();
     let loseResponse = false;
     const a = await replica({
       fetch: async (input, init) => {
@@ -103,7 +93,7 @@ describe('fuzz regressions', () => {
   // kept the columns it was not editing (the answer had no row to take), while its later edit
   // went up as a column update that created a row without them.
   it('an insert the server refuses, edited while its push was in flight, leaves the replica like the server', async () => {
-    server = createTestServer();
+    const server = world.start();
     let spoil = true;
     const a = await replica({
       fetch: async (input, init) => {
@@ -131,7 +121,7 @@ describe('fuzz regressions', () => {
   // is sent again as it was and creates the old row, and settling its answer turned the pending
   // replace into a column update, so the old row's columns stayed at the server.
   it('a row deleted and written again while its insert is in flight replaces the row the resent insert made', async () => {
-    server = createTestServer();
+    const server = world.start();
     let offline = false;
     const a = await replica({
       fetch: async (input, init) => {
@@ -157,7 +147,7 @@ describe('fuzz regressions', () => {
   // while it was in flight then made this replica the row's last writer, so its pulls left the row
   // out and it never got those columns.
   it('an insert equal to the stored row on its columns, edited while in flight, still gets the row’s other columns', async () => {
-    server = createTestServer();
+    const server = world.start();
     let beforePush: (() => Promise<void>) | undefined;
     const a = await replica({
       fetch: async (input, init) => {

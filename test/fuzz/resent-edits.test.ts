@@ -1,9 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import type { Resolver } from '@concord/shared';
-import { createTestServer, type TestServer } from '../support/test-server';
+import { useTestWorld } from '../support/test-world';
 import { resolverConfig } from './fuzz-config';
-import { expectConverged, openTestReplica, serverRows, type TestReplicaOptions } from '../support/test-replica';
+import { expectConverged, serverRows } from '../support/test-replica';
 
 /**
  * Regressions found while fuzzing, around edits made while a push was in flight or after its
@@ -23,17 +23,8 @@ const larger: Resolver = {
   }),
 };
 
-let server: TestServer;
-const open: Replica[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((replica) => replica.close()));
-  await server?.close();
-});
-const replica = async (options: TestReplicaOptions = {}) => {
-  const opened = await openTestReplica(server, options);
-  open.push(opened);
-  return opened;
-};
+const world = useTestWorld();
+const { replica } = world;
 
 /** A fetch that runs `before` once, just before the next push leaves, and may lose that push's response. */
 function pushHook(options: { before?: () => Promise<void>; loseResponse?: boolean; dropRequest?: boolean }) {
@@ -45,7 +36,7 @@ function pushHook(options: { before?: () => Promise<void>; loseResponse?: boolea
       if (push) armed = false;
       if (push) await options.before?.();
       if (push && options.dropRequest) throw new TypeError('request lost');
-      const response = await server.app.request(input as string, init);
+      const response = await world.server().app.request(input as string, init);
       if (push && options.loseResponse) throw new TypeError('response lost');
       return response;
     },
@@ -66,7 +57,7 @@ describe.each([
   };
 
   it('a row edited again while its conflicting upload is in flight keeps the merged value', async () => {
-    server = createTestServer({ resolvers: { default: larger } });
+    const server = world.start({ resolvers: { default: larger } });
     const late: { a?: Replica } = {};
     const hook = pushHook({
       before: async () => void (await late.a!.db.table(table).update('r1', { [other]: later })),
@@ -84,7 +75,7 @@ describe.each([
   });
 
   it('a row edited again after its conflicting upload lost its response keeps the merged value', async () => {
-    server = createTestServer({ resolvers: { default: larger } });
+    const server = world.start({ resolvers: { default: larger } });
     const hook = pushHook({ loseResponse: true });
     const a = await replica({ fetch: hook.fetch });
     const b = await replica();
@@ -102,7 +93,7 @@ describe.each([
 
 describe('a lost push answer', () => {
   it('a row edited again after its upload lost its response still takes the columns the server merged in', async () => {
-    server = createTestServer({ resolvers: { default: { name: 'client', resolve: () => ({ kind: 'client' }) } } });
+    const server = world.start({ resolvers: { default: { name: 'client', resolve: () => ({ kind: 'client' }) } } });
     const hook = pushHook({ loseResponse: true });
     const a = await replica({ fetch: hook.fetch });
     const b = await replica();
@@ -124,7 +115,7 @@ describe('a lost push answer', () => {
 describe("a merge written on the uploader's behalf before it knew", () => {
   /** Row tracking, numbers merged by their maximum; b's row is at the server, a's insert of it is not. */
   const start = async (first: Record<string, unknown>) => {
-    server = createTestServer({ resolvers: resolverConfig('max-merge') });
+    const server = world.start({ resolvers: resolverConfig('max-merge') });
     const hook = pushHook({ dropRequest: true });
     const a = await replica({ fetch: hook.fetch });
     const b = await replica();
@@ -133,11 +124,11 @@ describe("a merge written on the uploader's behalf before it knew", () => {
     await a.db.table('notes').add({ id: 'n0', ...first });
     hook.arm();
     await expect(a.sync()).rejects.toThrow('request lost');
-    return { a, b };
+    return { server, a, b };
   };
 
   it("an edit made before the replica saw the merge still conflicts with the other replica's value", async () => {
-    const { a, b } = await start({ title: 'from a' });
+    const { server, a, b } = await start({ title: 'from a' });
     await a.db.table('notes').update('n0', { rank: 7 });
     await a.sync();
     await b.sync();
@@ -147,7 +138,7 @@ describe("a merge written on the uploader's behalf before it knew", () => {
   });
 
   it("a delete made before the replica saw the merge conflicts with the other replica's row", async () => {
-    const { a, b } = await start({ rank: 1 });
+    const { server, a, b } = await start({ rank: 1 });
     await a.db.table('notes').delete('n0');
     await a.sync();
     await b.sync();
@@ -160,7 +151,7 @@ describe("a merge written on the uploader's behalf before it knew", () => {
 
 describe('a column-tracked merge', () => {
   it('an edit made while its merged upload was in flight still conflicts with a newer value of that column', async () => {
-    server = createTestServer();
+    const server = world.start();
     const late: { a?: Replica } = {};
     const hook = pushHook({ before: async () => void (await late.a!.db.table('stock').update('s0', { seen: AFTER })) });
     const a = (late.a = await replica({ fetch: hook.fetch }));
@@ -186,7 +177,7 @@ describe('a column-tracked merge', () => {
 
 describe('a replayed delete', () => {
   it("a row re-created after a delete whose push was lost still conflicts with another replica's delete", async () => {
-    server = createTestServer();
+    const server = world.start();
     const hook = pushHook({ dropRequest: true });
     const a = await replica();
     const b = await replica({ fetch: hook.fetch });
@@ -210,7 +201,7 @@ describe('a replayed delete', () => {
 
 describe('a delete after a lost edit', () => {
   it('a delete made after an edit whose push was lost conflicts with a column another replica set meanwhile', async () => {
-    server = createTestServer({ resolvers: resolverConfig('max-merge') });
+    const server = world.start({ resolvers: resolverConfig('max-merge') });
     const hook = pushHook({ dropRequest: true });
     const a = await replica({ fetch: hook.fetch });
     const b = await replica();

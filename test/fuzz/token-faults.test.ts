@@ -3,23 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { expiredToken, TOKEN_SECRET, tokenFor } from '../support/tokens';
 import { fuzzAuth } from './fuzz-auth';
 import { runCase } from './harness';
-import type { FaultSpec, FuzzCase, Op } from './ops';
-
-const config: FuzzCase['config'] = {
-  replicas: 3,
-  resolver: 'priority',
-  ranked: false,
-  maxUploadChanges: 1000,
-  maxDownloadChanges: 1000,
-  maxBodyBytes: 0,
-};
-const insert = (replica: number, row: number): Op => ({
-  kind: 'tx',
-  replica,
-  writes: [{ kind: 'insert', table: 'notes', row, columns: ['title', 'rank'], salt: 1, size: 'small' }],
-});
-const sync = (...replicas: number[]): Op => ({ kind: 'sync', replicas, concurrent: false, twice: false });
-const arm = (replica: number, fault: FaultSpec): Op => ({ kind: 'fault', replica, fault });
+import { fixedConfig as config, insert, sync, arm } from './fixed-ops';
 
 describe('replicas survive the token faults', () => {
   it('a replica whose token function hands out an expired token asks again, and its write arrives', async () => {

@@ -221,4 +221,23 @@ describe('decisions on the conflict log under permissions', () => {
     const pushed = await hq.push(remove('stock', 'never-there', { gen: 0, base: 0 }));
     expect(pushed.results[0]!.outcome).not.toBe('rejected');
   });
+
+  it('names and claims from a request reach no prototype: a `__proto__` table is refused for its name, a `__proto__` claim grants nothing', async () => {
+    const server = world.start({ auth: { secret: TOKEN_SECRET }, permissions });
+    // As it arrives in a token: an own `__proto__` claim, which must not become the identity's prototype.
+    const claims = JSON.parse('{"__proto__": {"role": "hq"}}') as Record<string, unknown>;
+    const forger = await replicaOf(server, 'forger', claims);
+    const hq = await replicaOf(server, 'hq-1', { role: 'hq' });
+    await hq.push(upsert('stock', 's1', { sku: 'A', qty: 5, price: 10 }, { gen: 0 }));
+    const before = await server.store.changesSince({ after: 0, limit: 10 });
+
+    const pushed = await forger.push(
+      upsert('__proto__', 'p1', { title: 'x' }, { gen: 0 }),
+      upsert('constructor', 'c1', { title: 'x' }, { gen: 0 }),
+      upsert('stock', 's1', { price: 1 }, { gen: 0, base: 1 }),
+    );
+    expect(pushed.results.map((result) => result.outcome)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(pushed.results[2]!.reason).toBe('"forger" may not update rows of "stock"');
+    expect(await server.store.changesSince({ after: 0, limit: 10 })).toEqual(before);
+  });
 });
