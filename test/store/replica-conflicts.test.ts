@@ -122,6 +122,24 @@ describe.each(storeKinds)('$name store', (kind) => {
       expect(logged).toEqual([expect.objectContaining({ code: 'unavailable', message: 'down for maintenance' })]);
       expect(manager.status.error).toMatchObject({ code: 'unavailable' });
     });
+
+    it('a log that throws fails nothing: the decision still stands and is answered', async () => {
+      const { server, a, b } = await twoBranches();
+      const id = await conflictingEdits(a, b);
+      let down = false;
+      const manager = await replica({
+        fetch: async (input, init) =>
+          down && String(input).includes('/v1/pull')
+            ? Response.json({ code: 'unavailable', message: 'down for maintenance' }, { status: 503 })
+            : server.app.request(input as string, init),
+        log: () => {
+          throw new Error('a broken log');
+        },
+      });
+      await manager.sync();
+      down = true;
+      expect(await manager.resolveConflict(id, 'loser')).toMatchObject({ id, status: 'overridden' });
+    });
   });
 
   describe('resolvers end to end', () => {

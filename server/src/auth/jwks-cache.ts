@@ -3,7 +3,7 @@ import type { verifyWithJwks } from 'hono/jwt';
 
 type Keys = NonNullable<Parameters<typeof verifyWithJwks>[1]['keys']>;
 
-/** How the key set is read, and the clock its age is told by (ms). */
+/** How the key set is read, and the clock its age is told by (ms; injectable, so tests can age it). */
 export interface JwksEnvironment {
   fetch: typeof fetch;
   now: () => number;
