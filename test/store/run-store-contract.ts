@@ -1,5 +1,6 @@
 import { changePageContract } from './contract/change-pages';
 import { commitEventContract } from './contract/commit-events';
+import { partitionContract } from './contract/partitions';
 import { transactionContract } from './contract/transactions';
 import type { StoreKind } from './store-fixtures';
 
@@ -11,4 +12,5 @@ export function runStoreContract(kind: StoreKind): void {
   transactionContract(kind);
   changePageContract(kind);
   commitEventContract(kind);
+  partitionContract(kind);
 }

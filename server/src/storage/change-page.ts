@@ -1,15 +1,19 @@
-import type { ChangePage, ChangeQuery, StoredRow } from './store';
+import { rowKeyString, type ChangePage, type ChangeQuery, type Removal, type StoredRow } from './store';
 
 /** The reads a store answers to build a change page; all of one page must see one snapshot. */
 export interface PageReads {
-  /** Generation and stored size (bytes of its JSON data) of up to `count` rows in `(after, upTo]`, in order. */
+  /**
+   * Generation and stored size (bytes of its JSON data) of up to `count` entries in
+   * `(after, upTo]`, in order: rows, and with a view the moves that cross it.
+   */
   sizes(after: number, count: number, upTo?: number): Promise<{ generation: number; bytes: number }[]>;
   /** The last generation of the commit that holds `generation`. */
   commitEnd(generation: number): Promise<number | undefined>;
-  /** The rows with a generation in `(after, upTo]`, in order. */
-  rows(after: number, upTo: number): Promise<StoredRow[]>;
-  /** Whether any row is left after `generation`. */
-  anyAfter(generation: number): Promise<boolean>;
+  /**
+   * The rows with a generation in `(after, upTo]`, in order; with a view, then the rows that
+   * moved into it in that range (as they stand) and removals for those that moved out and stay out.
+   */
+  entries(after: number, upTo: number): Promise<{ rows: StoredRow[]; removals: Removal[] }>;
   /** The store's newest generation. */
   generation(): Promise<number>;
   /** The id of the commit that holds `generation`. */
@@ -24,6 +28,9 @@ export interface PageReads {
 const WHOLE_TRANSACTION_FACTOR = 4;
 
 const ALL = Number.MAX_SAFE_INTEGER;
+
+/** What a move counts for in a page's size: about as much as a small row. */
+export const MOVE_BYTES = 64;
 
 /**
  * One page of changes, the rows filtered as `query` says (the reads apply the filters). Rows
@@ -43,19 +50,37 @@ export async function readChangePage(reads: PageReads, query: ChangeQuery): Prom
     if (taken >= limit || bytes >= maxBytes) break;
   }
   const last = sizes[taken - 1]?.generation;
-  if (last === undefined) return finalPage(reads, after, []);
+  if (last === undefined) return finalPage(reads, after, { rows: [], removals: [] });
   let upTo = (await reads.commitEnd(last)) ?? last;
   if (upTo > last && Number.isFinite(maxBytes)) {
     const rest = await reads.sizes(last, ALL, upTo);
     const whole = bytes + rest.reduce((sum, row) => sum + row.bytes, 0);
     if (whole > WHOLE_TRANSACTION_FACTOR * maxBytes) upTo = last;
   }
-  const rows = await reads.rows(after, upTo);
-  if (!(await reads.anyAfter(upTo))) return finalPage(reads, after, rows);
-  return { rows, cursor: upTo, commit: (await reads.commitAt(upTo)) ?? '', more: true };
+  const entries = await reads.entries(after, upTo);
+  if ((await reads.sizes(upTo, 1)).length === 0) return finalPage(reads, after, entries);
+  return { ...distinct(entries), cursor: upTo, commit: (await reads.commitAt(upTo)) ?? '', more: true };
 }
+
+/** A row that changed and also moved into view in one page is sent once. */
+function distinct({ rows, removals }: Entries): Entries {
+  const seen = new Set<string>();
+  const once = rows.filter((row) => {
+    const key = rowKeyString(row.table, row.rowguid);
+    return !seen.has(key) && Boolean(seen.add(key));
+  });
+  return { rows: once, removals };
+}
+
+type Entries = Awaited<ReturnType<PageReads['entries']>>;
+
 /** The last page: its cursor covers everything committed, left-out rows included. */
-async function finalPage(reads: PageReads, after: number, rows: StoredRow[]): Promise<ChangePage> {
+async function finalPage(reads: PageReads, after: number, entries: Entries): Promise<ChangePage> {
   const cursor = Math.max(after, await reads.generation());
-  return { rows, cursor, commit: cursor === 0 ? '' : ((await reads.commitAt(cursor)) ?? ''), more: false };
+  return {
+    ...distinct(entries),
+    cursor,
+    commit: cursor === 0 ? '' : ((await reads.commitAt(cursor)) ?? ''),
+    more: false,
+  };
 }

@@ -24,6 +24,34 @@ export interface StoredRow {
   priority: number;
   /** Per-column versions, kept only for column-tracked tables. */
   columns?: Record<string, ColumnVersion>;
+  /**
+   * The partition the row belongs to, as the server's partitions stamp it ('' for a table
+   * without a filter, the default). Changing it is a move (`moveRows`).
+   */
+  partition?: string;
+  /** For a table that follows a parent table: the rowguid of its parent row, or null. */
+  parent?: string | null;
+}
+
+/** A row that left one partition for another at `generation` (its own change, or its parent's). */
+export interface RowMove extends RowKey {
+  generation: number;
+  from: string;
+  to: string;
+}
+
+/** A row a partitioned download no longer sees: it moved out of the partition at `generation`. */
+export interface Removal extends RowKey {
+  generation: number;
+}
+
+/**
+ * The rows a partitioned download sees: those whose `[table, partition]` is listed in `parts`
+ * (a table without a filter is listed with partition ''), and every row of the `whole` tables.
+ */
+export interface PartitionView {
+  parts: readonly (readonly [table: string, partition: string])[];
+  whole: readonly string[];
 }
 
 export interface ReplicaRecord {
@@ -65,10 +93,18 @@ export interface ChangeQuery {
   exceptWriter?: string;
   /** Leave out rows of these tables (upload-only tables). */
   exceptTables?: readonly string[];
+  /**
+   * Only rows this view sees; then the page also brings the rows that moved into the view in
+   * its range (whole, whoever wrote them) and removals for those that moved out of it. Default:
+   * every row.
+   */
+  view?: PartitionView;
 }
 
 export interface ChangePage {
   rows: StoredRow[];
+  /** With a `view`: rows that moved out of it in the page's range (and are still out). */
+  removals: Removal[];
   /** Every change up to this generation has been considered. */
   cursor: number;
   /** The id of the commit the cursor stands on (`commitAt(cursor)`); empty for cursor 0. */
@@ -103,6 +139,10 @@ export interface StoreTransaction {
   /** Reserves `count` consecutive generations and returns the first. */
   allocateGenerations(count: number): Promise<number>;
   writeRows(rows: readonly StoredRow[]): Promise<void>;
+  /** The rows of `table` whose `parent` is one of `parents`, tombstones included. */
+  childrenOf(table: string, parents: readonly string[]): Promise<StoredRow[]>;
+  /** Sets each moved row's partition to `to`, its generation unchanged, and records the move for downloads. */
+  moveRows(moves: readonly RowMove[]): Promise<void>;
   addConflicts(entries: readonly ConflictEntry[]): Promise<void>;
   /** One entry of the conflict log, read inside the transaction that may settle it. */
   getConflict(id: string): Promise<ConflictEntry | undefined>;
@@ -129,7 +169,8 @@ export interface Store {
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T>;
   /**
    * Rows changed after `query.after`, oldest first, leaving out rows last written by
-   * `exceptWriter` and rows of `exceptTables`. Left-out rows are skipped inside the query, so a
+   * `exceptWriter`, rows of `exceptTables` and rows its `view` does not see (with a view, moves
+   * into and out of it count as changes too). Left-out rows are skipped inside the query, so a
    * page still holds up to `limit` rows and its cursor still covers every generation up to it.
    * A page holds whole transactions: it ends at a commit, even when one transaction alone is
    * larger than `limit` or `maxBytes` — unless it would pass four times `maxBytes` — and it holds

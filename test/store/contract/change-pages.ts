@@ -80,6 +80,7 @@ export function changePageContract(kind: StoreKind): void {
       expect(page).toMatchObject({ cursor: 13, more: false });
       expect(await store.changesSince({ after: 13, limit: 100 })).toEqual({
         rows: [],
+        removals: [],
         cursor: 13,
         commit: expect.any(String),
         more: false,
@@ -151,7 +152,7 @@ export function changePageContract(kind: StoreKind): void {
       expect(notByA.map((r) => r.rowguid)).toEqual(['k3', 'k8', 'k9', 'k6', 'k5']);
 
       const single = await store.changesSince({ after: 0, limit: 100, exceptWriter: 'r-a' });
-      expect(single).toEqual({ rows: notByA, cursor: 13, commit: expect.any(String), more: false });
+      expect(single).toEqual({ rows: notByA, removals: [], cursor: 13, commit: expect.any(String), more: false });
 
       for (const limit of [1, 2, 3]) {
         const pages = await allPages(store, limit, 'r-a');
@@ -161,6 +162,7 @@ export function changePageContract(kind: StoreKind): void {
       // A writer that wrote everything after a point gets an empty page whose cursor still advances.
       expect(await store.changesSince({ after: 12, limit: 10, exceptWriter: 'r-a' })).toEqual({
         rows: [],
+        removals: [],
         cursor: 13,
         commit: await store.commitAt(13),
         more: false,
@@ -186,6 +188,7 @@ export function changePageContract(kind: StoreKind): void {
       ).toEqual(['k0', 'k-last']);
       expect(await store.changesSince({ after: 14, limit: 10, exceptWriter: 'r-a', exceptTables: ['stock'] })).toEqual({
         rows: [],
+        removals: [],
         cursor: 16,
         commit: await store.commitAt(16),
         more: false,
@@ -196,6 +199,7 @@ export function changePageContract(kind: StoreKind): void {
       const store = openStore();
       expect(await store.changesSince({ after: 0, limit: 10 })).toEqual({
         rows: [],
+        removals: [],
         cursor: 0,
         commit: '',
         more: false,

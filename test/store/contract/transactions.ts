@@ -52,6 +52,7 @@ export function transactionContract(kind: StoreKind): void {
       await commitRows(store, [{ table: 'notes', rowguid: 'n1', values, deleted: true, writer: 'r-a', priority: 0 }]);
       expect(await store.changesSince({ after: 0, limit: 10 })).toEqual({
         rows: [row('notes', 'n1', 1, 'r-a', values, { deleted: true })],
+        removals: [],
         cursor: 1,
         commit: await store.commitAt(1),
         more: false,

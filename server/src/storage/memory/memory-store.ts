@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { ConflictEntry } from '@concord/shared';
-import { readChangePage, type PageReads } from '../change-page';
+import { MOVE_BYTES, readChangePage, type PageReads } from '../change-page';
 import { createCloseGuard } from '../close-guard';
 import { createCommitListeners } from '../commit-listeners';
 import { createSerialQueue } from '../serial-queue';
+import { viewSees } from '../view-sees';
 import {
   rowKeyString,
   type ChangeQuery,
   type ReplicaRecord,
+  type RowMove,
   type Store,
   type StoredRow,
   type StoreTransaction,
@@ -25,6 +27,8 @@ export interface MemoryDatabase {
   /** The id of each commit, by the last generation it holds. */
   commits: Map<number, string>;
   conflicts: Map<string, ConflictEntry>;
+  /** Every move between partitions, in generation order. */
+  moves: RowMove[];
   enqueue: ReturnType<typeof createSerialQueue>;
   listeners: ReturnType<typeof createCommitListeners>;
 }
@@ -37,6 +41,7 @@ export function createMemoryDatabase(): MemoryDatabase {
     replicas: new Map(),
     commits: new Map(),
     conflicts: new Map(),
+    moves: [],
     enqueue: createSerialQueue(),
     listeners: createCommitListeners(),
   };
@@ -128,6 +133,8 @@ function createDraft(db: MemoryDatabase) {
   const rows = new Map<string, StoredRow>();
   const replicas = new Map<string, ReplicaRecord>();
   const conflicts = new Map<string, ConflictEntry>();
+  const moves: RowMove[] = [];
+  const row = (key: string) => rows.get(key) ?? db.rows.get(key);
   const conflict = (id: string) => conflicts.get(id) ?? db.conflicts.get(id);
   const tx: StoreTransaction = {
     getReplica: async (replicaId) => copy(replicas.get(replicaId) ?? db.replicas.get(replicaId)),
@@ -141,8 +148,8 @@ function createDraft(db: MemoryDatabase) {
       const found = new Map<string, StoredRow>();
       for (const { table, rowguid } of keys) {
         const key = rowKeyString(table, rowguid);
-        const row = rows.get(key) ?? db.rows.get(key);
-        if (row) found.set(key, copy(row));
+        const stored = row(key);
+        if (stored) found.set(key, copy(stored));
       }
       return found;
     },
@@ -152,6 +159,22 @@ function createDraft(db: MemoryDatabase) {
     },
     async writeRows(written) {
       for (const row of written) rows.set(rowKeyString(row.table, row.rowguid), copy(row));
+    },
+    async childrenOf(table, parents) {
+      const wanted = new Set(parents);
+      const keys = new Set([...db.rows.keys(), ...rows.keys()]);
+      return [...keys]
+        .map((key) => row(key)!)
+        .filter((child) => child.table === table && child.parent != null && wanted.has(child.parent))
+        .map(copy);
+    },
+    async moveRows(moved) {
+      for (const move of moved) {
+        const key = rowKeyString(move.table, move.rowguid);
+        const stored = row(key);
+        if (stored) rows.set(key, { ...copy(stored), partition: move.to });
+        moves.push(copy(move));
+      }
     },
     async addConflicts(entries) {
       for (const entry of entries) {
@@ -173,6 +196,7 @@ function createDraft(db: MemoryDatabase) {
       for (const [key, row] of rows) db.rows.set(key, row);
       for (const [id, replica] of replicas) db.replicas.set(id, replica);
       for (const [id, entry] of conflicts) db.conflicts.set(id, entry);
+      db.moves.push(...moves);
       if (allocated) db.commits.set(generation, randomUUID());
       db.generation = generation;
       return { allocated, conflicts: conflictsWritten };
@@ -180,22 +204,38 @@ function createDraft(db: MemoryDatabase) {
   };
 }
 
-/** The reads of a change page: the rows the query keeps, in generation order. */
-function memoryPageReads(db: MemoryDatabase, { exceptWriter, exceptTables = [] }: ChangeQuery): PageReads {
+/** The reads of a change page: the rows and moves the query keeps, in generation order. */
+function memoryPageReads(db: MemoryDatabase, { exceptWriter, exceptTables = [], view }: ChangeQuery): PageReads {
   const skipped = new Set(exceptTables);
+  const sees = (table: string, partition?: string) => viewSees(view, table, partition);
   const kept = [...db.rows.values()]
-    .filter((row) => row.writer !== exceptWriter && !skipped.has(row.table))
+    .filter((row) => row.writer !== exceptWriter && !skipped.has(row.table) && sees(row.table, row.partition))
     .sort((a, b) => a.generation - b.generation);
-  const between = (after: number, upTo: number) =>
-    kept.filter((row) => row.generation > after && row.generation <= upTo);
+  // Moves that cross the view: into it, or out of it.
+  const crossing = view
+    ? db.moves.filter((move) => !skipped.has(move.table) && sees(move.table, move.from) !== sees(move.table, move.to))
+    : [];
+  const entries = [
+    ...kept.map((row) => ({ generation: row.generation, bytes: Buffer.byteLength(JSON.stringify(row.values)) })),
+    ...crossing.map((move) => ({ generation: move.generation, bytes: MOVE_BYTES })),
+  ].sort((a, b) => a.generation - b.generation);
+  const within = (after: number, upTo: number) => (item: { generation: number }) =>
+    item.generation > after && item.generation <= upTo;
   return {
-    sizes: async (after, count, upTo = Number.MAX_SAFE_INTEGER) =>
-      between(after, upTo)
-        .slice(0, count)
-        .map((row) => ({ generation: row.generation, bytes: Buffer.byteLength(JSON.stringify(row.values)) })),
+    sizes: async (after, count, upTo = Number.MAX_SAFE_INTEGER) => entries.filter(within(after, upTo)).slice(0, count),
     commitEnd: async (generation) => commitAt(db, generation)?.[0],
-    rows: async (after, upTo) => between(after, upTo).map(copy),
-    anyAfter: async (generation) => kept.some((row) => row.generation > generation),
+    async entries(after, upTo) {
+      const rows = kept.filter(within(after, upTo));
+      const removals = [];
+      for (const move of crossing.filter(within(after, upTo))) {
+        const row = db.rows.get(rowKeyString(move.table, move.rowguid))!;
+        // Where the row stands now decides: it is sent whole, or removed.
+        if (sees(row.table, row.partition) === sees(move.table, move.from)) continue;
+        if (sees(row.table, row.partition)) rows.push(row);
+        else removals.push({ table: move.table, rowguid: move.rowguid, generation: move.generation });
+      }
+      return { rows: rows.map(copy), removals };
+    },
     generation: async () => db.generation,
     commitAt: async (generation) => commitAt(db, generation)?.[1],
   };

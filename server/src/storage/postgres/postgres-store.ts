@@ -29,7 +29,8 @@ const POSTGRES: SqlDialect = {
     WHERE table_schema = current_schema() AND table_name = $1`,
   octets: (text) => `octet_length(${text})`,
   texts: (param) => `SELECT jsonb_array_elements_text(${param}::jsonb)`,
-  keys: (param) => `SELECT value ->> 0 AS tbl, value ->> 1 AS rowguid FROM jsonb_array_elements(${param}::jsonb)`,
+  tuples: (param, names) =>
+    `SELECT ${names.map((name, i) => `value ->> ${i} AS ${name}`).join(', ')} FROM jsonb_array_elements(${param}::jsonb)`,
 };
 
 /** Serializes write transactions across every process (see `createPostgresStore`). */

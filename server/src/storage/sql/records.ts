@@ -11,6 +11,8 @@ export interface RowRecord {
   writer: string;
   priority: number;
   columns: string | null;
+  part: string;
+  parent: string | null;
 }
 
 /** A `replicas` record as every dialect returns it. */
@@ -36,14 +38,27 @@ export function toRow(record: RowRecord): StoredRow {
     priority: record.priority,
   };
   if (record.columns !== null) row.columns = JSON.parse(record.columns) as StoredRow['columns'];
+  if (record.part !== '') row.partition = record.part;
+  if (record.parent !== null) row.parent = record.parent;
   return row;
 }
 
 /** A row's record values, in `ROW_COLUMNS` order. */
 export function rowRecord(row: StoredRow): unknown[] {
   const columns = row.columns ? JSON.stringify(row.columns) : null;
-  const { table, rowguid, values, deleted, generation, writer, priority } = row;
-  return [table, rowguid, JSON.stringify(values), deleted ? 1 : 0, generation, writer, priority, columns];
+  const { table, rowguid, values, deleted, generation, writer, priority, partition = '', parent = null } = row;
+  return [
+    table,
+    rowguid,
+    JSON.stringify(values),
+    deleted ? 1 : 0,
+    generation,
+    writer,
+    priority,
+    columns,
+    partition,
+    parent,
+  ];
 }
 
 export function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefined {

@@ -19,8 +19,8 @@ export interface SqlDialect {
   octets(text: string): string;
   /** A query of one text column, `value`, listing the JSON array of texts in parameter `param`. */
   texts(param: string): string;
-  /** A query of `(tbl, rowguid)` listing the JSON array of `[table, rowguid]` pairs in parameter `param`. */
-  keys(param: string): string;
+  /** A query of text columns named `names`, listing the JSON array of arrays of texts in parameter `param`. */
+  tuples(param: string, names: readonly string[]): string;
 }
 
 /** Rows inserted by one statement: `INSERT INTO ${into} (columns) <rows> ${then}`. */

@@ -1,5 +1,5 @@
-import type { PageReads } from '../change-page';
-import type { ChangeQuery } from '../store';
+import { MOVE_BYTES, type PageReads } from '../change-page';
+import type { ChangeQuery, Removal } from '../store';
 import { toRow, type RowRecord } from './records';
 import type { SqlDialect, SqlSession } from './sql-driver';
 
@@ -8,21 +8,66 @@ const COMMIT_AT = 'SELECT id FROM commits WHERE generation >= $1 ORDER BY genera
 
 const ALL = Number.MAX_SAFE_INTEGER;
 
-/** The reads of a change page, on one snapshot, with the query's filters inside the SQL. */
+/** One statement's parameters: each value added gets the next `$n`. */
+function parameters() {
+  const values: unknown[] = [];
+  return { values, add: (value: unknown) => `$${values.push(value)}` };
+}
+type Parameters = ReturnType<typeof parameters>;
+
+/**
+ * The reads of a change page, on one snapshot, with the query's filters inside the SQL. With a
+ * view, rows are read as one arm per partition the view sees, each in generation order from the
+ * `(tbl, part, generation)` index and merged, so a branch's download reads its own rows only.
+ */
 export function sqlPageReads(
   session: SqlSession,
   dialect: SqlDialect,
-  { exceptWriter = '', exceptTables = [] }: Pick<ChangeQuery, 'exceptWriter' | 'exceptTables'>,
+  { exceptWriter = '', exceptTables = [], view }: Pick<ChangeQuery, 'exceptWriter' | 'exceptTables' | 'view'>,
 ): PageReads {
-  const tables = JSON.stringify(exceptTables);
-  // `$1`, `$2`: the generations after and up to; `$3`, `$4`: the writer and the tables left out.
-  const range = `generation > $1 AND generation <= $2 AND writer <> $3 AND tbl NOT IN (${dialect.texts('$4')})`;
+  const skipped = (table: string) => exceptTables.includes(table);
+
+  /** `SELECT select FROM rows` for the rows the query keeps in `(after, upTo]`, as `UNION ALL` arms. */
+  function rowArms(p: Parameters, after: number, upTo: number, select: string): string[] {
+    const parts = view?.parts.filter(([table]) => !skipped(table)) ?? [];
+    const whole = view?.whole.filter((table) => !skipped(table)) ?? [];
+    // PostgreSQL wants every parameter used: a view that sees nothing reads nothing, with none.
+    if (view && parts.length === 0 && whole.length === 0) return [`SELECT ${select} FROM rows WHERE 1 = 0`];
+    const kept = `generation > ${p.add(after)} AND generation <= ${p.add(upTo)} AND writer <> ${p.add(exceptWriter)}`;
+    const tables = (list: readonly string[]) => dialect.texts(p.add(JSON.stringify(list)));
+    if (!view) return [`SELECT ${select} FROM rows WHERE ${kept} AND tbl NOT IN (${tables(exceptTables)})`];
+    const arms = parts.map(
+      ([table, part]) => `SELECT ${select} FROM rows WHERE tbl = ${p.add(table)} AND part = ${p.add(part)} AND ${kept}`,
+    );
+    if (whole.length > 0) arms.push(`SELECT ${select} FROM rows WHERE ${kept} AND tbl IN (${tables(whole)})`);
+    return arms;
+  }
+
+  /** Whether the view sees a row of table `table` in partition `part` (SQL expressions). */
+  function sees(p: Parameters, table: string, part: string): string {
+    const whole = p.add(JSON.stringify(view!.whole));
+    const parts = p.add(JSON.stringify(view!.parts));
+    return `(${table} IN (${dialect.texts(whole)}) OR EXISTS (SELECT 1 FROM (${dialect.tuples(parts, ['tbl', 'part'])}) v
+      WHERE v.tbl = ${table} AND v.part = ${part}))`;
+  }
+
+  /** The moves in `(after, upTo]` that cross the view: from outside it into it, or out of it. */
+  function crossing(p: Parameters, after: number, upTo: number): string {
+    return `m.generation > ${p.add(after)} AND m.generation <= ${p.add(upTo)}
+      AND m.tbl NOT IN (${dialect.texts(p.add(JSON.stringify(exceptTables)))})
+      AND (${sees(p, 'm.tbl', 'm.from_part')}) <> (${sees(p, 'm.tbl', 'm.to_part')})`;
+  }
+
   return {
-    sizes: (after, count, upTo = ALL) =>
-      session.query(
-        `SELECT generation, ${dialect.octets('data')} AS bytes FROM rows WHERE ${range} ORDER BY generation LIMIT $5`,
-        [after, upTo, exceptWriter, tables, count],
-      ),
+    async sizes(after, count, upTo = ALL) {
+      const p = parameters();
+      const arms = rowArms(p, after, upTo, `generation, ${dialect.octets('data')} AS bytes`);
+      if (view) arms.push(`SELECT m.generation, ${MOVE_BYTES} AS bytes FROM moves m WHERE ${crossing(p, after, upTo)}`);
+      return session.query(
+        `SELECT generation, bytes FROM (${arms.join(' UNION ALL ')}) page ORDER BY generation LIMIT ${p.add(count)}`,
+        p.values,
+      );
+    },
     async commitEnd(at) {
       const [found] = await session.query<{ generation: number | null }>(
         'SELECT MIN(generation) AS generation FROM commits WHERE generation >= $1',
@@ -30,23 +75,35 @@ export function sqlPageReads(
       );
       return found?.generation ?? undefined;
     },
-    async rows(after, upTo) {
-      const records = await session.query<RowRecord>(`SELECT * FROM rows WHERE ${range} ORDER BY generation`, [
-        after,
-        upTo,
-        exceptWriter,
-        tables,
-      ]);
-      return records.map(toRow);
-    },
-    async anyAfter(at) {
-      const found = await session.query(`SELECT 1 AS found FROM rows WHERE ${range} LIMIT 1`, [
-        at,
-        ALL,
-        exceptWriter,
-        tables,
-      ]);
-      return found.length > 0;
+    async entries(after, upTo) {
+      const p = parameters();
+      const records = await session.query<RowRecord>(
+        `SELECT * FROM (${rowArms(p, after, upTo, '*').join(' UNION ALL ')}) page ORDER BY generation`,
+        p.values,
+      );
+      const rows = records.map(toRow);
+      if (!view) return { rows, removals: [] };
+      // Where a moved row stands now decides: it comes whole into the view, or is removed from it.
+      const m = parameters();
+      const moves = await session.query<{ moved_at: number; tbl: string; rowguid: string; visible: number }>(
+        `SELECT m.generation AS moved_at, m.tbl, m.rowguid, CASE WHEN ${sees(m, 'r.tbl', 'r.part')} THEN 1 ELSE 0 END AS visible
+          FROM moves m JOIN rows r ON r.tbl = m.tbl AND r.rowguid = m.rowguid
+          WHERE ${crossing(m, after, upTo)} AND (${sees(m, 'r.tbl', 'r.part')}) <> (${sees(m, 'm.tbl', 'm.from_part')})
+          ORDER BY m.generation, m.tbl, m.rowguid`,
+        m.values,
+      );
+      const removals: Removal[] = moves
+        .filter((move) => move.visible === 0)
+        .map((move) => ({ table: move.tbl, rowguid: move.rowguid, generation: move.moved_at }));
+      const arrived = moves.filter((move) => move.visible === 1).map((move) => [move.tbl, move.rowguid]);
+      if (arrived.length > 0) {
+        const whole = await session.query<RowRecord>(
+          `SELECT r.* FROM (${dialect.tuples('$1', ['tbl', 'rowguid'])}) k JOIN rows r ON r.tbl = k.tbl AND r.rowguid = k.rowguid`,
+          [JSON.stringify(arrived)],
+        );
+        rows.push(...whole.map(toRow));
+      }
+      return { rows, removals };
     },
     generation: async () => (await session.query<{ last: number }>(GENERATION))[0]!.last,
     commitAt: async (at) => (await session.query<{ id: string }>(COMMIT_AT, [at]))[0]?.id,

@@ -2,13 +2,20 @@ import { rowKeyString, type StoreTransaction } from '../store';
 import { conflictRecord, replicaRecord, rowRecord, toConflict, toReplica, toRow } from './records';
 import type { ReplicaRow, RowRecord } from './records';
 import type { BatchInsert, SqlDialect, SqlSession } from './sql-driver';
-import { CONFLICT_COLUMNS, ROW_COLUMNS } from './tables';
+import { CONFLICT_COLUMNS, MOVE_COLUMNS, ROW_COLUMNS } from './tables';
 
 const UPSERT_ROWS: BatchInsert = {
   into: 'rows',
   columns: ROW_COLUMNS,
   then: `ON CONFLICT (tbl, rowguid) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
-    generation = excluded.generation, writer = excluded.writer, priority = excluded.priority, columns = excluded.columns`,
+    generation = excluded.generation, writer = excluded.writer, priority = excluded.priority, columns = excluded.columns,
+    part = excluded.part, parent = excluded.parent`,
+};
+
+const ADD_MOVES: BatchInsert = {
+  into: 'moves',
+  columns: MOVE_COLUMNS,
+  then: 'ON CONFLICT (generation, tbl, rowguid) DO UPDATE SET from_part = excluded.from_part, to_part = excluded.to_part',
 };
 
 const ADD_CONFLICTS: BatchInsert = { into: 'conflicts', columns: CONFLICT_COLUMNS, then: '' };
@@ -44,7 +51,7 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): 
       if (keys.length === 0) return new Map();
       const pairs = JSON.stringify(keys.map(({ table, rowguid }) => [table, rowguid]));
       const records = await session.query<RowRecord>(
-        `SELECT r.* FROM (${dialect.keys('$1')}) k JOIN rows r ON r.tbl = k.tbl AND r.rowguid = k.rowguid`,
+        `SELECT r.* FROM (${dialect.tuples('$1', ['tbl', 'rowguid'])}) k JOIN rows r ON r.tbl = k.tbl AND r.rowguid = k.rowguid`,
         [pairs],
       );
       return new Map(records.map((record) => [rowKeyString(record.tbl, record.rowguid), toRow(record)]));
@@ -60,6 +67,26 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): 
     },
     async writeRows(rows) {
       if (rows.length > 0) await session.insertMany(UPSERT_ROWS, rows.map(rowRecord));
+    },
+    async childrenOf(table, parents) {
+      if (parents.length === 0) return [];
+      const records = await session.query<RowRecord>(
+        `SELECT * FROM rows WHERE tbl = $1 AND parent IN (${dialect.texts('$2')})`,
+        [table, JSON.stringify(parents)],
+      );
+      return records.map(toRow);
+    },
+    async moveRows(moves) {
+      if (moves.length === 0) return;
+      await session.insertMany(
+        ADD_MOVES,
+        moves.map(({ generation, table, rowguid, from, to }) => [generation, table, rowguid, from, to]),
+      );
+      await session.query(
+        `UPDATE rows SET part = m.part FROM (${dialect.tuples('$1', ['tbl', 'rowguid', 'part'])}) m
+          WHERE rows.tbl = m.tbl AND rows.rowguid = m.rowguid`,
+        [JSON.stringify(moves.map(({ table, rowguid, to }) => [table, rowguid, to]))],
+      );
     },
     async addConflicts(entries) {
       if (entries.length === 0) return;

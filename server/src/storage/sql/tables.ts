@@ -14,6 +14,17 @@ export const ROW_COLUMNS = [
   ['writer', 'text'],
   ['priority', 'real'],
   ['columns', 'text', 'null'],
+  ['part', 'text'],
+  ['parent', 'text', 'null'],
+] as const satisfies Columns;
+
+/** The columns of `moves`: a row that left one partition for another. */
+export const MOVE_COLUMNS = [
+  ['generation', 'bigint'],
+  ['tbl', 'text'],
+  ['rowguid', 'text'],
+  ['from_part', 'text'],
+  ['to_part', 'text'],
 ] as const satisfies Columns;
 
 /** The columns of `conflicts`: the entry as JSON, and the fields lists filter on. */
@@ -29,8 +40,10 @@ export const CONFLICT_COLUMNS = [
 
 /** Columns added to tables after their first release: a store made by an older version gains them when opened. */
 const ADDED_COLUMNS = [
-  { table: 'replicas', column: 'secret_hash', kind: 'text' },
-  { table: 'replicas', column: 'subject', kind: 'text' },
+  { table: 'replicas', column: 'secret_hash', kind: 'text', then: '' },
+  { table: 'replicas', column: 'subject', kind: 'text', then: '' },
+  { table: 'rows', column: 'part', kind: 'text', then: ` NOT NULL DEFAULT ''` },
+  { table: 'rows', column: 'parent', kind: 'text', then: '' },
 ] as const;
 
 function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[] {
@@ -39,7 +52,6 @@ function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[]
     'CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)',
     `CREATE TABLE IF NOT EXISTS rows (${ROW_COLUMNS.map(column).join(', ')},
       PRIMARY KEY (tbl, rowguid))${keyedTable}`,
-    'CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation)',
     `CREATE TABLE IF NOT EXISTS replicas (replica_id TEXT PRIMARY KEY, priority ${types.real} NOT NULL,
       created_at TEXT NOT NULL, last_sync_at TEXT, last_applied_local_generation ${types.bigint} NOT NULL,
       last_pulled_generation ${types.bigint} NOT NULL, secret_hash TEXT, subject TEXT)`,
@@ -47,8 +59,18 @@ function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[]
     // Conflict ids are paged with `id > after ORDER BY id`: byte order, whatever the database's locale.
     `CREATE TABLE IF NOT EXISTS conflicts (id TEXT${bytewise} PRIMARY KEY,
       ${CONFLICT_COLUMNS.slice(1).map(column).join(', ')})`,
+    `CREATE TABLE IF NOT EXISTS moves (${MOVE_COLUMNS.map(column).join(', ')},
+      PRIMARY KEY (generation, tbl, rowguid))${keyedTable}`,
   ];
 }
+
+/** Indexes, made once the columns they cover exist. */
+const INDEXES = [
+  'CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation)',
+  // A partitioned download reads each partition in generation order.
+  'CREATE INDEX IF NOT EXISTS rows_part ON rows (tbl, part, generation)',
+  'CREATE INDEX IF NOT EXISTS rows_parent ON rows (tbl, parent) WHERE parent IS NOT NULL',
+];
 
 /**
  * Makes the store's tables, or brings an older store's up to date; idempotent, and run inside a
@@ -56,12 +78,13 @@ function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[]
  */
 export async function createTables(session: SqlSession, dialect: SqlDialect): Promise<void> {
   for (const statement of tableDefinitions(dialect)) await session.query(statement);
-  for (const { table, column, kind } of ADDED_COLUMNS) {
+  for (const { table, column, kind, then } of ADDED_COLUMNS) {
     const present = await session.query<{ name: string }>(dialect.columnNames, [table]);
     if (!present.some(({ name }) => name === column)) {
-      await session.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${dialect.types[kind]}`);
+      await session.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${dialect.types[kind]}${then}`);
     }
   }
+  for (const statement of INDEXES) await session.query(statement);
   await session.query(
     `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('generation', '0') ON CONFLICT (key) DO NOTHING`,
     [randomUUID()],

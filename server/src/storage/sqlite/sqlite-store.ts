@@ -20,7 +20,8 @@ const SQLITE: SqlDialect = {
   columnNames: 'SELECT name FROM pragma_table_info($1)',
   octets: (text) => `octet_length(${text})`,
   texts: (param) => `SELECT value FROM json_each(${param})`,
-  keys: (param) => `SELECT value ->> 0 AS tbl, value ->> 1 AS rowguid FROM json_each(${param})`,
+  tuples: (param, names) =>
+    `SELECT ${names.map((name, i) => `value ->> ${i} AS ${name}`).join(', ')} FROM json_each(${param})`,
 };
 
 /**
