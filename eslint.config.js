@@ -27,7 +27,8 @@ const LAYERS = {
     storage: [],
     replicas: ['storage', 'auth'],
     permissions: ['storage', 'auth'],
-    merge: ['resolvers', 'storage', 'replicas', 'auth', 'permissions'],
+    partitions: ['storage', 'auth'],
+    merge: ['resolvers', 'storage', 'replicas', 'auth', 'permissions', 'partitions'],
   },
   client: {
     storage: [],

@@ -4,6 +4,7 @@ import { cors } from 'hono/cors';
 import { v7 as uuidv7 } from 'uuid';
 import { ConcordError, DEFAULT_SERVER_LIMITS, PROTOCOL_LIMITS, type Schema } from '@concord/shared';
 import type { AuthOptions } from './auth/auth-options';
+import type { Identity } from './auth/identity';
 import { createAuthenticator } from './auth/create-authenticator';
 import { errorResponse } from './http/error-response';
 import { readBody, type BodyReader } from './http/read-body';
@@ -15,6 +16,8 @@ import { requireIdentity } from './http/require-identity';
 import { requireJson } from './http/require-json';
 import type { RouteEnvironment } from './http/route-environment';
 import { syncRoutes } from './http/sync-routes';
+import { createPartitions } from './partitions/create-partitions';
+import type { PartitionConfig } from './partitions/partition-config';
 import type { PermissionConfig } from './permissions/permission-config';
 import { createPermissionCheck } from './permissions/permission-check';
 import { createPokeHub } from './realtime/poke-hub';
@@ -39,6 +42,19 @@ export interface SyncServerOptions {
    * logged (resolver `permission`); the uploader gets the row as it stands. Default: allowed.
    */
   permissions?: PermissionConfig;
+  /**
+   * Which rows each identity sees and may write, per table: `{ column, claim }` sends a row to
+   * the identities whose token claim holds the row's column value (one value, a list, or `"*"`
+   * for every row); `{ parent, via }` sends a row wherever its parent row goes. Tables left out
+   * go to everyone. Needs `auth`: partitions come from verified claims only.
+   */
+  partitions?: PartitionConfig;
+  /**
+   * Who reviews conflicts: an identity for which it returns true lists and settles every
+   * conflict entry, outside its own partition too. Default: nobody; everyone else sees the
+   * entries on rows of their partition and those of their own uploads.
+   */
+  reviewer?: (identity: Identity) => boolean;
   /**
    * The priority (0–100) given to a replica when it registers, decided from its registration
    * request (its headers: a bearer token, a branch name). Default 0 for every replica: the first
@@ -81,12 +97,26 @@ export type CorsOptions = NonNullable<Parameters<typeof cors>[0]> & {
 /** The sync server as a Hono app: mount it, serve it, or drive it with `app.request()` in tests. */
 export function createSyncServer(options: SyncServerOptions): Hono {
   const { schema, store, limits = {} } = options;
+  const partitions = createPartitions(schema, options.partitions);
+  if (partitions.active && !options.auth) {
+    throw new Error(
+      'partitions need auth: a partition is chosen by the claims of a verified token, never by a request',
+    );
+  }
   const maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_SERVER_LIMITS.maxBodyBytes;
   const env: RouteEnvironment = {
     schema,
     store,
     resolvers: createResolverSet(schema, options.resolvers),
     refusalOf: createPermissionCheck(schema, options.permissions),
+    partitions,
+    reviews: (identity) => {
+      try {
+        return identity !== undefined && options.reviewer?.(identity) === true;
+      } catch {
+        return false; // a reviewer check that fails grants nothing
+      }
+    },
     now: options.now ?? (() => new Date()),
     newId: options.newId ?? (() => uuidv7()),
     priorityOf: options.replicaPriority ?? (() => 0),

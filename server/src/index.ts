@@ -9,6 +9,7 @@ export type {
   PermissionRequest,
   TablePermissions,
 } from './permissions/permission-config';
+export type { ClaimFilter, ParentFilter, PartitionConfig, TableFilter } from './partitions/partition-config';
 export { createSqliteStore, type SqliteStoreOptions } from './storage/sqlite/sqlite-store';
 export { createPostgresStore, type PostgresStoreOptions } from './storage/postgres/postgres-store';
 export {

@@ -16,12 +16,20 @@ import type { RouteEnvironment } from './route-environment';
 /** `GET /conflicts` lists the conflict log a page at a time; `POST /conflicts/:id/resolve` settles an entry by hand. */
 export function conflictRoutes(
   app: Hono,
-  env: Pick<RouteEnvironment, 'store' | 'schema' | 'now' | 'maxPullBytes' | 'refusalOf'>,
+  env: Pick<RouteEnvironment, 'store' | 'schema' | 'now' | 'maxPullBytes' | 'refusalOf' | 'partitions' | 'reviews'>,
   readBody: BodyReader,
 ): void {
   const { store } = env;
   app.get('/conflicts', async (c) => {
-    const query = { ...parseConflictQuery(c.req.query()), maxBytes: env.maxPullBytes };
+    const identity = identityOf(c);
+    // Without the reviewer's right, a partition's entries only, and those of the caller's own uploads.
+    const view = env.reviews(identity) ? undefined : env.partitions.viewOf(identity);
+    const query = {
+      ...parseConflictQuery(c.req.query()),
+      maxBytes: env.maxPullBytes,
+      view,
+      subject: identity?.subject,
+    };
     const conflicts = await store.listConflicts(query);
     // A page full by count, or cut by size, may have entries after it.
     const size = conflicts.reduce((sum, entry) => sum + JSON.stringify(entry).length, 0);

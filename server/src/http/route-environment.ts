@@ -1,10 +1,11 @@
 import type { ServerLimits } from '@concord/shared';
+import type { OverrideEnvironment } from '../merge/apply-override';
 import type { PushEnvironment } from '../merge/apply-push';
 import type { RegistrationEnvironment } from '../replicas/register-replica';
 import type { Store } from '../storage/store';
 
 /** What the replication routes share: the store, the schema and its resolvers, injected time and ids, and the limits. */
-export interface RouteEnvironment extends PushEnvironment, RegistrationEnvironment {
+export interface RouteEnvironment extends PushEnvironment, OverrideEnvironment, RegistrationEnvironment {
   store: Store;
   /** What this server accepts; announced at registration and in `/v1/health`. */
   limits: ServerLimits;

@@ -4,6 +4,7 @@ import {
   PROTOCOL_VERSION,
   fromReplicaPull,
   fromReplicaPush,
+  type FromServerChange,
   type FromServerPull,
   type FromServerPush,
 } from '@concord/shared';
@@ -56,12 +57,8 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
   });
   app.post('/pull', async (c) => {
     const pull = await readBody(c, fromReplicaPull);
-    const replica = authenticateReplica(
-      await store.getReplica(pull.replicaId),
-      pull.replicaId,
-      pull.secret,
-      identityOf(c),
-    );
+    const identity = identityOf(c);
+    const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret, identity);
     const { epoch, generation } = await store.meta();
     await checkCursor(store, replica, pull.after, pull.commit);
     if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {
@@ -78,15 +75,20 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       maxBytes: env.maxPullBytes,
       exceptWriter: pull.own ? undefined : pull.replicaId,
       exceptTables: uploadOnly,
+      view: env.partitions.viewOf(identity),
     });
     await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
-    const changes = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
+    const changes: FromServerChange[] = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
       table,
       rowguid,
       generation,
       deleted,
       values: deleted ? null : values,
     }));
+    // A row that left the partition comes down as a removal: the replica drops its copy.
+    for (const { table, rowguid, generation } of page.removals) {
+      changes.push({ table, rowguid, generation, deleted: true, values: null, removed: true });
+    }
     let shared: number | undefined;
     for (const cursor of pull.cursors ?? []) {
       if ((await store.commitAt(cursor.generation)) === cursor.commit)

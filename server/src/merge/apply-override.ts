@@ -9,6 +9,7 @@ import {
   type Schema,
 } from '@concord/shared';
 import type { Identity } from '../auth/identity';
+import { sees, type Partitions } from '../partitions/create-partitions';
 import type { PermissionCheck } from '../permissions/permission-check';
 import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
 
@@ -17,6 +18,9 @@ export interface OverrideEnvironment {
   now: () => Date;
   /** Why the deciding identity may not write the decided row, if it may not. */
   refusalOf: PermissionCheck;
+  partitions: Partitions;
+  /** Whether an identity reviews every conflict, outside its own partition too. */
+  reviews: (identity: Identity | undefined) => boolean;
 }
 
 export interface OverrideResult {
@@ -62,6 +66,12 @@ export async function applyOverride(
   // A change refused for its table or rowguid is logged under a printable form of them, which is not its name.
   const unnameable = !table || rowguidProblem(entry.rowguid) !== undefined || entry.resolver === 'name';
   const current = unnameable ? undefined : (await tx.getRows([entry])).get(rowKeyString(entry.table, entry.rowguid));
+  // An entry the caller may not list is one it cannot settle, or learn of.
+  const view = env.reviews(identity) ? undefined : env.partitions.viewOf(identity);
+  const uploader = view && (await tx.getReplica(entry.replicaId))?.subject;
+  if (!(current ? sees(view, current) : !view) && !(identity && uploader === identity.subject)) {
+    throw new ConcordError('not_found', `no conflict with id "${id}"`, { id });
+  }
   if (choice === 'winner' && entry.type === 'failed-change') {
     // Confirming a refusal writes nothing: the row stays as it now stands, whoever wrote it since.
     const conflict = settled('resolved');
@@ -94,7 +104,12 @@ export async function applyOverride(
     row.columns = { ...current?.columns };
     for (const column of Object.keys(chosen ?? {})) row.columns[column] = { generation, ...SERVER };
   }
+  await env.partitions.stamp(tx, [row], new Map());
+  if (!sees(view, row) && !(current && env.partitions.movesOut(row.table))) {
+    throw new ConcordError('forbidden', `the decided row would be outside the partition of the one deciding`);
+  }
   await tx.writeRows([row]);
+  await env.partitions.realign(tx, [{ row, before: current }]);
 
   const conflict = settled(choice === 'winner' ? 'resolved' : 'overridden');
   await tx.updateConflict(conflict);

@@ -1,6 +1,7 @@
 import type { ConflictEntry, FromReplicaPush, FromServerChangeResult, Schema } from '@concord/shared';
 import { ConcordError, describeName, tableOf } from '@concord/shared';
 import type { Identity } from '../auth/identity';
+import { sees, type Partitions } from '../partitions/create-partitions';
 import type { PermissionCheck } from '../permissions/permission-check';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import { authenticateReplica } from '../replicas/replica-credential';
@@ -15,6 +16,8 @@ export interface PushEnvironment {
   resolvers: ResolverSet;
   /** Why the uploader may not make a change (insert, update or delete), if it may not. */
   refusalOf: PermissionCheck;
+  /** Which rows each identity sees and may write. */
+  partitions: Partitions;
   now: () => Date;
   newId: () => string;
 }
@@ -53,6 +56,7 @@ export async function applyPush(
   const stored = await tx.getRows(named);
   const fresh = push.changes.filter((change) => change.localGeneration > replica.lastAppliedLocalGeneration);
 
+  const view = env.partitions.viewOf(identity);
   const current = new Map(stored);
   const writes = new Map<string, StoredRow>();
   const outcomes = new Map<string, MergeOutcome>();
@@ -64,6 +68,12 @@ export async function applyPush(
       // `name`: refused for what it names, which no row can have; `schema`: for its values.
       const resolver = problem.naming ? 'name' : 'schema';
       outcomes.set(key, refuseChange(replica.replicaId, before, change, resolver, problem.reason));
+      continue;
+    }
+    if (before && !sees(view, before)) {
+      // A row outside the uploader's partition: nothing of it is shown, in the answer or the log.
+      const reason = `row ${describeName(change.table)}/${describeName(change.rowguid)} is outside this replica's partition`;
+      outcomes.set(key, refuseChange(replica.replicaId, undefined, change, 'partition', reason));
       continue;
     }
     const table = tableOf(env.schema, change.table)!;
@@ -93,6 +103,12 @@ export async function applyPush(
     current.set(key, row);
     writes.set(key, row);
   }
+  if (env.partitions.active) {
+    await refuseOutside(tx, env.partitions, view, { writes, current, stored, outcomes }, (key, reason) => {
+      const change = fresh.find((candidate) => rowKeyString(candidate.table, candidate.rowguid) === key)!;
+      return refuseChange(replica.replicaId, stored.get(key), change, 'partition', reason);
+    });
+  }
 
   // Generations are assigned in commit order, so a download in generation order replays history.
   let generation = writes.size > 0 ? await tx.allocateGenerations(writes.size) : 0;
@@ -105,6 +121,12 @@ export async function applyPush(
     }
   }
   await tx.writeRows([...writes.values()]);
+  if (env.partitions.active) {
+    await env.partitions.realign(
+      tx,
+      [...writes].map(([key, row]) => ({ row, before: stored.get(key) })),
+    );
+  }
 
   const createdAt = env.now().toISOString();
   const conflicts: ConflictEntry[] = [];
@@ -119,7 +141,10 @@ export async function applyPush(
       generation: row?.generation ?? 0,
       deleted: row?.deleted ?? true,
     };
-    if (result.outcome !== 'applied') result.values = row && !row.deleted ? row.values : null;
+    // A row that left the uploader's partition is gone for it, as a removal would say.
+    const hidden = row !== undefined && !sees(view, row);
+    if (hidden) result.deleted = true;
+    if (result.outcome !== 'applied') result.values = row && !row.deleted && !hidden ? row.values : null;
     if (outcome?.reason) result.reason = outcome.reason;
     for (const draft of outcome?.conflicts ?? []) {
       const entry: ConflictEntry = {
@@ -143,4 +168,40 @@ export async function applyPush(
   if (fresh.length === 0) return { results, acknowledged: watermark };
   await tx.putReplica({ ...replica, lastAppliedLocalGeneration: push.toLocalGeneration, lastSyncAt: createdAt });
   return { results, acknowledged: push.toLocalGeneration };
+}
+
+interface PushState {
+  writes: Map<string, StoredRow>;
+  current: Map<string, StoredRow>;
+  stored: ReadonlyMap<string, StoredRow>;
+  outcomes: Map<string, MergeOutcome>;
+}
+
+/**
+ * Stamps the push's writes with their partitions and refuses those the uploader's view would not
+ * see once written — unless the table lets rows move out of a partition the uploader sees. A
+ * refused write may have been the parent another one was stamped from, so stamping runs again
+ * until every write left stands.
+ */
+async function refuseOutside(
+  tx: StoreTransaction,
+  partitions: Partitions,
+  view: ReturnType<Partitions['viewOf']>,
+  { writes, current, stored, outcomes }: PushState,
+  refuse: (key: string, reason: string) => MergeOutcome,
+): Promise<void> {
+  for (let refused = true; refused;) {
+    refused = false;
+    await partitions.stamp(tx, [...writes.values()], current);
+    for (const [key, row] of writes) {
+      const before = stored.get(key);
+      if (sees(view, row) || (before && !before.deleted && partitions.movesOut(row.table))) continue;
+      const where = `${describeName(row.table)}/${describeName(row.rowguid)}`;
+      outcomes.set(key, refuse(key, `row ${where} would be outside this replica's partition`));
+      writes.delete(key);
+      if (before) current.set(key, before);
+      else current.delete(key);
+      refused = true;
+    }
+  }
 }

@@ -122,6 +122,12 @@ export interface ConflictQuery {
   limit: number;
   /** Stop once the entries listed hold this many characters of JSON (at least one entry). Default: no bound. */
   maxBytes?: number;
+  /**
+   * Only entries on rows this view sees where they stand now — or uploaded by a replica of
+   * `subject`, whose own refused changes it always sees. Default: every entry.
+   */
+  view?: PartitionView;
+  subject?: string;
 }
 
 /**

@@ -55,13 +55,18 @@ export const fromServerPush = z.object({
 });
 export type FromServerPush = z.infer<typeof fromServerPush>;
 
-/** A row as it stands at the server after a change; tombstones carry `values: null`. */
+/**
+ * A row as it stands at the server after a change; tombstones carry `values: null`. A removal
+ * (`removed: true`, a tombstone for the replica) is a row that left the replica's partition: it
+ * lives on for others, and the replica drops its copy.
+ */
 export const fromServerChange = z.object({
   table: z.string(),
   rowguid: z.string(),
   generation,
   deleted: z.boolean(),
   values: rowValues.nullable(),
+  removed: z.literal(true).optional(),
 });
 export type FromServerChange = z.infer<typeof fromServerChange>;
 

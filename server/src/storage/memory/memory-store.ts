@@ -81,8 +81,24 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
         const replica = db.replicas.get(replicaId);
         if (replica) db.replicas.set(replicaId, { ...replica, lastPulledGeneration: cursor, lastSyncAt: at });
       }),
-    listConflicts: ({ after = '', status, table, replicaId, limit, maxBytes = Number.POSITIVE_INFINITY }) =>
+    listConflicts: ({
+      after = '',
+      status,
+      table,
+      replicaId,
+      limit,
+      maxBytes = Number.POSITIVE_INFINITY,
+      view,
+      subject,
+    }) =>
       run(() => {
+        const seen = (entry: ConflictEntry) => {
+          const row = db.rows.get(rowKeyString(entry.table, entry.rowguid));
+          return (
+            (row && viewSees(view, row.table, row.partition)) ||
+            (subject !== undefined && db.replicas.get(entry.replicaId)?.subject === subject)
+          );
+        };
         const listed: ConflictEntry[] = [];
         let bytes = 0;
         for (const id of [...db.conflicts.keys()].sort(byBytes)) {
@@ -91,6 +107,7 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
           if (status !== undefined && entry.status !== status) continue;
           if (table !== undefined && entry.table !== table) continue;
           if (replicaId !== undefined && ![entry.replicaId, entry.winner, entry.loser].includes(replicaId)) continue;
+          if (view && !seen(entry)) continue;
           if (listed.length >= limit || bytes >= maxBytes) break;
           bytes += [...JSON.stringify(entry)].length; // characters, as SQL's length() counts them
           listed.push(copy(entry));

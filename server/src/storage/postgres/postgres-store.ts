@@ -27,6 +27,7 @@ const POSTGRES: SqlDialect = {
   randomText: 'md5(random()::text || clock_timestamp()::text)',
   columnNames: `SELECT column_name AS name FROM information_schema.columns
     WHERE table_schema = current_schema() AND table_name = $1`,
+  jsonText: (json, key) => `${json}::jsonb ->> '${key}'`,
   octets: (text) => `octet_length(${text})`,
   texts: (param) => `SELECT jsonb_array_elements_text(${param}::jsonb)`,
   tuples: (param, names) =>

@@ -92,7 +92,8 @@ export function replicaRecord(replica: ReplicaRecord): unknown[] {
 
 /** A conflict entry's record values, in `CONFLICT_COLUMNS` order. */
 export function conflictRecord(entry: ConflictEntry): unknown[] {
-  return [entry.id, JSON.stringify(entry), entry.status, entry.table, entry.replicaId, entry.winner, entry.loser];
+  const { id, status, table, replicaId, winner, loser, rowguid } = entry;
+  return [id, JSON.stringify(entry), status, table, replicaId, winner, loser, rowguid];
 }
 
 /** The entry a `conflicts` record holds; the store wrote it, from a checked entry. */

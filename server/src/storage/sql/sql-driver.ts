@@ -15,6 +15,8 @@ export interface SqlDialect {
   readonly randomText: string;
   /** A query of the names (`name`) of the columns of the table named by `$1`. */
   readonly columnNames: string;
+  /** The text at `key` of the JSON object held by text expression `json`. */
+  jsonText(json: string, key: string): string;
   /** The byte length of a text expression. */
   octets(text: string): string;
   /** A query of one text column, `value`, listing the JSON array of texts in parameter `param`. */

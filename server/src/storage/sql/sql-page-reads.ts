@@ -2,18 +2,12 @@ import { MOVE_BYTES, type PageReads } from '../change-page';
 import type { ChangeQuery, Removal } from '../store';
 import { toRow, type RowRecord } from './records';
 import type { SqlDialect, SqlSession } from './sql-driver';
+import { parameters, viewSeesSql, type Parameters } from './view-sql';
 
 const GENERATION = `SELECT CAST(value AS BIGINT) AS last FROM meta WHERE key = 'generation'`;
 const COMMIT_AT = 'SELECT id FROM commits WHERE generation >= $1 ORDER BY generation LIMIT 1';
 
 const ALL = Number.MAX_SAFE_INTEGER;
-
-/** One statement's parameters: each value added gets the next `$n`. */
-function parameters() {
-  const values: unknown[] = [];
-  return { values, add: (value: unknown) => `$${values.push(value)}` };
-}
-type Parameters = ReturnType<typeof parameters>;
 
 /**
  * The reads of a change page, on one snapshot, with the query's filters inside the SQL. With a
@@ -43,13 +37,7 @@ export function sqlPageReads(
     return arms;
   }
 
-  /** Whether the view sees a row of table `table` in partition `part` (SQL expressions). */
-  function sees(p: Parameters, table: string, part: string): string {
-    const whole = p.add(JSON.stringify(view!.whole));
-    const parts = p.add(JSON.stringify(view!.parts));
-    return `(${table} IN (${dialect.texts(whole)}) OR EXISTS (SELECT 1 FROM (${dialect.tuples(parts, ['tbl', 'part'])}) v
-      WHERE v.tbl = ${table} AND v.part = ${part}))`;
-  }
+  const sees = (p: Parameters, table: string, part: string) => viewSeesSql(dialect, p, view!, table, part);
 
   /** The moves in `(after, upTo]` that cross the view: from outside it into it, or out of it. */
   function crossing(p: Parameters, after: number, upTo: number): string {

@@ -8,6 +8,7 @@ import type { SqlDriver } from './sql-driver';
 import { sqlPageReads } from './sql-page-reads';
 import { createSqlTransaction, SELECT_REPLICA } from './sql-transaction';
 import { createTables } from './tables';
+import { parameters, viewSeesSql } from './view-sql';
 
 /**
  * A store on any SQL database its driver reaches. The SQL, the record layout, paging, the
@@ -65,21 +66,24 @@ export function createSqlStore(driver: SqlDriver): Store {
       }),
     listConflicts: (query) =>
       run(async () => {
-        // Entries are added while those before them hold fewer than `$6` characters (at least one).
+        const p = parameters();
+        const filters = [`k.id > ${p.add(query.after ?? '')}`];
+        if (query.status !== undefined) filters.push(`k.status = ${p.add(query.status)}`);
+        if (query.table !== undefined) filters.push(`k.tbl = ${p.add(query.table)}`);
+        if (query.replicaId !== undefined)
+          filters.push(`${p.add(query.replicaId)} IN (k.replica_id, k.winner, k.loser)`);
+        if (query.view) {
+          filters.push(`(EXISTS (SELECT 1 FROM rows r WHERE r.tbl = k.tbl AND r.rowguid = k.rowguid
+              AND ${viewSeesSql(dialect, p, query.view, 'r.tbl', 'r.part')})
+            OR EXISTS (SELECT 1 FROM replicas u WHERE u.replica_id = k.replica_id AND u.subject = ${p.add(query.subject ?? '')}))`);
+        }
+        // Entries are added while those before them hold fewer than `maxBytes` characters (at least one).
         const records = await driver.query<{ entry: string }>(
           `SELECT c.entry FROM conflicts c JOIN (
-            SELECT id, SUM(length(entry)) OVER (ORDER BY id) - length(entry) AS before FROM conflicts
-            WHERE id > $1 AND (CAST($2 AS TEXT) IS NULL OR status = $2) AND (CAST($3 AS TEXT) IS NULL OR tbl = $3)
-              AND (CAST($4 AS TEXT) IS NULL OR $4 IN (replica_id, winner, loser)) ORDER BY id LIMIT $5
-          ) page ON c.id = page.id WHERE page.before < $6 ORDER BY c.id`,
-          [
-            query.after ?? '',
-            query.status ?? null,
-            query.table ?? null,
-            query.replicaId ?? null,
-            query.limit,
-            query.maxBytes ?? Number.MAX_SAFE_INTEGER,
-          ],
+            SELECT k.id, SUM(length(k.entry)) OVER (ORDER BY k.id) - length(k.entry) AS before FROM conflicts k
+            WHERE ${filters.join(' AND ')} ORDER BY k.id LIMIT ${p.add(query.limit)}
+          ) page ON c.id = page.id WHERE page.before < ${p.add(query.maxBytes ?? Number.MAX_SAFE_INTEGER)} ORDER BY c.id`,
+          p.values,
         );
         return records.map(toConflict);
       }),

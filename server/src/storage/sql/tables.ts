@@ -36,6 +36,7 @@ export const CONFLICT_COLUMNS = [
   ['replica_id', 'text'],
   ['winner', 'text', 'null'],
   ['loser', 'text', 'null'],
+  ['rowguid', 'text', 'null'],
 ] as const satisfies Columns;
 
 /** Columns added to tables after their first release: a store made by an older version gains them when opened. */
@@ -44,6 +45,7 @@ const ADDED_COLUMNS = [
   { table: 'replicas', column: 'subject', kind: 'text', then: '' },
   { table: 'rows', column: 'part', kind: 'text', then: ` NOT NULL DEFAULT ''` },
   { table: 'rows', column: 'parent', kind: 'text', then: '' },
+  { table: 'conflicts', column: 'rowguid', kind: 'text', then: '' },
 ] as const;
 
 function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[] {
@@ -84,6 +86,7 @@ export async function createTables(session: SqlSession, dialect: SqlDialect): Pr
       await session.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${dialect.types[kind]}${then}`);
     }
   }
+  await session.query(`UPDATE conflicts SET rowguid = ${dialect.jsonText('entry', 'rowguid')} WHERE rowguid IS NULL`);
   for (const statement of INDEXES) await session.query(statement);
   await session.query(
     `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('generation', '0') ON CONFLICT (key) DO NOTHING`,

@@ -18,6 +18,7 @@ const SQLITE: SqlDialect = {
   keyedTable: ' WITHOUT ROWID',
   randomText: 'lower(hex(randomblob(16)))',
   columnNames: 'SELECT name FROM pragma_table_info($1)',
+  jsonText: (json, key) => `${json} ->> '$.${key}'`,
   octets: (text) => `octet_length(${text})`,
   texts: (param) => `SELECT value FROM json_each(${param})`,
   tuples: (param, names) =>
