@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   cursor_unknown: 409,
   epoch_changed: 409,
   generation_gap: 409,
+  partition_changed: 409,
   expired_replica: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -205,6 +205,29 @@ describe.each(storeKinds)('$name store', (kind) => {
       expect((await serverRows(server)).stock!.s3).toMatchObject({ qty: 2 });
     });
 
+    it('when the claims of its identity change between syncs, a replica downloads its new partition and drops the old', async () => {
+      const server = serve();
+      const hq = await device('hq', HQ);
+      await seed(hq);
+      let claims: Claims = BRANCH_A;
+      const a = await replica({ token: () => tokenFor('shop-a', claims) });
+      await a.sync();
+      await a.db.table('stock').update('s1', { qty: 9 }); // pending when the claims change
+      await a.db.table('orders').update('o1', { note: 'kept' }); // in a region the device keeps
+      claims = { branch: 'B', regions: ['X', 'Y'] };
+      await a.sync();
+      await expectPartition(server, a, claims);
+      expect((await serverRows(server)).orders!.o1).toMatchObject({ note: 'kept' });
+      // The edit to a row of its old branch was refused and logged, not silently applied or lost.
+      expect(await listConflicts(server, 'shop-a', claims)).toEqual([
+        expect.objectContaining({ rowguid: 's1', resolver: 'partition', losingValues: { qty: 9 } }),
+      ]);
+      // Back to the first partition: again exactly it.
+      claims = BRANCH_A;
+      await a.sync();
+      await expectPartition(server, a, claims);
+    });
+
     it('without auth, partitions are refused at startup', () => {
       expect(() => start({ schema: partitionSchema, partitions })).toThrow(/partitions need auth/);
     });

@@ -107,6 +107,7 @@ export function replica(replicaId: string, extra: Partial<ReplicaRecord> = {}): 
     lastPulledGeneration: 0,
     secretHash: null,
     subject: null,
+    partition: null,
     ...extra,
   };
 }

@@ -22,12 +22,15 @@ export interface Batch {
  * the last cursor the store recorded for it, raised to the newest of the replica's own old
  * cursors the store still has (0 when the replica registered anew). `lostWrites`: the store has
  * applied fewer of this replica's changes than it once acknowledged. `forgotten`: the store was
- * replaced (another epoch), so the two share no history at all.
+ * replaced (another epoch), so the two share no history at all. `realign`: the store lost
+ * nothing, but the replica's partition changed: it downloads its new partition afresh, drops the
+ * rows outside it, and compares no history.
  */
 export interface RecoveryPlan {
   known: number;
   lostWrites: boolean;
   forgotten: boolean;
+  realign?: boolean;
 }
 
 /** Every `_state` key and the type of its value. */

@@ -9,7 +9,7 @@ import type { SyncContext } from './sync-context';
  * the replica (`unknown_replica`: restored to before it registered), or it is behind what the
  * replica knows (`cursor_unknown`, `generation_gap`: restored from a backup).
  */
-const RECOVER = new Set(['epoch_changed', 'unknown_replica', 'cursor_unknown', 'generation_gap']);
+const RECOVER = new Set(['epoch_changed', 'unknown_replica', 'cursor_unknown', 'generation_gap', 'partition_changed']);
 
 export function needsRecovery(error: unknown): error is ConcordError {
   return error instanceof ConcordError && RECOVER.has(error.code);
@@ -23,6 +23,7 @@ export function needsRecovery(error: unknown): error is ConcordError {
  * server lost.
  */
 export async function beginRecovery(ctx: SyncContext, error: ConcordError): Promise<void> {
+  if (error.code === 'partition_changed') return beginRealignment(ctx);
   await ctx.syncTransaction(async (tx) => {
     const state = replicaState(tx);
     const acknowledgedHere = await state.get('sentGeneration');
@@ -65,5 +66,19 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
       epoch: null,
       ...(forgotten && { cursors: [] }),
     });
+  });
+}
+
+/**
+ * Starts downloading a changed partition afresh (its identity's claims changed, or the server's
+ * filters): the registration and pending changes stay as they are, the download starts from 0,
+ * and rows the new partition lacks are dropped at its end — unless a pending change holds them,
+ * which then goes up and is judged by the new partition.
+ */
+async function beginRealignment(ctx: SyncContext): Promise<void> {
+  await ctx.state.set({
+    receivedGeneration: 0,
+    receivedCommit: '',
+    recovery: { known: 0, lostWrites: false, forgotten: false, realign: true },
   });
 }

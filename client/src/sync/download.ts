@@ -38,12 +38,12 @@ export async function download(ctx: SyncContext, session: Session, recovery?: Re
       acknowledged,
       // A recovery compares its own rows too, and asks which of its old cursors the store still has.
       ...(recovery && { own: true }),
-      ...(recovery && first && { cursors: [...history] }),
+      ...(recovery && first && !recovery.realign && { cursors: [...history] }),
     });
     checkEpoch(session, page.epoch);
     history = rememberCursor(history, { generation: page.cursor, commit: page.commit });
     await ctx.syncTransaction(async (tx) => {
-      if (recovery && first) await shareHistory(tx, recovery, page.shared ?? 0);
+      if (recovery && first && !recovery.realign) await shareHistory(tx, recovery, page.shared ?? 0);
       if (recovery) await recoverPage(ctx, tx, page.changes, recovery);
       else await applyPage(ctx, tx, page.changes);
       if (recovery && !page.more) await finishRecovery(ctx, tx, recovery);

@@ -15,6 +15,7 @@ import { checkChanges } from './check-changes';
 import { identityOf } from './require-identity';
 import type { BodyReader } from './read-body';
 import type { RouteEnvironment } from './route-environment';
+import type { ReplicaRecord, Store } from '../storage/store';
 
 /**
  * `POST /push` uploads a replica's changes and `POST /pull` downloads the server's, a page at a
@@ -61,6 +62,8 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
     const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret, identity);
     const { epoch, generation } = await store.meta();
     await checkCursor(store, replica, pull.after, pull.commit);
+    const view = env.partitions.viewOf(identity);
+    if (env.partitions.active) await checkPartition(store, replica, pull.after, env.partitions.fingerprint(view));
     if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {
       // The replica had changes acknowledged that this store never applied: it was restored from a backup.
       throw new ConcordError(
@@ -75,7 +78,7 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       maxBytes: env.maxPullBytes,
       exceptWriter: pull.own ? undefined : pull.replicaId,
       exceptTables: uploadOnly,
-      view: env.partitions.viewOf(identity),
+      view,
     });
     await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
     const changes: FromServerChange[] = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
@@ -104,5 +107,24 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       generation: Math.max(generation, page.cursor),
       ...(pull.cursors && { shared: shared ?? 0 }),
     } satisfies FromServerPull);
+  });
+}
+
+/**
+ * A download continues only for the partition it was made for. The claims of the replica's
+ * identity may have changed since (or the server's filters): then it must download again from the
+ * start (`partition_changed`), and a download from the start records the partition it is for.
+ */
+async function checkPartition(store: Store, replica: ReplicaRecord, after: number, partition: string): Promise<void> {
+  if (replica.partition === partition) return;
+  if (after > 0) {
+    throw new ConcordError(
+      'partition_changed',
+      'the partition this replica downloaded for has changed: it downloads again from the start',
+    );
+  }
+  await store.transaction(async (tx) => {
+    const current = await tx.getReplica(replica.replicaId);
+    if (current) await tx.putReplica({ ...current, partition });
   });
 }

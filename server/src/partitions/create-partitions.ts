@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { columnTypeOf, tableOf, type JsonValue, type RowValues, type Schema } from '@concord/shared';
 import type { Identity } from '../auth/identity';
 import {
@@ -26,6 +27,8 @@ export interface Partitions {
   readonly active: boolean;
   /** What `identity` sees; undefined when it sees every row (no filters, or a wildcard claim for each). */
   viewOf(identity: Identity | undefined): PartitionView | undefined;
+  /** A short fingerprint of a view: a replica downloaded for another one must download again. */
+  fingerprint(view: PartitionView | undefined): string;
   /** Whether an identity may move rows of `table` out of its own partition. */
   movesOut(table: string): boolean;
   /**
@@ -93,6 +96,8 @@ export function createPartitions(schema: Schema, config: PartitionConfig = {}): 
       if (values === 'all') whole.push(name);
       else for (const value of values) parts.push([name, value]);
     }
+    // In one order whatever order the claims list their values in: a fingerprint compares views.
+    parts.sort(([t1, p1], [t2, p2]) => (t1 === t2 ? (p1 < p2 ? -1 : 1) : t1 < t2 ? -1 : 1));
     return whole.length === filters.size ? undefined : { parts, whole };
   }
 
@@ -162,6 +167,11 @@ export function createPartitions(schema: Schema, config: PartitionConfig = {}): 
   return {
     active: filters.size > 0,
     viewOf,
+    fingerprint: (view) =>
+      createHash('sha256')
+        .update(JSON.stringify(view ?? 'all'))
+        .digest('base64url')
+        .slice(0, 22),
     movesOut: (table) => filters.get(table)?.filter.moveOut === true,
     stamp,
     realign,

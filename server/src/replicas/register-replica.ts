@@ -53,6 +53,7 @@ export async function registerReplica(
       lastPulledGeneration: 0,
       secretHash: hashReplicaSecret(secret),
       subject: identity?.subject ?? null,
+      partition: null,
     }),
   );
   return { replicaId, secret, priority };

@@ -67,6 +67,11 @@ export interface ReplicaRecord {
   secretHash: string | null;
   /** The subject of the identity that registered it; null on a server without `auth`. Never changes. */
   subject: string | null;
+  /**
+   * A fingerprint of the partition the replica's rows were downloaded for, set by a download
+   * from the start; null before one, or without partitions.
+   */
+  partition: string | null;
 }
 
 export interface StoreMeta {

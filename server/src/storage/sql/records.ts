@@ -25,6 +25,7 @@ export interface ReplicaRow {
   last_pulled_generation: number;
   secret_hash: string | null;
   subject: string | null;
+  partition: string | null;
 }
 
 export function toRow(record: RowRecord): StoredRow {
@@ -72,6 +73,7 @@ export function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefine
       lastPulledGeneration: row.last_pulled_generation,
       secretHash: row.secret_hash ?? null,
       subject: row.subject ?? null,
+      partition: row.partition ?? null,
     }
   );
 }
@@ -87,6 +89,7 @@ export function replicaRecord(replica: ReplicaRecord): unknown[] {
     replica.lastPulledGeneration,
     replica.secretHash,
     replica.subject,
+    replica.partition,
   ];
 }
 

@@ -23,10 +23,11 @@ const ADD_CONFLICTS: BatchInsert = { into: 'conflicts', columns: CONFLICT_COLUMN
 export const SELECT_REPLICA = 'SELECT * FROM replicas WHERE replica_id = $1';
 
 const PUT_REPLICA = `INSERT INTO replicas (replica_id, priority, created_at, last_sync_at,
-    last_applied_local_generation, last_pulled_generation, secret_hash, subject) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+    last_applied_local_generation, last_pulled_generation, secret_hash, subject, partition)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
   ON CONFLICT (replica_id) DO UPDATE SET priority = excluded.priority, last_sync_at = excluded.last_sync_at,
     last_applied_local_generation = excluded.last_applied_local_generation,
-    last_pulled_generation = excluded.last_pulled_generation`;
+    last_pulled_generation = excluded.last_pulled_generation, partition = excluded.partition`;
 
 /** One write transaction's view of the store, and what it did that its commit must record. */
 export interface SqlTransaction {

@@ -43,6 +43,7 @@ export const CONFLICT_COLUMNS = [
 const ADDED_COLUMNS = [
   { table: 'replicas', column: 'secret_hash', kind: 'text', then: '' },
   { table: 'replicas', column: 'subject', kind: 'text', then: '' },
+  { table: 'replicas', column: 'partition', kind: 'text', then: '' },
   { table: 'rows', column: 'part', kind: 'text', then: ` NOT NULL DEFAULT ''` },
   { table: 'rows', column: 'parent', kind: 'text', then: '' },
   { table: 'conflicts', column: 'rowguid', kind: 'text', then: '' },
@@ -56,7 +57,8 @@ function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[]
       PRIMARY KEY (tbl, rowguid))${keyedTable}`,
     `CREATE TABLE IF NOT EXISTS replicas (replica_id TEXT PRIMARY KEY, priority ${types.real} NOT NULL,
       created_at TEXT NOT NULL, last_sync_at TEXT, last_applied_local_generation ${types.bigint} NOT NULL,
-      last_pulled_generation ${types.bigint} NOT NULL, secret_hash TEXT, subject TEXT)`,
+      last_pulled_generation ${types.bigint} NOT NULL, secret_hash TEXT, subject TEXT,
+      partition TEXT)`,
     `CREATE TABLE IF NOT EXISTS commits (generation ${types.bigint} PRIMARY KEY, id TEXT NOT NULL)`,
     // Conflict ids are paged with `id > after ORDER BY id`: byte order, whatever the database's locale.
     `CREATE TABLE IF NOT EXISTS conflicts (id TEXT${bytewise} PRIMARY KEY,

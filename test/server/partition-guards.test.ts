@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { PROTOCOL_VERSION, defineSchema, type FromServerPull, type FromServerRegister } from '@concord/shared';
+import { createMemoryStore, createSyncServer, type PartitionConfig } from '@concord/server';
+import { partitionSchema, partitions } from '../support/partition-schema';
+import type { TestServer } from '../support/test-server';
+import { useTestWorld } from '../support/test-world';
+import { TOKEN_SECRET, tokenFor } from '../support/tokens';
+
+const world = useTestWorld();
+
+const auth = { secret: TOKEN_SECRET };
+
+function as(server: TestServer, token: string) {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  return {
+    get: (path: string, signal?: AbortSignal) => server.request(path, { headers, signal }),
+    post: (path: string, body: object) =>
+      server.request(path, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: partitionSchema.version, ...body }),
+      }),
+  };
+}
+
+describe('partition configuration', () => {
+  const create = (config: PartitionConfig) =>
+    createSyncServer({ schema: partitionSchema, store: createMemoryStore(), auth, partitions: config });
+
+  it.each([
+    [{ nope: { column: 'branchId', claim: 'branch' } }, /unknown table "nope"/],
+    [{ stock: { column: 'nope', claim: 'branch' } }, /unknown column "nope"/],
+    [{ stock: { column: 'branchId', claim: '' } }, /claim must name a token claim/],
+    [{ lines: { parent: 'orders', via: 'orderId' } }, /parent "orders" is not a table with a filter/],
+    [{ lines: { parent: 'constructor', via: 'orderId' } }, /parent "constructor" is not a table with a filter/],
+    [{ orders: { parent: 'lines', via: 'note' }, lines: { parent: 'orders', via: 'orderId' } }, /parents form a cycle/],
+  ] as [PartitionConfig, RegExp][])('refuses %j at startup', (config, message) => {
+    expect(() => create(config)).toThrow(message);
+  });
+
+  it('a child may follow a child, to any depth', () => {
+    const schema = defineSchema({
+      version: 1,
+      tables: {
+        a: { columns: { region: 'string' } },
+        b: { columns: { aId: 'string' } },
+        c: { columns: { bId: 'string' } },
+      },
+    });
+    const config: PartitionConfig = {
+      a: { column: 'region', claim: 'region' },
+      b: { parent: 'a', via: 'aId' },
+      c: { parent: 'b', via: 'bId' },
+    };
+    expect(() => createSyncServer({ schema, store: createMemoryStore(), auth, partitions: config })).not.toThrow();
+  });
+});
+
+describe('a partitioned server and what arrives', () => {
+  const start = () => world.start({ schema: partitionSchema, auth, partitions, log: () => undefined });
+
+  async function registered(server: TestServer, token: string) {
+    const response = await as(server, token).post('/v1/replicas', {});
+    expect(response.status).toBe(201);
+    return (await response.json()) as FromServerRegister;
+  }
+
+  it('a request field can never widen a partition: fields naming one are refused, and claims come only from the token', async () => {
+    const server = start();
+    const hq = await tokenFor('hq', { branch: '*', regions: '*' });
+    const shop = await tokenFor('shop-a', { branch: 'A', regions: [] });
+    const writer = await registered(server, hq);
+    const push = await as(server, hq).post('/v1/push', {
+      replicaId: writer.replicaId,
+      secret: writer.secret,
+      fromLocalGeneration: 1,
+      toLocalGeneration: 2,
+      changes: [
+        {
+          table: 'stock',
+          rowguid: 's-a',
+          op: 'upsert',
+          values: { branchId: 'A' },
+          baseGeneration: 0,
+          localGeneration: 1,
+        },
+        {
+          table: 'stock',
+          rowguid: 's-b',
+          op: 'upsert',
+          values: { branchId: 'B' },
+          baseGeneration: 0,
+          localGeneration: 2,
+        },
+      ],
+    });
+    expect(push.status).toBe(200);
+
+    const reader = await registered(server, shop);
+    const pull = (extra: object) =>
+      as(server, shop).post('/v1/pull', { replicaId: reader.replicaId, secret: reader.secret, after: 0, ...extra });
+    for (const forged of [{ branch: 'B' }, { claims: { branch: '*' } }, { view: { parts: [], whole: ['stock'] } }]) {
+      const refused = await pull(forged);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ code: 'bad_request' });
+    }
+    for (const forged of ['?branch=B', '?scope=all&claims=*']) {
+      expect((await as(server, shop).get(`/v1/conflicts${forged}`)).status).toBe(400);
+    }
+    const page = (await (await pull({})).json()) as FromServerPull;
+    expect(page.changes.map((change) => change.rowguid)).toEqual(['s-a']);
+    // The HQ replica's id with the shop's token: refused, whatever the secret.
+    const stolen = await as(server, shop).post('/v1/pull', {
+      replicaId: writer.replicaId,
+      secret: writer.secret,
+      after: 0,
+    });
+    expect(stolen.status).toBe(403);
+  });
+
+  it('an event stream pokes with a generation only: never a row, a table or a partition', async () => {
+    const server = start();
+    const shop = await tokenFor('shop-a', { branch: 'A', regions: [] });
+    const hq = await tokenFor('hq', { branch: '*', regions: '*' });
+    const abort = new AbortController();
+    const stream = await as(server, shop).get('/v1/events', abort.signal);
+    const reader = stream.body!.getReader();
+    const writer = await registered(server, hq);
+    await as(server, hq).post('/v1/push', {
+      replicaId: writer.replicaId,
+      secret: writer.secret,
+      fromLocalGeneration: 1,
+      toLocalGeneration: 1,
+      changes: [
+        {
+          table: 'stock',
+          rowguid: 'secret-row',
+          op: 'upsert',
+          values: { branchId: 'B', sku: 'secret-sku' },
+          baseGeneration: 0,
+          localGeneration: 1,
+        },
+      ],
+    });
+    let text = '';
+    while (!text.includes('event: poke')) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    const pokes = text.split('\n').filter((line) => line.startsWith('data: {"generation"'));
+    expect(pokes.length).toBeGreaterThan(0);
+    expect(text).not.toMatch(/secret|stock|branch|"B"/);
+  });
+});
