@@ -20,22 +20,28 @@ export interface SyncReport {
  * backup) — starts a reinitialization with upload (see `beginRecovery`), then the round runs again.
  */
 export async function syncRound(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
+  // What a round did before it had to recover is part of the report too: its uploads happened.
+  const report: SyncReport = { uploaded: 0, downloaded: 0, conflicts: 0, rejected: 0 };
   try {
-    return await round(ctx, now);
+    await round(ctx, now, report);
   } catch (error) {
     if (!needsRecovery(error)) throw error;
     await beginRecovery(ctx, error);
-    return round(ctx, now);
+    await round(ctx, now, report);
   }
+  return report;
 }
 
-async function round(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
+async function round(ctx: SyncContext, now: () => Date, report: SyncReport): Promise<void> {
   const session = await register(ctx);
   // A recovery (begun in this round or an interrupted earlier one) compares every row first.
   const recovery = await ctx.state.get('recovery');
   if (recovery) await download(ctx, session, { ...recovery, seen: new Set() });
   const { oversized, ...uploaded } = await upload(ctx, session);
-  const downloaded = await download(ctx, session);
+  report.uploaded += uploaded.uploaded;
+  report.conflicts += uploaded.conflicts;
+  report.rejected += uploaded.rejected;
+  report.downloaded += await download(ctx, session);
   await ctx.state.set({ lastSyncAt: now().toISOString() });
   if (oversized.length > 0) {
     // Everything else went up and came down; these stay pending until they are edited smaller.
@@ -49,7 +55,6 @@ async function round(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
       { changes: rows },
     );
   }
-  return { ...uploaded, downloaded };
 }
 
 async function register(ctx: SyncContext): Promise<Session> {
