@@ -18,6 +18,7 @@ import type { RouteEnvironment } from './http/route-environment';
 import { syncRoutes } from './http/sync-routes';
 import { createPartitions } from './partitions/create-partitions';
 import type { PartitionConfig } from './partitions/partition-config';
+import { restampRows } from './partitions/restamp-rows';
 import type { PermissionConfig } from './permissions/permission-config';
 import { createPermissionCheck } from './permissions/permission-check';
 import { createPokeHub } from './realtime/poke-hub';
@@ -150,6 +151,13 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     const authenticate = createAuthenticator(options.auth, { fetch, now: () => env.now().getTime() });
     app.use('/v1/*', requireIdentity(authenticate));
   }
+  // Rows stamped for other partition filters are stamped again before anything is served.
+  const stamped = restampRows(store, partitions);
+  stamped.catch(() => undefined); // reported by every request instead
+  app.use('/v1/*', async (_c, next) => {
+    await stamped;
+    await next();
+  });
   app.use('/v1/*', requireJson);
   app.use(
     '/v1/*',

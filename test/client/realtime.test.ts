@@ -85,6 +85,7 @@ describe('the event stream and a commit made while it opens', () => {
       },
     };
     start({ store: racing });
+    await store.meta(); // the server's own startup read, queued before it, is done
     commitDuringMeta = true;
     const { next } = await subscribe();
     expect(await next()).toEqual(['hello', { generation: 0, epoch: expect.any(String) }]);

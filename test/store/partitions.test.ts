@@ -228,6 +228,33 @@ describe.each(storeKinds)('$name store', (kind) => {
       await expectPartition(server, a, claims);
     });
 
+    it('when the filters change, the rows are stamped again and every replica downloads its partition afresh', async () => {
+      let server = start({ schema: partitionSchema, auth: { secret: TOKEN_SECRET } });
+      // Devices talk to whichever server runs now, on the same database.
+      const fetch = (input: RequestInfo | URL, init?: RequestInit) =>
+        Promise.resolve(server.app.request(input as string, init));
+      const hq = await replica({ token: () => tokenFor('hq', HQ), fetch });
+      await seed(hq);
+      const a = await replica({ token: () => tokenFor('shop-a', BRANCH_A), fetch });
+      await a.sync();
+      expect(await a.db.table('stock').count()).toBe(3); // no filters yet: every row
+      await server.close();
+
+      server = serve();
+      await a.sync();
+      await expectPartition(server, a, BRANCH_A);
+      await server.close();
+
+      // Lines no longer follow their orders: they go to everyone.
+      const rest = Object.fromEntries(Object.entries(partitions).filter(([table]) => table !== 'lines'));
+      server = start({ schema: partitionSchema, auth: { secret: TOKEN_SECRET }, partitions: rest });
+      await a.sync();
+      expect(await a.db.table('lines').count()).toBe(3);
+      expect(await a.db.table('stock').count()).toBe(2);
+      await hq.sync();
+      expect(await replicaRows(hq, server)).toEqual(await serverRows(server));
+    });
+
     it('without auth, partitions are refused at startup', () => {
       expect(() => start({ schema: partitionSchema, partitions })).toThrow(/partitions need auth/);
     });

@@ -25,6 +25,12 @@ interface ResolvedFilter {
 export interface Partitions {
   /** Whether any table has a filter. */
   readonly active: boolean;
+  /** A fingerprint of the filters ('' for none): rows stamped under other filters are stamped again. */
+  readonly filters: string;
+  /** How many parents up its chain a table's claim filter is (0 for a table without a parent). */
+  depthOf(table: string): number;
+  /** The greatest depth of any table. */
+  readonly depth: number;
   /** What `identity` sees; undefined when it sees every row (no filters, or a wildcard claim for each). */
   viewOf(identity: Identity | undefined): PartitionView | undefined;
   /** A short fingerprint of a view: a replica downloaded for another one must download again. */
@@ -164,14 +170,16 @@ export function createPartitions(schema: Schema, config: PartitionConfig = {}): 
     await tx.moveRows(moves);
   }
 
+  const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
+  const fingerprint = filters.size === 0 ? '' : hash([...entries].sort(([a], [b]) => (a < b ? -1 : 1)));
   return {
     active: filters.size > 0,
+    filters: fingerprint,
+    depthOf: (table) => filters.get(table)?.depth ?? 0,
+    depth: Math.max(0, ...[...filters.values()].map((filter) => filter.depth)),
     viewOf,
-    fingerprint: (view) =>
-      createHash('sha256')
-        .update(JSON.stringify(view ?? 'all'))
-        .digest('base64url')
-        .slice(0, 22),
+    // The filters count too: under other filters, the same claims may name other rows.
+    fingerprint: (view) => hash([fingerprint, view ?? 'all']),
     movesOut: (table) => filters.get(table)?.filter.moveOut === true,
     stamp,
     realign,

@@ -79,6 +79,8 @@ export interface StoreMeta {
   epoch: string;
   /** The highest server generation committed. */
   generation: number;
+  /** A fingerprint of the partition filters the rows are stamped for; '' for none. */
+  partitions: string;
 }
 
 export interface RowKey {
@@ -152,6 +154,8 @@ export interface StoreTransaction {
   writeRows(rows: readonly StoredRow[]): Promise<void>;
   /** The rows of `table` whose `parent` is one of `parents`, tombstones included. */
   childrenOf(table: string, parents: readonly string[]): Promise<StoredRow[]>;
+  /** Records the fingerprint of the partition filters the rows are now stamped for (`meta().partitions`). */
+  setPartitions(fingerprint: string): Promise<void>;
   /** Sets each moved row's partition to `to`, its generation unchanged, and records the move for downloads. */
   moveRows(moves: readonly RowMove[]): Promise<void>;
   addConflicts(entries: readonly ConflictEntry[]): Promise<void>;

@@ -132,5 +132,17 @@ export function partitionContract(kind: StoreKind): void {
       const fromB = await download(store, { after: 2, view: view('B') }, 100);
       expect(fromB.sent).toEqual(['lines/l2', '-lines/l1']);
     });
+
+    it('the fingerprint of the filters the rows are stamped for commits with its transaction', async () => {
+      expect((await store.meta()).partitions).toBe('');
+      await store.transaction((tx) => tx.setPartitions('f1'));
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.setPartitions('f2');
+          throw new Error('rolled back');
+        }),
+      ).rejects.toThrow('rolled back');
+      expect((await store.meta()).partitions).toBe('f1');
+    });
   });
 }

@@ -22,6 +22,7 @@ import {
 export interface MemoryDatabase {
   epoch: string;
   generation: number;
+  partitions: string;
   rows: Map<string, StoredRow>;
   replicas: Map<string, ReplicaRecord>;
   /** The id of each commit, by the last generation it holds. */
@@ -37,6 +38,7 @@ export function createMemoryDatabase(): MemoryDatabase {
   return {
     epoch: randomUUID(),
     generation: 0,
+    partitions: '',
     rows: new Map(),
     replicas: new Map(),
     commits: new Map(),
@@ -64,7 +66,7 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
   const run = <T>(job: () => T | Promise<T>) => guard.run(() => db.enqueue(job));
 
   return {
-    meta: () => run(() => ({ epoch: db.epoch, generation: db.generation })),
+    meta: () => run(() => ({ epoch: db.epoch, generation: db.generation, partitions: db.partitions })),
     transaction: (work) =>
       run(async () => {
         const draft = createDraft(db);
@@ -146,6 +148,7 @@ function commitAt(db: MemoryDatabase, generation: number): [number, string] | un
 /** A transaction's writes, kept aside until it commits: one that throws leaves nothing behind. */
 function createDraft(db: MemoryDatabase) {
   let generation = db.generation;
+  let partitions = db.partitions;
   let conflictsWritten = false;
   const rows = new Map<string, StoredRow>();
   const replicas = new Map<string, ReplicaRecord>();
@@ -176,6 +179,9 @@ function createDraft(db: MemoryDatabase) {
     },
     async writeRows(written) {
       for (const row of written) rows.set(rowKeyString(row.table, row.rowguid), copy(row));
+    },
+    async setPartitions(fingerprint) {
+      partitions = fingerprint;
     },
     async childrenOf(table, parents) {
       const wanted = new Set(parents);
@@ -216,6 +222,7 @@ function createDraft(db: MemoryDatabase) {
       db.moves.push(...moves);
       if (allocated) db.commits.set(generation, randomUUID());
       db.generation = generation;
+      db.partitions = partitions;
       return { allocated, conflicts: conflictsWritten };
     },
   };

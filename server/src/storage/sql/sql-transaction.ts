@@ -69,6 +69,12 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): 
     async writeRows(rows) {
       if (rows.length > 0) await session.insertMany(UPSERT_ROWS, rows.map(rowRecord));
     },
+    async setPartitions(fingerprint) {
+      await session.query(
+        `INSERT INTO meta (key, value) VALUES ('partitions', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [fingerprint],
+      );
+    },
     async childrenOf(table, parents) {
       if (parents.length === 0) return [];
       const records = await session.query<RowRecord>(
