@@ -8,12 +8,11 @@
  * is set (each run in a fresh database made there), otherwise a throwaway server started
  * like the tests' one.
  */
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { RowValues } from '@concord/shared';
 import { createPostgresStore } from '@concord/server';
-import { startPostgres } from '../test/support/postgres-server';
 import { createTestServer } from '../test/support/test-server';
+import { withDatabase, withPostgres } from './postgres-database';
 import { REPEATS, median, now, perSecond, type BenchResult } from './bench';
 import {
   TABLE,
@@ -29,25 +28,6 @@ const ROWS = 10_000;
 const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
 const WARMUP_ROWS = 2_000;
 const GOAL = { minRatio: 0.25, minRowsPerSecond: 30_000 };
-
-/** Runs `work` on a fresh database on the server at `adminUrl`, dropped afterwards. */
-async function withDatabase<T>(adminUrl: string, work: (url: string) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  const name = `concord_bench_${randomUUID().replaceAll('-', '')}`;
-  try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`);
-    const url = new URL(adminUrl);
-    url.pathname = `/${name}`;
-    try {
-      return await work(url.href);
-    } finally {
-      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    }
-  } finally {
-    await admin.end();
-  }
-}
 
 /** Both passes through the sync server on a PostgreSQL store. */
 function runMerge(adminUrl: string, data: Dataset): Promise<PassTimes> {
@@ -101,10 +81,7 @@ function runBaseline(adminUrl: string, data: Dataset): Promise<PassTimes> {
 }
 
 export async function run(): Promise<BenchResult[]> {
-  const given = process.env.CONCORD_POSTGRES_URL;
-  const server = given ? undefined : await startPostgres();
-  const adminUrl = given ?? server!.url;
-  try {
+  return withPostgres(async (adminUrl) => {
     const warmup = makeDataset(WARMUP_ROWS);
     await runMerge(adminUrl, warmup);
     await runBaseline(adminUrl, warmup);
@@ -137,7 +114,5 @@ export async function run(): Promise<BenchResult[]> {
       { name: `baseline: ${baselineInsert.name} ${rows}`, value: baselineInsert.value, unit: 'rows/s' },
       { name: `baseline: ${baselineUpdate.name} ${rows}`, value: baselineUpdate.value, unit: 'rows/s' },
     ];
-  } finally {
-    server?.stop();
-  }
+  });
 }

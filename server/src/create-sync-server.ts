@@ -121,6 +121,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     now: options.now ?? (() => new Date()),
     newId: options.newId ?? (() => uuidv7()),
     priorityOf: options.replicaPriority ?? (() => 0),
+    partitionOf: (identity) => (partitions.active ? partitions.fingerprint(partitions.viewOf(identity)) : null),
     limits: {
       maxBodyBytes,
       maxPushChanges: Math.min(

@@ -8,7 +8,7 @@ import type { RouteEnvironment } from './route-environment';
 /** `POST /replicas`: registers a replica and hands it its id and secret, once. */
 export function replicaRoutes(
   app: Hono,
-  env: Pick<RouteEnvironment, 'store' | 'newId' | 'now' | 'priorityOf' | 'limits'>,
+  env: Pick<RouteEnvironment, 'store' | 'newId' | 'now' | 'priorityOf' | 'partitionOf' | 'limits'>,
   readBody: BodyReader,
 ): void {
   const { store } = env;

@@ -16,6 +16,8 @@ export interface RegistrationEnvironment {
   now: () => Date;
   /** The priority a new replica gets, decided from its registration request. */
   priorityOf: (registration: ReplicaRegistration) => number | Promise<number>;
+  /** The fingerprint of the partition an identity downloads; null without partitions. */
+  partitionOf: (identity: Identity | undefined) => string | null;
 }
 
 export interface RegisteredReplica {
@@ -53,7 +55,8 @@ export async function registerReplica(
       lastPulledGeneration: 0,
       secretHash: hashReplicaSecret(secret),
       subject: identity?.subject ?? null,
-      partition: null,
+      // Its first download is of the partition its identity sees now.
+      partition: env.partitionOf(identity),
     }),
   );
   return { replicaId, secret, priority };

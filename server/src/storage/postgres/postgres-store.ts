@@ -20,7 +20,7 @@ export type PostgresStoreOptions = (
   channel?: string;
 };
 
-const POSTGRES: SqlDialect = {
+export const POSTGRES_DIALECT: SqlDialect = {
   types: { text: 'TEXT', integer: 'INTEGER', bigint: 'BIGINT', real: 'DOUBLE PRECISION' },
   bytewise: ' COLLATE "C"',
   keyedTable: '',
@@ -55,7 +55,7 @@ function sessionOf(on: Queryable): SqlSession {
     async insertMany({ into, columns, then }: BatchInsert, rows: readonly (readonly unknown[])[]) {
       // One statement for the whole batch: each column travels as an array, and `UNNEST` spreads them into rows.
       const arrays = columns.map((_, i) => rows.map((row) => row[i]));
-      const unnest = columns.map(([, kind], i) => `$${i + 1}::${POSTGRES.types[kind]}[]`).join(', ');
+      const unnest = columns.map(([, kind], i) => `$${i + 1}::${POSTGRES_DIALECT.types[kind]}[]`).join(', ');
       await query(
         `INSERT INTO ${into} (${columns.map(([name]) => name).join(', ')})
         SELECT * FROM UNNEST(${unnest}) ${then}`,
@@ -111,7 +111,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
   }
 
   const driver: SqlDriver = {
-    dialect: POSTGRES,
+    dialect: POSTGRES_DIALECT,
     ...sessionOf(pool),
     write: (work) => inTransaction('BEGIN', LOCK_WRITES, work),
     read: (work) => inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', '', work),

@@ -9,6 +9,19 @@ const COMMIT_AT = 'SELECT id FROM commits WHERE generation >= $1 ORDER BY genera
 
 const ALL = Number.MAX_SAFE_INTEGER;
 
+type Size = { generation: number; bytes: number };
+
+/**
+ * Arms of one query as one list in generation order, at most `limit` of them: each arm is
+ * ordered (and limited) on its own, so each reads its index range in order and stops early.
+ */
+function inOrder(arms: readonly string[], limit?: string): string {
+  const cap = limit === undefined ? '' : ` LIMIT ${limit}`;
+  if (arms.length === 1) return `${arms[0]} ORDER BY generation${cap}`;
+  const ordered = arms.map((arm) => `SELECT * FROM (${arm} ORDER BY generation${cap}) arm`);
+  return `SELECT * FROM (${ordered.join(' UNION ALL ')}) page ORDER BY generation${cap}`;
+}
+
 /**
  * The reads of a change page, on one snapshot, with the query's filters inside the SQL. With a
  * view, rows are read as one arm per partition the view sees, each in generation order from the
@@ -39,6 +52,16 @@ export function sqlPageReads(
 
   const sees = (p: Parameters, table: string, part: string) => viewSeesSql(dialect, p, view!, table, part);
 
+  // Moves are rare: whether any follow the page's start is asked once, and most pages skip them.
+  let movesAfter: { after: number; any: Promise<boolean> } | undefined;
+  const anyMoves = (after: number) => {
+    if (!movesAfter || after < movesAfter.after) {
+      const found = session.query('SELECT 1 AS found FROM moves WHERE generation > $1 LIMIT 1', [after]);
+      movesAfter = { after, any: found.then((rows) => rows.length > 0) };
+    }
+    return movesAfter.any;
+  };
+
   /** The moves in `(after, upTo]` that cross the view: from outside it into it, or out of it. */
   function crossing(p: Parameters, after: number, upTo: number): string {
     return `m.generation > ${p.add(after)} AND m.generation <= ${p.add(upTo)}
@@ -50,11 +73,16 @@ export function sqlPageReads(
     async sizes(after, count, upTo = ALL) {
       const p = parameters();
       const arms = rowArms(p, after, upTo, `generation, ${dialect.octets('data')} AS bytes`);
-      if (view) arms.push(`SELECT m.generation, ${MOVE_BYTES} AS bytes FROM moves m WHERE ${crossing(p, after, upTo)}`);
-      return session.query(
-        `SELECT generation, bytes FROM (${arms.join(' UNION ALL ')}) page ORDER BY generation LIMIT ${p.add(count)}`,
-        p.values,
+      const rows = await session.query<Size>(inOrder(arms, p.add(count)), p.values);
+      if (!view || !(await anyMoves(after))) return rows;
+      const m = parameters();
+      const moves = await session.query<Size>(
+        `SELECT m.generation, ${MOVE_BYTES} AS bytes FROM moves m WHERE ${crossing(m, after, upTo)}
+          ORDER BY m.generation LIMIT ${m.add(count)}`,
+        m.values,
       );
+      if (moves.length === 0) return rows;
+      return [...rows, ...moves].sort((a, b) => a.generation - b.generation).slice(0, count);
     },
     async commitEnd(at) {
       const [found] = await session.query<{ generation: number | null }>(
@@ -65,12 +93,9 @@ export function sqlPageReads(
     },
     async entries(after, upTo) {
       const p = parameters();
-      const records = await session.query<RowRecord>(
-        `SELECT * FROM (${rowArms(p, after, upTo, '*').join(' UNION ALL ')}) page ORDER BY generation`,
-        p.values,
-      );
+      const records = await session.query<RowRecord>(inOrder(rowArms(p, after, upTo, '*')), p.values);
       const rows = records.map(toRow);
-      if (!view) return { rows, removals: [] };
+      if (!view || !(await anyMoves(after))) return { rows, removals: [] };
       // Where a moved row stands now decides: it comes whole into the view, or is removed from it.
       const m = parameters();
       const moves = await session.query<{ moved_at: number; tbl: string; rowguid: string; visible: number }>(

@@ -12,7 +12,7 @@ export interface SqliteStoreOptions {
   filename: string;
 }
 
-const SQLITE: SqlDialect = {
+export const SQLITE_DIALECT: SqlDialect = {
   types: { text: 'TEXT', integer: 'INTEGER', bigint: 'INTEGER', real: 'REAL' },
   bytewise: '',
   keyedTable: ' WITHOUT ROWID',
@@ -74,7 +74,7 @@ export function createSqliteStore({ filename }: SqliteStoreOptions): Store {
   const handlers: ((message: string) => void)[] = [];
   let notified: string[] = [];
   const driver: SqlDriver = {
-    dialect: SQLITE,
+    dialect: SQLITE_DIALECT,
     query: (text, params) => enqueue(() => session.query(text, params)),
     insertMany: (insert, rows) => enqueue(() => session.insertMany(insert, rows)),
     write: (work) =>
