@@ -13,6 +13,7 @@ export interface RowRecord {
   columns: string | null;
   part: string;
   parent: string | null;
+  bytes: number;
 }
 
 /** A `replicas` record as every dialect returns it. */
@@ -48,18 +49,9 @@ export function toRow(record: RowRecord): StoredRow {
 export function rowRecord(row: StoredRow): unknown[] {
   const columns = row.columns ? JSON.stringify(row.columns) : null;
   const { table, rowguid, values, deleted, generation, writer, priority, partition = '', parent = null } = row;
-  return [
-    table,
-    rowguid,
-    JSON.stringify(values),
-    deleted ? 1 : 0,
-    generation,
-    writer,
-    priority,
-    columns,
-    partition,
-    parent,
-  ];
+  const data = JSON.stringify(values);
+  const bytes = Buffer.byteLength(data);
+  return [table, rowguid, data, deleted ? 1 : 0, generation, writer, priority, columns, partition, parent, bytes];
 }
 
 export function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefined {

@@ -72,7 +72,7 @@ export function sqlPageReads(
   return {
     async sizes(after, count, upTo = ALL) {
       const p = parameters();
-      const arms = rowArms(p, after, upTo, `generation, ${dialect.octets('data')} AS bytes`);
+      const arms = rowArms(p, after, upTo, 'generation, bytes');
       const rows = await session.query<Size>(inOrder(arms, p.add(count)), p.values);
       if (!view || !(await anyMoves(after))) return rows;
       const m = parameters();

@@ -16,6 +16,7 @@ export const ROW_COLUMNS = [
   ['columns', 'text', 'null'],
   ['part', 'text'],
   ['parent', 'text', 'null'],
+  ['bytes', 'integer'],
 ] as const satisfies Columns;
 
 /** The columns of `moves`: a row that left one partition for another. */
@@ -46,6 +47,7 @@ const ADDED_COLUMNS = [
   { table: 'replicas', column: 'partition', kind: 'text', then: '' },
   { table: 'rows', column: 'part', kind: 'text', then: ` NOT NULL DEFAULT ''` },
   { table: 'rows', column: 'parent', kind: 'text', then: '' },
+  { table: 'rows', column: 'bytes', kind: 'integer', then: ' NOT NULL DEFAULT -1' },
   { table: 'conflicts', column: 'rowguid', kind: 'text', then: '' },
 ] as const;
 
@@ -71,8 +73,8 @@ function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[]
 /** Indexes, made once the columns they cover exist. */
 const INDEXES = [
   'CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation)',
-  // A partitioned download reads each partition in generation order.
-  'CREATE INDEX IF NOT EXISTS rows_part ON rows (tbl, part, generation)',
+  // A partitioned download reads each partition in generation order, sizing a page from the index alone.
+  'CREATE INDEX IF NOT EXISTS rows_part ON rows (tbl, part, generation, writer, bytes)',
   'CREATE INDEX IF NOT EXISTS rows_parent ON rows (tbl, parent) WHERE parent IS NOT NULL',
 ];
 
@@ -89,6 +91,7 @@ export async function createTables(session: SqlSession, dialect: SqlDialect): Pr
     }
   }
   await session.query(`UPDATE conflicts SET rowguid = ${dialect.jsonText('entry', 'rowguid')} WHERE rowguid IS NULL`);
+  await session.query(`UPDATE rows SET bytes = ${dialect.octets('data')} WHERE bytes < 0`);
   for (const statement of INDEXES) await session.query(statement);
   await session.query(
     `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('generation', '0') ON CONFLICT (key) DO NOTHING`,
