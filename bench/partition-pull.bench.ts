@@ -95,7 +95,7 @@ function pageQuery(dialect: SqlDialect): { text: string; params: unknown[] } {
 interface Backend {
   name: string;
   /** A fresh store (in its own file or database); `dispose` removes it. */
-  open(): Promise<{ store: Store; plan(): Promise<string>; dispose(): Promise<void> }>;
+  open(): Promise<{ store: Store; settle(): Promise<void>; plan(): Promise<string>; dispose(): Promise<void> }>;
 }
 
 const sqlite: Backend = {
@@ -105,6 +105,7 @@ const sqlite: Backend = {
     const filename = join(dir, 'store.db');
     return {
       store: createSqliteStore({ filename }),
+      settle: async () => undefined,
       async plan() {
         const { text, params } = pageQuery(SQLITE_DIALECT);
         const db = new Database(filename, { readonly: true });
@@ -138,12 +139,17 @@ function postgres(adminUrl: string): Backend {
       });
       return {
         store: createPostgresStore({ connectionString: url }),
+        // What autovacuum does soon after a bulk load: statistics, and the visibility map index-only scans use.
+        async settle() {
+          const client = new pg.Client({ connectionString: url });
+          await client.connect();
+          await client.query('VACUUM ANALYZE rows').finally(() => client.end());
+        },
         async plan() {
           const { text, params } = pageQuery(POSTGRES_DIALECT);
           const client = new pg.Client({ connectionString: url });
           await client.connect();
           try {
-            await client.query('ANALYZE rows');
             const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, params);
             return rows.map((row) => row['QUERY PLAN']).join('\n');
           } finally {
@@ -170,6 +176,8 @@ async function measure(backend: Backend): Promise<BenchResult[]> {
     const unfiltered = createTestServer({ schema, store: plain.store, auth: { secret: TOKEN_SECRET } });
     await filtered.request('/v1/conflicts', { headers: { authorization: `Bearer ${await tokenFor('hq')}` } });
     const restampMs = now() - started;
+    await partitioned.settle();
+    await plain.settle();
     // The newest rows of the same store, for an identity that sees every branch: no filter.
     const times = { filtered: [] as number[], unfiltered: [] as number[], tail: [] as number[] };
     for (let i = 0; i <= REPEATS; i++) {

@@ -154,7 +154,10 @@ export interface StoreTransaction {
   writeRows(rows: readonly StoredRow[]): Promise<void>;
   /** The rows of `table` whose `parent` is one of `parents`, tombstones included. */
   childrenOf(table: string, parents: readonly string[]): Promise<StoredRow[]>;
-  /** Records the fingerprint of the partition filters the rows are now stamped for (`meta().partitions`). */
+  /**
+   * Records the fingerprint of the partition filters the rows are now stamped for
+   * (`meta().partitions`); a SQL store keeps its partition index only while it is not ''.
+   */
   setPartitions(fingerprint: string): Promise<void>;
   /** Sets each moved row's partition to `to`, its generation unchanged, and records the move for downloads. */
   moveRows(moves: readonly RowMove[]): Promise<void>;

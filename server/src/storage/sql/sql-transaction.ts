@@ -2,7 +2,7 @@ import { rowKeyString, type StoreTransaction } from '../store';
 import { conflictRecord, replicaRecord, rowRecord, toConflict, toReplica, toRow } from './records';
 import type { ReplicaRow, RowRecord } from './records';
 import type { BatchInsert, SqlDialect, SqlSession } from './sql-driver';
-import { CONFLICT_COLUMNS, MOVE_COLUMNS, ROW_COLUMNS } from './tables';
+import { CONFLICT_COLUMNS, MOVE_COLUMNS, PARTITION_INDEX, ROW_COLUMNS } from './tables';
 
 const UPSERT_ROWS: BatchInsert = {
   into: 'rows',
@@ -70,6 +70,7 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): 
       if (rows.length > 0) await session.insertMany(UPSERT_ROWS, rows.map(rowRecord));
     },
     async setPartitions(fingerprint) {
+      await session.query(fingerprint === '' ? 'DROP INDEX IF EXISTS rows_part' : PARTITION_INDEX);
       await session.query(
         `INSERT INTO meta (key, value) VALUES ('partitions', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
         [fingerprint],

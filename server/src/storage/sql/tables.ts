@@ -70,11 +70,16 @@ function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[]
   ];
 }
 
+/**
+ * The index partitioned downloads read, each partition in generation order, sizing a page from
+ * the index alone. It exists only while partition filters are set: without them, writes do not
+ * pay for it.
+ */
+export const PARTITION_INDEX = 'CREATE INDEX IF NOT EXISTS rows_part ON rows (tbl, part, generation, writer, bytes)';
+
 /** Indexes, made once the columns they cover exist. */
 const INDEXES = [
   'CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation)',
-  // A partitioned download reads each partition in generation order, sizing a page from the index alone.
-  'CREATE INDEX IF NOT EXISTS rows_part ON rows (tbl, part, generation, writer, bytes)',
   'CREATE INDEX IF NOT EXISTS rows_parent ON rows (tbl, parent) WHERE parent IS NOT NULL',
 ];
 
