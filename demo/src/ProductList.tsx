@@ -1,6 +1,7 @@
 import { useLiveQuery } from 'dexie-react-hooks';
 import { useState } from 'react';
 import type { Replica } from '@concord/client';
+import type { IdentityName } from '../identities';
 
 interface Product {
   id: string;
@@ -23,11 +24,20 @@ interface Branch {
 
 const SHOWN = 40;
 
-/** Products (the first 40 by name, or those matching a search) with their stock at every branch. */
-export function ProductList({ replica }: { replica: Replica }) {
+/**
+ * Products (the first 40 by name, or those matching a search) with their stock at every branch
+ * the identity sees: HQ all of them, a branch its own. Only HQ may change a price.
+ */
+export function ProductList({ replica, identity }: { replica: Replica; identity: IdentityName }) {
   const { db } = replica;
   const [search, setSearch] = useState('');
-  const branches = useLiveQuery(() => db.table<Branch, string>('branches').orderBy('id').toArray(), [db]) ?? [];
+  const hq = identity === 'hq';
+  const branches =
+    useLiveQuery(
+      async () =>
+        (await db.table<Branch, string>('branches').orderBy('id').toArray()).filter((b) => hq || b.id === identity),
+      [db, hq, identity],
+    ) ?? [];
   const products =
     useLiveQuery(async () => {
       const needle = search.trim().toLowerCase();
@@ -83,6 +93,7 @@ export function ProductList({ replica }: { replica: Replica }) {
                   label={`price of ${p.sku}`}
                   value={p.price}
                   step={0.01}
+                  disabled={!hq}
                   onCommit={(price) => void touch(p.id, { price })}
                 />
               </td>
@@ -130,7 +141,13 @@ export function ProductList({ replica }: { replica: Replica }) {
 }
 
 /** A number input that writes on Enter or when it loses focus, and follows the stored value otherwise. */
-function EditNumber(props: { label: string; value: number; step: number; onCommit: (value: number) => void }) {
+function EditNumber(props: {
+  label: string;
+  value: number;
+  step: number;
+  disabled?: boolean;
+  onCommit: (value: number) => void;
+}) {
   const [draft, setDraft] = useState<string | null>(null);
   const commit = () => {
     if (draft !== null && draft.trim() !== '' && Number(draft) !== props.value) props.onCommit(Number(draft));
@@ -141,6 +158,8 @@ function EditNumber(props: { label: string; value: number; step: number; onCommi
       type="number"
       aria-label={props.label}
       step={props.step}
+      disabled={props.disabled}
+      title={props.disabled ? 'only headquarters changes prices' : undefined}
       value={draft ?? String(props.value)}
       onChange={(event) => setDraft(event.target.value)}
       onBlur={commit}

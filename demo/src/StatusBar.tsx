@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
 import type { Replica } from '@concord/client';
+import { identityLabel, type IdentityName } from '../identities';
 import { DEVICES, isOffline, offlineKey, setOffline } from './device';
+import { signOut } from './identity';
 import { useStatus } from './use-status';
 
-/** Device, the offline switch, leader tab, pending changes, last sync, open conflicts and progress. */
-export function StatusBar({ replica, device }: { replica: Replica; device: string }) {
+/** Device and identity, the offline switch, leader tab, pending changes, last sync, open conflicts and progress. */
+export function StatusBar({ replica, device, identity }: { replica: Replica; device: string; identity: IdentityName }) {
   const status = useStatus(replica);
   const [offline, setOfflineState] = useState(() => isOffline(device));
   const apply = (next: boolean) => {
@@ -32,6 +34,8 @@ export function StatusBar({ replica, device }: { replica: Replica; device: strin
     <header className="status-bar">
       <nav>
         <strong>Device {device}</strong>
+        <span data-testid="identity">{identityLabel(identity)}</span>
+        <button onClick={() => signOut(device)}>Switch identity</button>
         {DEVICES.filter((d) => d !== device).map((d) => (
           <a key={d} href={`?device=${d}`} target="_blank" rel="noreferrer">
             open {d}

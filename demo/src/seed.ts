@@ -1,24 +1,20 @@
 import type { Replica } from '@concord/client';
-
-const BRANCHES = [
-  { name: 'Harbour Street', city: 'Lisbon' },
-  { name: 'Old Town', city: 'Porto' },
-  { name: 'Riverside', city: 'Coimbra' },
-];
+import { BRANCHES } from '../identities';
 const KINDS = ['Hammer', 'Wrench', 'Drill', 'Saw', 'Pliers', 'Level', 'Chisel', 'Clamp', 'Sander', 'Screwdriver'];
 const GRADES = ['Basic', 'Pro', 'Heavy-duty', 'Compact', 'Cordless', 'Classic'];
 const SIZES = ['S', 'M', 'L', 'XL', '2XL'];
 
 /**
  * Creates a realistic data set in the replica (it syncs like any edit): three branches, 300
- * products and a stock count for every product at every branch. Deterministic, so every device
- * seeding builds the same catalogue (rowguids are fresh UUIDs, so rows are never shared by accident).
+ * products and a stock count for every product at every branch. HQ seeds: only it may create
+ * the catalogue. A branch's rowguid is its id, which branch identities name in their claims;
+ * products and stock get fresh UUIDs.
  */
 export async function seed(replica: Replica): Promise<void> {
   const { db } = replica;
   const now = new Date().toISOString();
   await db.transaction('rw', ['branches', 'products', 'stock'], async () => {
-    const branchIds = (await db.table('branches').bulkAdd(BRANCHES, { allKeys: true })) as string[];
+    const branchIds = (await db.table('branches').bulkAdd([...BRANCHES], { allKeys: true })) as string[];
     const products = [];
     let n = 0;
     for (const kind of KINDS) {

@@ -8,6 +8,8 @@ import { Hono } from 'hono';
 import type { Schema } from '@concord/shared';
 import { createSyncServer } from './create-sync-server';
 import type { AuthOptions } from './auth/auth-options';
+import type { Identity } from './auth/identity';
+import type { PartitionConfig } from './partitions/partition-config';
 import type { PermissionConfig } from './permissions/permission-config';
 import type { ResolverConfig } from './resolvers/resolver-config';
 import { createPostgresStore } from './storage/postgres/postgres-store';
@@ -17,9 +19,11 @@ import type { Store } from './storage/store';
 const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data | --postgres <url>] [--static <dir>]
 
   --schema    a module whose export "schema" (or default export) is the replicated schema,
-              and whose optional exports "resolvers", "auth" and "permissions" configure
-              conflict resolution, authentication (without it the server is open to anyone)
-              and who may write what
+              and whose optional exports "resolvers", "auth", "permissions", "partitions"
+              and "reviewer" configure conflict resolution, authentication (without it the
+              server is open to anyone), who may write what, who sees which rows and who
+              reviews every conflict; an optional export "routes" (a Hono app) is served
+              next to the sync API
   --port      port to listen on (env PORT; default 8787)
   --host      address to listen on (env HOST; default 127.0.0.1)
   --data-dir  where the SQLite file lives, created if missing (env CONCORD_DATA_DIR; default ./data)
@@ -50,16 +54,19 @@ async function main(): Promise<void> {
     resolvers?: ResolverConfig;
     auth?: AuthOptions;
     permissions?: PermissionConfig;
+    partitions?: PartitionConfig;
+    reviewer?: (identity: Identity) => boolean;
+    routes?: Hono;
   };
   const schema = module.schema ?? module.default;
   if (!schema) throw new Error(`${values.schema} exports no "schema"`);
   const webRoot = values.static && resolve(values.static);
   if (webRoot && !existsSync(join(webRoot, 'index.html'))) throw new Error(`--static: no index.html in ${webRoot}`);
   const { store, where } = openStore(values.postgres, values['data-dir']);
-  const { resolvers, auth, permissions } = module;
-  const sync = createSyncServer({ schema, store, resolvers, auth, permissions });
+  const { resolvers, auth, permissions, partitions, reviewer, routes } = module;
+  const sync = createSyncServer({ schema, store, resolvers, auth, permissions, partitions, reviewer });
   await store.meta(); // fail at startup, not on the first request, when the database is unreachable
-  const app = webRoot ? withWebApp(sync, webRoot) : sync;
+  const app = routes || webRoot ? withRoutes(sync, routes, webRoot) : sync;
 
   const server = serve({ fetch: app.fetch, port, hostname: values.host }, (info) => {
     console.log(`concord: sync server listening on http://${values.host}:${info.port}/v1`);
@@ -91,12 +98,19 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-/** The sync API under /v1, and a built web app's files at / (any other path answers its index.html). */
-function withWebApp(sync: Hono, webRoot: string): Hono {
+/**
+ * The sync API under /v1, the module's own routes, and a built web app's files at / (any other
+ * path answers its index.html); without an app, the sync API answers every other path.
+ */
+function withRoutes(sync: Hono, routes: Hono | undefined, webRoot: string | undefined): Hono {
   const app = new Hono();
   app.all('/v1/*', (c) => sync.fetch(c.req.raw));
-  app.use('/*', serveStatic({ root: webRoot }));
-  app.get('/*', serveStatic({ path: join(webRoot, 'index.html') }));
+  if (routes) app.route('/', routes);
+  if (webRoot) {
+    app.use('/*', serveStatic({ root: webRoot }));
+    app.get('/*', serveStatic({ path: join(webRoot, 'index.html') }));
+  }
+  app.all('*', (c) => sync.fetch(c.req.raw));
   return app;
 }
 

@@ -32,14 +32,15 @@ afterEach(async () => {
   expect(pageErrors.splice(0)).toEqual([]); // the app never throws uncaught
 });
 
-async function device(name: string, context?: BrowserContext): Promise<Page> {
+/** A device of the demo signed in as `as` (HQ unless said otherwise). */
+async function device(name: string, context?: BrowserContext, as = 'hq'): Promise<Page> {
   if (!context) {
     context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     contexts.push(context);
   }
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(`device ${name}: ${error.message}`));
-  await page.goto(`${server.origin}/?device=${name}`);
+  await page.goto(`${server.origin}/?device=${name}&as=${as}`);
   await page.getByTestId('sync-state').waitFor();
   return page;
 }
@@ -158,5 +159,51 @@ describe('the demo app', () => {
     await other.getByTestId('offline-switch').click(); // reconnect from the tab that does not sync
     await until(async () => (await label(leader))!.startsWith('Online'));
     await until(async () => (await leader.getByTestId('pending').textContent()) === '0 pending', 10_000);
+  });
+
+  it('identities: a branch device holds the products and its own stock, HQ everything; only HQ changes prices; conflicts stay in their partition', async () => {
+    const hq = await device('A');
+    await seeded(hq);
+    await until(async () => (await hq.getByTestId('pending').textContent()) === '0 pending', 10_000);
+    const shop = await device('B', undefined, 'harbour-street');
+    await stock(shop).waitFor({ timeout: 10_000 });
+    expect(await shop.getByTestId('identity').textContent()).toBe('Harbour Street');
+    const oldTownStock = (page: Page) => page.getByLabel(`stock of ${SKU} at Old Town`);
+    expect(await oldTownStock(shop).count()).toBe(0);
+    expect(await oldTownStock(hq).count()).toBe(1);
+
+    // Only HQ changes a price; the branch receives it.
+    expect(await price(shop).isDisabled()).toBe(true);
+    await price(hq).fill('42');
+    await price(hq).press('Enter');
+    await until(async () => (await value(shop, price(shop))) === 42, 10_000);
+    // The branch changes its own counts, and HQ sees them.
+    const before = await value(hq, stock(hq));
+    await shop.getByLabel(`more ${SKU} at ${BRANCH}`).click();
+    await until(async () => (await value(hq, stock(hq))) === before + 1, 10_000);
+
+    // HQ and Old Town both change an Old Town count: a conflict of Old Town's partition.
+    const oldTown = await device('C', undefined, 'old-town');
+    await oldTownStock(oldTown).waitFor({ timeout: 10_000 });
+    await hq.getByTestId('offline-switch').click();
+    await until(async () => (await hq.getByTestId('offline-switch').textContent())!.startsWith('Offline'));
+    await hq.getByLabel(`more ${SKU} at Old Town`).click();
+    await oldTown.getByLabel(`less ${SKU} at Old Town`).click();
+    await until(async () => (await oldTown.getByTestId('pending').textContent()) === '0 pending', 10_000);
+    await hq.getByTestId('offline-switch').click();
+    const entries = (page: Page) => page.getByTestId('conflict-panel').locator('li', { hasText: 'stock.qty' });
+    await until(async () => (await entries(hq).count()) === 1, 10_000);
+    await oldTown.getByRole('button', { name: 'Sync now' }).click();
+    await until(async () => (await entries(oldTown).count()) === 1, 10_000);
+    // Harbour Street lists no entry of Old Town's: the server never shows it.
+    const listed = await shop.evaluate(async () => {
+      const { token } = (await (
+        await fetch('/dev/token', { method: 'POST', body: JSON.stringify({ as: 'harbour-street' }) })
+      ).json()) as { token: string };
+      const response = await fetch('/v1/conflicts?limit=1000', { headers: { authorization: `Bearer ${token}` } });
+      return ((await response.json()) as { conflicts: { table: string }[] }).conflicts.map((entry) => entry.table);
+    });
+    expect(listed).not.toContain('stock');
+    writeFileSync(join(shots, 'demo-branch.png'), await shop.screenshot());
   });
 });
