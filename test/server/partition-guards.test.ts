@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, defineSchema, type FromServerPull, type FromServerRegister } from '@concord/shared';
+import {
+  PROTOCOL_VERSION,
+  defineSchema,
+  type FromServerPull,
+  type FromServerPush,
+  type FromServerRegister,
+} from '@concord/shared';
 import { createMemoryStore, createSyncServer, type PartitionConfig } from '@concord/server';
 import { partitionSchema, partitions } from '../support/partition-schema';
 import type { TestServer } from '../support/test-server';
@@ -148,5 +154,19 @@ describe('a partitioned server and what arrives', () => {
     const pokes = text.split('\n').filter((line) => line.startsWith('data: {"generation"'));
     expect(pokes.length).toBeGreaterThan(0);
     expect(text).not.toMatch(/secret|stock|branch|"B"/);
+  });
+
+  it('deleting a row that is not there writes nothing anyone sees: no refusal, whatever the partition', async () => {
+    const server = start();
+    const shop = await tokenFor('shop-a', { branch: 'A', regions: [] });
+    const device = await registered(server, shop);
+    const response = await as(server, shop).post('/v1/push', {
+      replicaId: device.replicaId,
+      secret: device.secret,
+      fromLocalGeneration: 1,
+      toLocalGeneration: 1,
+      changes: [{ table: 'stock', rowguid: 'never-there', op: 'delete', baseGeneration: 0, localGeneration: 1 }],
+    });
+    expect(((await response.json()) as FromServerPush).results[0]).toMatchObject({ outcome: 'applied' });
   });
 });

@@ -4,9 +4,9 @@ import { PROTOCOL_VERSION, type FromServerConflicts } from '@concord/shared';
 import { storeKinds } from './store-fixtures';
 import { useStoreWorld } from './store-world';
 import { partitionSchema, partitions, partitionRows } from '../support/partition-schema';
-import { replicaRows, serverRows } from '../support/test-replica';
+import { replicaRows, replicaState, serverRows } from '../support/test-replica';
 import type { TestServer } from '../support/test-server';
-import { TOKEN_SECRET, tokenFor } from '../support/tokens';
+import { TOKEN_SECRET, expiredToken, tokenFor } from '../support/tokens';
 
 const { each, start, replica } = useStoreWorld();
 
@@ -64,14 +64,20 @@ describe.each(storeKinds)('$name store', (kind) => {
       await hq.sync();
     }
 
-    it('each branch downloads only its partition and the shared tables; HQ downloads everything', async () => {
-      const server = serve();
+    /** HQ with the catalogue seeded, and a device of each branch, synced. */
+    async function company() {
       const hq = await device('hq', HQ);
       await seed(hq);
       const a = await device('shop-a', BRANCH_A);
       const b = await device('shop-b', BRANCH_B);
       await a.sync();
       await b.sync();
+      return { hq, a, b };
+    }
+
+    it('each branch downloads only its partition and the shared tables; HQ downloads everything', async () => {
+      const server = serve();
+      const { hq, a, b } = await company();
       expect((await a.db.table('stock').toArray()).map((row: { id: string }) => row.id).sort()).toEqual(['s1', 's2']);
       expect(await a.db.table('lines').count()).toBe(2);
       await expectPartition(server, a, BRANCH_A);
@@ -107,12 +113,7 @@ describe.each(storeKinds)('$name store', (kind) => {
 
     it('a row moving between branches leaves one replica and appears on the other, its children with it', async () => {
       const server = serve();
-      const hq = await device('hq', HQ);
-      await seed(hq);
-      const a = await device('shop-a', BRANCH_A);
-      const b = await device('shop-b', BRANCH_B);
-      await a.sync();
-      await b.sync();
+      const { hq, a, b } = await company();
       await hq.db.table('stock').update('s1', { branchId: 'B' });
       await hq.db.table('orders').update('o1', { region: 'Y' });
       await hq.sync();
@@ -130,12 +131,7 @@ describe.each(storeKinds)('$name store', (kind) => {
 
     it('a replica offline during several moves converges to exactly its partition', async () => {
       const server = serve();
-      const hq = await device('hq', HQ);
-      await seed(hq);
-      const a = await device('shop-a', BRANCH_A);
-      const b = await device('shop-b', BRANCH_B);
-      await a.sync();
-      await b.sync();
+      const { hq, a, b } = await company();
       const moves: [string, string, Record<string, string>][] = [
         ['stock', 's1', { branchId: 'B' }],
         ['stock', 's3', { branchId: 'A' }],
@@ -161,11 +157,7 @@ describe.each(storeKinds)('$name store', (kind) => {
 
     it('moving an order out of a region is allowed where the table says so: the mover drops it and its lines', async () => {
       const server = serve();
-      const hq = await device('hq', HQ);
-      await seed(hq);
-      const a = await device('shop-a', BRANCH_A);
-      const b = await device('shop-b', BRANCH_B);
-      await a.sync();
+      const { a, b } = await company();
       await a.db.table('orders').update('o1', { region: 'Y' });
       expect(await a.sync()).toMatchObject({ rejected: 0 });
       await b.sync();
@@ -253,6 +245,31 @@ describe.each(storeKinds)('$name store', (kind) => {
       expect(await a.db.table('stock').count()).toBe(2);
       await hq.sync();
       expect(await replicaRows(hq, server)).toEqual(await serverRows(server));
+    });
+
+    it('an expired or wrongly signed token, or a replica used with the token of another branch, receives nothing', async () => {
+      const server = serve();
+      const hq = await device('hq', HQ);
+      await seed(hq);
+      const a = await device('shop-a', BRANCH_A);
+      await a.sync();
+      const { replicaId, secret } = (await replicaState(a)) as { replicaId: string; secret: string };
+      const pull = async (token: string) => {
+        const response = await server.request('/v1/pull', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: 1, replicaId, secret, after: 0 }),
+        });
+        return { status: response.status, body: JSON.stringify(await response.json()) };
+      };
+      const refusals = [
+        await pull(await expiredToken('shop-a')),
+        await pull(await tokenFor('shop-a', BRANCH_A, 'another-secret-of-enough-length-for-hs256')),
+        await pull(await tokenFor('shop-b', BRANCH_B)),
+      ];
+      expect(refusals.map((refusal) => refusal.status)).toEqual([401, 401, 403]);
+      for (const refusal of refusals) expect(refusal.body).not.toMatch(/"changes"|branchId/);
+      expect((await pull(await tokenFor('shop-a', BRANCH_A))).status).toBe(200);
     });
 
     it('without auth, partitions are refused at startup', () => {

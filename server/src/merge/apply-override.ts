@@ -105,7 +105,11 @@ export async function applyOverride(
     for (const column of Object.keys(chosen ?? {})) row.columns[column] = { generation, ...SERVER };
   }
   await env.partitions.stamp(tx, [row], new Map());
-  if (!sees(view, row) && !(current && env.partitions.movesOut(row.table))) {
+  // A decision writes as a push would: only a row the decider sees, and only into its partition.
+  if (current && !sees(view, current)) {
+    throw new ConcordError('forbidden', `conflict "${id}" concerns a row outside the partition of the one deciding`);
+  }
+  if (!sees(view, row) && !(current && !current.deleted && env.partitions.movesOut(row.table))) {
     throw new ConcordError('forbidden', `the decided row would be outside the partition of the one deciding`);
   }
   await tx.writeRows([row]);

@@ -63,17 +63,17 @@ export async function applyPush(
   for (const change of fresh) {
     const key = rowKeyString(change.table, change.rowguid);
     const before = current.get(key);
+    if (before && !sees(view, before)) {
+      // A row outside the uploader's partition: nothing of it is shown, in the answer or the log.
+      const reason = `row ${describeName(change.table)}/${describeName(change.rowguid)} is outside this replica's partition`;
+      outcomes.set(key, refuseChange(replica.replicaId, undefined, change, 'partition', reason));
+      continue;
+    }
     const problem = problems.get(change);
     if (problem !== undefined) {
       // `name`: refused for what it names, which no row can have; `schema`: for its values.
       const resolver = problem.naming ? 'name' : 'schema';
       outcomes.set(key, refuseChange(replica.replicaId, before, change, resolver, problem.reason));
-      continue;
-    }
-    if (before && !sees(view, before)) {
-      // A row outside the uploader's partition: nothing of it is shown, in the answer or the log.
-      const reason = `row ${describeName(change.table)}/${describeName(change.rowguid)} is outside this replica's partition`;
-      outcomes.set(key, refuseChange(replica.replicaId, undefined, change, 'partition', reason));
       continue;
     }
     const table = tableOf(env.schema, change.table)!;
@@ -143,7 +143,7 @@ export async function applyPush(
     };
     // A row that left the uploader's partition is gone for it, as a removal would say.
     const hidden = row !== undefined && !sees(view, row);
-    if (hidden) result.deleted = true;
+    if (hidden) Object.assign(result, { deleted: true, generation: 0 });
     if (result.outcome !== 'applied') result.values = row && !row.deleted && !hidden ? row.values : null;
     if (outcome?.reason) result.reason = outcome.reason;
     for (const draft of outcome?.conflicts ?? []) {
@@ -155,7 +155,7 @@ export async function applyPush(
         rowguid: describeName(change.rowguid),
         replicaId: replica.replicaId,
         localGeneration: change.localGeneration,
-        generation: row?.generation ?? 0,
+        generation: result.generation,
         createdAt,
       };
       conflicts.push(entry);
@@ -195,7 +195,10 @@ async function refuseOutside(
     await partitions.stamp(tx, [...writes.values()], current);
     for (const [key, row] of writes) {
       const before = stored.get(key);
-      if (sees(view, row) || (before && !before.deleted && partitions.movesOut(row.table))) continue;
+      const live = before !== undefined && !before.deleted;
+      if (sees(view, row) || (live && partitions.movesOut(row.table))) continue;
+      // Deleting a row that is not there writes nothing anyone sees: no partition to be outside of.
+      if (row.deleted && !live) continue;
       const where = `${describeName(row.table)}/${describeName(row.rowguid)}`;
       outcomes.set(key, refuse(key, `row ${where} would be outside this replica's partition`));
       writes.delete(key);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { columnTypeOf, tableOf, type JsonValue, type RowValues, type Schema } from '@concord/shared';
+import { columnTypeOf, rowguidProblem, tableOf, type JsonValue, type RowValues, type Schema } from '@concord/shared';
 import type { Identity } from '../auth/identity';
 import {
   rowKeyString,
@@ -122,7 +122,7 @@ export function createPartitions(schema: Schema, config: PartitionConfig = {}): 
       const filter = filters.get(row.table)?.filter;
       if (!filter) continue;
       if ('claim' in filter) {
-        row.partition = partitionOf(row.values[filter.column]);
+        row.partition = partitionOf(Object.hasOwn(row.values, filter.column) ? row.values[filter.column] : null);
         continue;
       }
       row.parent = rowguidIn(row.values, filter.via);
@@ -205,8 +205,8 @@ function partitionOf(value: unknown): string {
     : NOWHERE;
 }
 
-/** The rowguid a row's `via` column holds, or null. */
+/** The rowguid a row's `via` column holds, or null: a value no rowguid can be names no parent. */
 function rowguidIn(values: RowValues, via: string): string | null {
   const value = Object.hasOwn(values, via) ? values[via] : undefined;
-  return typeof value === 'string' ? value : null;
+  return typeof value === 'string' && rowguidProblem(value) === undefined ? value : null;
 }

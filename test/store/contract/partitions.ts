@@ -144,5 +144,11 @@ export function partitionContract(kind: StoreKind): void {
       ).rejects.toThrow('rolled back');
       expect((await store.meta()).partitions).toBe('f1');
     });
+
+    it('a view of hundreds of partitions reads as one query, with the same rows', async () => {
+      await commitRows(store, [stock('s1', 'A'), stock('s2', 'B'), stock('s3', 'C'), product('p1')]);
+      const many = view(...Array.from({ length: 300 }, (_, i) => `x${i}`), 'A', 'C');
+      expect((await download(store, { after: 0, view: many })).sent).toEqual(['stock/s1', 'stock/s3', 'products/p1']);
+    });
   });
 }

@@ -11,6 +11,9 @@ const ALL = Number.MAX_SAFE_INTEGER;
 
 type Size = { generation: number; bytes: number };
 
+/** Most partitions read as arms of their own (SQLite allows 500 arms in one query). */
+const MAX_ARMS = 64;
+
 /**
  * Arms of one query as one list in generation order, at most `limit` of them: each arm is
  * ordered (and limited) on its own, so each reads its index range in order and stops early.
@@ -43,6 +46,11 @@ export function sqlPageReads(
     const kept = `generation > ${p.add(after)} AND generation <= ${p.add(upTo)} AND writer <> ${p.add(exceptWriter)}`;
     const tables = (list: readonly string[]) => dialect.texts(p.add(JSON.stringify(list)));
     if (!view) return [`SELECT ${select} FROM rows WHERE ${kept} AND tbl NOT IN (${tables(exceptTables)})`];
+    if (parts.length > MAX_ARMS) {
+      // A view of very many partitions (a long claim list) is one query joined against its list.
+      const seen = viewSeesSql(dialect, p, { parts, whole }, 'rows.tbl', 'rows.part');
+      return [`SELECT ${select} FROM rows WHERE ${kept} AND ${seen}`];
+    }
     const arms = parts.map(
       ([table, part]) => `SELECT ${select} FROM rows WHERE tbl = ${p.add(table)} AND part = ${p.add(part)} AND ${kept}`,
     );

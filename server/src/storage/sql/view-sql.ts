@@ -8,7 +8,10 @@ export function parameters() {
 }
 export type Parameters = ReturnType<typeof parameters>;
 
-/** SQL saying whether `view` sees a row of table `table` in partition `part` (both SQL expressions). */
+/**
+ * SQL saying whether `view` sees a row of table `table` in partition `part`: SQL expressions,
+ * qualified by their table's name or alias (an unqualified `tbl` would name the list's own column).
+ */
 export function viewSeesSql(
   dialect: SqlDialect,
   p: Parameters,
