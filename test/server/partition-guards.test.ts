@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PROTOCOL_VERSION,
-  defineSchema,
-  type FromServerPull,
-  type FromServerPush,
-  type FromServerRegister,
-} from '@concord/shared';
+import { defineSchema, type FromServerPull, type FromServerPush } from '@concord/shared';
 import { createMemoryStore, createSyncServer, type PartitionConfig } from '@concord/server';
 import { partitionSchema, partitions } from '../support/partition-schema';
+import { bearerClient } from '../support/bearer-client';
 import type { TestServer } from '../support/test-server';
 import { useTestWorld } from '../support/test-world';
 import { TOKEN_SECRET, tokenFor } from '../support/tokens';
@@ -16,18 +11,7 @@ const world = useTestWorld();
 
 const auth = { secret: TOKEN_SECRET };
 
-function as(server: TestServer, token: string) {
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-  return {
-    get: (path: string, signal?: AbortSignal) => server.request(path, { headers, signal }),
-    post: (path: string, body: object) =>
-      server.request(path, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: partitionSchema.version, ...body }),
-      }),
-  };
-}
+const as = bearerClient;
 
 describe('partition configuration', () => {
   const create = (config: PartitionConfig) =>
@@ -65,11 +49,7 @@ describe('partition configuration', () => {
 describe('a partitioned server and what arrives', () => {
   const start = () => world.start({ schema: partitionSchema, auth, partitions, log: () => undefined });
 
-  async function registered(server: TestServer, token: string) {
-    const response = await as(server, token).post('/v1/replicas', {});
-    expect(response.status).toBe(201);
-    return (await response.json()) as FromServerRegister;
-  }
+  const registered = (server: TestServer, token: string) => as(server, token).register();
 
   it('a request field can never widen a partition: fields naming one are refused, and claims come only from the token', async () => {
     const server = start();

@@ -1,71 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PROTOCOL_VERSION,
-  type FromServerConflicts,
-  type FromServerPull,
-  type FromServerPush,
-  type FromServerRegister,
-} from '@concord/shared';
 import { createMemoryStore } from '@concord/server';
 import { partitionSchema, partitions } from '../support/partition-schema';
-import type { TestServer } from '../support/test-server';
+import { bearerClient as as } from '../support/bearer-client';
 import { useTestWorld } from '../support/test-world';
 import { TOKEN_SECRET, tokenFor } from '../support/tokens';
 
 const world = useTestWorld();
 const auth = { secret: TOKEN_SECRET };
-
-function as(server: TestServer, token: string) {
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-  let gen = 0;
-  const api = {
-    get: (path: string) => server.request(path, { headers }),
-    post: (path: string, body: object) =>
-      server.request(path, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: partitionSchema.version, ...body }),
-      }),
-    replica: undefined as FromServerRegister | undefined,
-    async register() {
-      const response = await api.post('/v1/replicas', {});
-      expect(response.status).toBe(201);
-      api.replica = (await response.json()) as FromServerRegister;
-      return api.replica;
-    },
-    async push(changes: object[]) {
-      const from = gen + 1;
-      const numbered = changes.map((change) => ({ baseGeneration: 0, localGeneration: ++gen, ...change }));
-      const response = await api.post('/v1/push', {
-        replicaId: api.replica!.replicaId,
-        secret: api.replica!.secret,
-        fromLocalGeneration: from,
-        toLocalGeneration: gen,
-        changes: numbered,
-      });
-      return { status: response.status, body: (await response.json()) as FromServerPush };
-    },
-    async pull(after = 0) {
-      const response = await api.post('/v1/pull', {
-        replicaId: api.replica!.replicaId,
-        secret: api.replica!.secret,
-        after,
-        ...(after > 0 ? { commit: await server.store.commitAt(after) } : {}),
-      });
-      return { status: response.status, body: (await response.json()) as FromServerPull & { code?: string } };
-    },
-    async conflicts() {
-      return ((await (await api.get('/v1/conflicts')).json()) as FromServerConflicts).conflicts;
-    },
-    resolve: (id: string, choice: unknown) =>
-      server.request(`/v1/conflicts/${id}/resolve`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ protocol: PROTOCOL_VERSION, choice }),
-      }),
-  };
-  return api;
-}
 
 const stores = [
   ['sqlite', () => ({})],

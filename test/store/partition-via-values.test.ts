@@ -1,41 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { PROTOCOL_VERSION, type FromServerPull, type FromServerPush, type FromServerRegister } from '@concord/shared';
 import { storeKinds } from './store-fixtures';
 import { useStoreWorld } from './store-world';
 import { partitionSchema, partitions } from '../support/partition-schema';
+import { bearerClient } from '../support/bearer-client';
 import type { TestServer } from '../support/test-server';
 import { TOKEN_SECRET, tokenFor } from '../support/tokens';
 
 const { each, start } = useStoreWorld();
 
+/** A registered caller with a token of `subject` and `claims`. */
 async function client(server: TestServer, subject: string, claims: Record<string, unknown>) {
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${await tokenFor(subject, claims)}` };
-  const post = (path: string, body: object) =>
-    server.request(path, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify({ protocol: PROTOCOL_VERSION, schemaVersion: 1, ...body }),
-    });
-  const me = (await (await post('/v1/replicas', {})).json()) as FromServerRegister;
-  let gen = 0;
-  return {
-    async push(changes: object[]) {
-      const from = gen + 1;
-      const numbered = changes.map((change) => ({ baseGeneration: 0, localGeneration: ++gen, ...change }));
-      const response = await post('/v1/push', {
-        replicaId: me.replicaId,
-        secret: me.secret,
-        fromLocalGeneration: from,
-        toLocalGeneration: gen,
-        changes: numbered,
-      });
-      return { status: response.status, body: (await response.json()) as FromServerPush };
-    },
-    async pull() {
-      const response = await post('/v1/pull', { replicaId: me.replicaId, secret: me.secret, after: 0 });
-      return { status: response.status, body: (await response.json()) as FromServerPull };
-    },
-  };
+  const caller = bearerClient(server, await tokenFor(subject, claims));
+  await caller.register();
+  return caller;
 }
 
 describe.each(storeKinds)('$name store: parent references no rowguid can be', (kind) => {
