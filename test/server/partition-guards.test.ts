@@ -28,7 +28,7 @@ describe('partition configuration', () => {
     expect(() => create(config)).toThrow(message);
   });
 
-  it('a child may follow a child, to any depth', () => {
+  it('a grandchild follows its grandparent both ways when the grandparent moves', async () => {
     const schema = defineSchema({
       version: 1,
       tables: {
@@ -42,7 +42,29 @@ describe('partition configuration', () => {
       b: { parent: 'a', via: 'aId' },
       c: { parent: 'b', via: 'bId' },
     };
-    expect(() => createSyncServer({ schema, store: createMemoryStore(), auth, partitions: config })).not.toThrow();
+    const server = world.start({ schema, auth, partitions: config, log: () => undefined });
+    const hq = as(server, await tokenFor('hq', { region: '*' }));
+    await hq.register();
+    await hq.push([
+      { table: 'a', rowguid: 'a1', values: { region: 'X' } },
+      { table: 'b', rowguid: 'b1', values: { aId: 'a1' } },
+      { table: 'c', rowguid: 'c1', values: { bId: 'b1' } },
+    ]);
+    const x = as(server, await tokenFor('x', { region: 'X' }));
+    const y = as(server, await tokenFor('y', { region: 'Y' }));
+    await x.register();
+    await y.register();
+    const before = (await x.pull()).body;
+    expect(before.changes.map((change) => change.rowguid)).toEqual(['a1', 'b1', 'c1']);
+    expect((await y.pull()).body.changes).toEqual([]);
+    await hq.push([{ table: 'a', rowguid: 'a1', values: { region: 'Y' }, baseGeneration: 1 }]);
+    const removed = (await x.pull(before.cursor)).body.changes;
+    expect(removed.map((change) => [change.rowguid, change.removed])).toEqual([
+      ['a1', true],
+      ['b1', true],
+      ['c1', true],
+    ]);
+    expect((await y.pull()).body.changes.map((change) => change.rowguid).sort()).toEqual(['a1', 'b1', 'c1']);
   });
 });
 
