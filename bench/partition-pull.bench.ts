@@ -27,6 +27,7 @@ const BRANCHES = 20;
 const PARTITION = ROWS / BRANCHES;
 const PAGE = 1_000;
 const BRANCH = 'b7';
+const PUSH = 1_000;
 
 const schema = defineSchema({
   version: 1,
@@ -34,11 +35,14 @@ const schema = defineSchema({
 });
 const partitions: PartitionConfig = { stock: { column: 'branchId', claim: 'branch' } };
 
-/** `count` stock rows, branch by branch in turn, written straight into the store, 10,000 a transaction. */
+/**
+ * `count` stock rows, branch by branch in turn, written straight into the store a push's worth
+ * (1,000 rows) a transaction: pages end at commits, so both stores must be written alike.
+ */
 async function fill(store: Store, count: number, branches: number): Promise<void> {
-  for (let from = 0; from < count; from += 10_000) {
+  for (let from = 0; from < count; from += PUSH) {
     await store.transaction(async (tx) => {
-      const size = Math.min(10_000, count - from);
+      const size = Math.min(PUSH, count - from);
       const first = await tx.allocateGenerations(size);
       await tx.writeRows(
         Array.from({ length: size }, (_, i) => ({
