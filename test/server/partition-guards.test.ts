@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defineSchema, type FromServerPull, type FromServerPush } from '@concord/shared';
-import { createMemoryStore, createSyncServer, type PartitionConfig } from '@concord/server';
+import { createMemoryDatabase, createMemoryStore, createSyncServer, type PartitionConfig } from '@concord/server';
 import { partitionSchema, partitions } from '../support/partition-schema';
 import { bearerClient } from '../support/bearer-client';
 import type { TestServer } from '../support/test-server';
@@ -170,5 +170,49 @@ describe('a partitioned server and what arrives', () => {
       changes: [{ table: 'stock', rowguid: 'never-there', op: 'delete', baseGeneration: 0, localGeneration: 1 }],
     });
     expect(((await response.json()) as FromServerPush).results[0]).toMatchObject({ outcome: 'applied' });
+  });
+
+  it('a server whose filters differ from those the rows are stamped for serves nothing: 503', async () => {
+    const database = createMemoryDatabase();
+    const open = (config?: PartitionConfig) =>
+      world.start({ schema: partitionSchema, auth, partitions: config, store: createMemoryStore({ database }) });
+    const before = open(partitions);
+    const hq = as(before, await tokenFor('hq', { branch: '*', regions: '*' }));
+    await hq.register();
+    expect((await hq.pull()).status).toBe(200);
+    // Another process, started with other filters, stamps the rows for its own.
+    const other = open({ stock: { column: 'sku', claim: 'branch' } });
+    await as(other, await tokenFor('hq', { branch: '*' })).register();
+    const pulled = await hq.pull();
+    expect([pulled.status, pulled.body.code]).toEqual([503, 'unavailable']);
+    expect((await hq.push([{ table: 'products', rowguid: 'p1', values: { name: 'n' } }])).status).toBe(503);
+  });
+
+  it('the order of keys and moveOut do not change the filters: no row is stamped again, no replica downloads again', async () => {
+    const database = createMemoryDatabase();
+    const open = (config: PartitionConfig) =>
+      world.start({ schema: partitionSchema, auth, partitions: config, store: createMemoryStore({ database }) });
+    let server = open(partitions);
+    const hq = as(server, await tokenFor('hq', { branch: '*', regions: '*' }));
+    await hq.register();
+    await hq.push([{ table: 'stock', rowguid: 's1', values: { branchId: 'A' } }]);
+    const shop = await tokenFor('shop-a', { branch: 'A', regions: ['X'] });
+    const device = as(server, shop);
+    await device.register();
+    const first = await device.pull();
+    expect(first.body.cursor).toBeGreaterThan(0);
+    await server.close();
+    server = open({
+      stock: { claim: 'branch', column: 'branchId' },
+      orders: { column: 'region', claim: 'regions' },
+      lines: { via: 'orderId', parent: 'orders' },
+    });
+    const again = await as(server, shop).post('/v1/pull', {
+      replicaId: device.replica!.replicaId,
+      secret: device.replica!.secret,
+      after: first.body.cursor,
+      commit: first.body.commit,
+    });
+    expect(again.status).toBe(200);
   });
 });

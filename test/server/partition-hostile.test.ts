@@ -64,6 +64,10 @@ describe.each(stores)('hostile requests against partitions (%s)', (_name, storeO
     expect(decided.status).toBe(403);
     const page = await shop.pull();
     expect(JSON.stringify(page.body.changes)).not.toMatch(/SECRET/);
+    // Confirming the refusal writes nothing, and tells nothing of the row, not even its generation.
+    const confirmed = await shop.resolve(entry!.id, 'winner');
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.json()).toMatchObject({ generation: 0, conflict: { status: 'resolved' } });
   });
 
   it('settling its own refused entry cannot overwrite a row of another partition, even where rows may move out', async () => {

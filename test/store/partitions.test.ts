@@ -245,6 +245,12 @@ describe.each(storeKinds)('$name store', (kind) => {
       expect(await a.db.table('stock').count()).toBe(2);
       await hq.sync();
       expect(await replicaRows(hq, server)).toEqual(await serverRows(server));
+      await server.close();
+
+      // No filters at all: every replica downloads every row again.
+      server = start({ schema: partitionSchema, auth: { secret: TOKEN_SECRET } });
+      await a.sync();
+      expect(await replicaRows(a, server)).toEqual(await serverRows(server));
     });
 
     it('an expired or wrongly signed token, or a replica used with the token of another branch, receives nothing', async () => {

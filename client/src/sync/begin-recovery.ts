@@ -6,8 +6,9 @@ import type { SyncContext } from './sync-context';
 
 /**
  * Errors after which a replica recovers: the store is another one (`epoch_changed`), it forgot
- * the replica (`unknown_replica`: restored to before it registered), or it is behind what the
- * replica knows (`cursor_unknown`, `generation_gap`: restored from a backup).
+ * the replica (`unknown_replica`: restored to before it registered), it is behind what the
+ * replica knows (`cursor_unknown`, `generation_gap`: restored from a backup), or the replica's
+ * partition changed (`partition_changed`: it downloads the new one afresh).
  */
 const RECOVER = new Set(['epoch_changed', 'unknown_replica', 'cursor_unknown', 'generation_gap', 'partition_changed']);
 
@@ -20,7 +21,7 @@ export function needsRecovery(error: unknown): error is ConcordError {
  * restored from a backup, or replaced). Pending changes are kept, with fresh local generations;
  * the download cursor goes back to 0, and the replica registers anew. The download that follows
  * (`shareHistory`, `recoverPage`, `finishRecovery`) compares every row and re-uploads what the
- * server lost.
+ * server lost. A changed partition lost nothing: it only downloads afresh (`beginRealignment`).
  */
 export async function beginRecovery(ctx: SyncContext, error: ConcordError): Promise<void> {
   if (error.code === 'partition_changed') return beginRealignment(ctx);

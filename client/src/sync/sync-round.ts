@@ -18,6 +18,7 @@ export interface SyncReport {
  * — it forgot the replica, its store is another one, it refuses the download cursor, or it has
  * applied fewer of the replica's changes than it once acknowledged (a store restored from a
  * backup) — starts a reinitialization with upload (see `beginRecovery`), then the round runs again.
+ * So does a replica whose partition changed, to download the new one afresh.
  */
 export async function syncRound(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
   // What a round did before it had to recover is part of the report too: its uploads happened.

@@ -15,7 +15,8 @@ import { checkChanges } from './check-changes';
 import { identityOf } from './require-identity';
 import type { BodyReader } from './read-body';
 import type { RouteEnvironment } from './route-environment';
-import type { ReplicaRecord, Store } from '../storage/store';
+import type { Partitions } from '../partitions/create-partitions';
+import type { ReplicaRecord, Store, StoreMeta } from '../storage/store';
 
 /**
  * `POST /push` uploads a replica's changes and `POST /pull` downloads the server's, a page at a
@@ -47,8 +48,8 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       );
       await checkCursor(store, replica, push.after, push.commit);
     }
+    const { epoch } = checkFilters(await store.meta(), env.partitions);
     const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push, identity));
-    const { epoch } = await store.meta();
     return c.json({
       protocol: PROTOCOL_VERSION,
       epoch,
@@ -60,10 +61,10 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
     const pull = await readBody(c, fromReplicaPull);
     const identity = identityOf(c);
     const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret, identity);
-    const { epoch, generation } = await store.meta();
+    const { epoch, generation } = checkFilters(await store.meta(), env.partitions);
     await checkCursor(store, replica, pull.after, pull.commit);
     const view = env.partitions.viewOf(identity);
-    if (env.partitions.active) await checkPartition(store, replica, pull.after, env.partitions.fingerprint(view));
+    await checkPartition(store, replica, pull.after, env.partitionOf(identity));
     if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {
       // The replica had changes acknowledged that this store never applied: it was restored from a backup.
       throw new ConcordError(
@@ -115,7 +116,12 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
  * identity may have changed since (or the server's filters): then it must download again from the
  * start (`partition_changed`), and a download from the start records the partition it is for.
  */
-async function checkPartition(store: Store, replica: ReplicaRecord, after: number, partition: string): Promise<void> {
+async function checkPartition(
+  store: Store,
+  replica: ReplicaRecord,
+  after: number,
+  partition: string | null,
+): Promise<void> {
   if (replica.partition === partition) return;
   if (after > 0) {
     throw new ConcordError(
@@ -127,4 +133,17 @@ async function checkPartition(store: Store, replica: ReplicaRecord, after: numbe
     const current = await tx.getReplica(replica.replicaId);
     if (current) await tx.putReplica({ ...current, partition });
   });
+}
+
+/**
+ * The store's rows must be stamped for this server's partition filters. Another process sharing
+ * the database may have stamped them for others since this one started (a deploy half done):
+ * then this one serves nothing until it runs with the same filters.
+ */
+function checkFilters(meta: StoreMeta, partitions: Partitions): StoreMeta {
+  if (meta.partitions === partitions.filtersPrint) return meta;
+  throw new ConcordError(
+    'unavailable',
+    "the store's rows are stamped for other partition filters than this server's: every server sharing a database must run with the same filters",
+  );
 }

@@ -76,7 +76,8 @@ export async function applyOverride(
     // Confirming a refusal writes nothing: the row stays as it now stands, whoever wrote it since.
     const conflict = settled('resolved');
     await tx.updateConflict(conflict);
-    return { conflict, generation: current?.generation ?? 0 };
+    // Of a row outside the decider's partition, not even its generation is shown.
+    return { conflict, generation: current && sees(view, current) ? current.generation : 0 };
   }
   if (!table) {
     throw new ConcordError('unknown_table', `conflict "${id}" concerns table "${entry.table}", which the schema lacks`);
@@ -109,7 +110,7 @@ export async function applyOverride(
   if (current && !sees(view, current)) {
     throw new ConcordError('forbidden', `conflict "${id}" concerns a row outside the partition of the one deciding`);
   }
-  if (!sees(view, row) && !(current && !current.deleted && env.partitions.movesOut(row.table))) {
+  if (!env.partitions.allows(view, current, row)) {
     throw new ConcordError('forbidden', `the decided row would be outside the partition of the one deciding`);
   }
   await tx.writeRows([row]);

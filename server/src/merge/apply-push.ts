@@ -195,10 +195,7 @@ async function refuseOutside(
     await partitions.stamp(tx, [...writes.values()], current);
     for (const [key, row] of writes) {
       const before = stored.get(key);
-      const live = before !== undefined && !before.deleted;
-      if (sees(view, row) || (live && partitions.movesOut(row.table))) continue;
-      // Deleting a row that is not there writes nothing anyone sees: no partition to be outside of.
-      if (row.deleted && !live) continue;
+      if (partitions.allows(view, before, row)) continue;
       const where = `${describeName(row.table)}/${describeName(row.rowguid)}`;
       outcomes.set(key, refuse(key, `row ${where} would be outside this replica's partition`));
       writes.delete(key);

@@ -25,8 +25,11 @@ interface ResolvedFilter {
 export interface Partitions {
   /** Whether any table has a filter. */
   readonly active: boolean;
-  /** A fingerprint of the filters ('' for none): rows stamped under other filters are stamped again. */
-  readonly filters: string;
+  /**
+   * A fingerprint of what the filters partition by ('' for none): rows stamped under other
+   * filters are stamped again. `moveOut` and the order of keys do not count.
+   */
+  readonly filtersPrint: string;
   /** How many parents up its chain a table's claim filter is (0 for a table without a parent). */
   depthOf(table: string): number;
   /** The greatest depth of any table. */
@@ -35,8 +38,12 @@ export interface Partitions {
   viewOf(identity: Identity | undefined): PartitionView | undefined;
   /** A short fingerprint of a view: a replica downloaded for another one must download again. */
   fingerprint(view: PartitionView | undefined): string;
-  /** Whether an identity may move rows of `table` out of its own partition. */
-  movesOut(table: string): boolean;
+  /**
+   * Whether a write the uploader's `view` may make stands: it leaves the row in the view, or
+   * moves a live row out where the table allows it, or deletes a row that is not there (which
+   * writes nothing anyone sees). The row before it must be in the view too: checked apart.
+   */
+  allows(view: PartitionView | undefined, before: StoredRow | undefined, row: StoredRow): boolean;
   /**
    * Stamps rows about to be written with their partition and parent. A parent is looked for in
    * `known` (rows of the same transaction) and then in the store.
@@ -171,16 +178,25 @@ export function createPartitions(schema: Schema, config: PartitionConfig = {}): 
   }
 
   const hash = (value: unknown) => createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
-  const fingerprint = filters.size === 0 ? '' : hash([...entries].sort(([a], [b]) => (a < b ? -1 : 1)));
+  const partitionedBy = [...entries]
+    .map(([table, filter]) =>
+      'claim' in filter ? [table, filter.column, filter.claim] : [table, filter.parent, filter.via],
+    )
+    .sort(([a], [b]) => (a! < b! ? -1 : 1));
+  const filtersPrint = filters.size === 0 ? '' : hash(partitionedBy);
+  const movesOut = (table: string) => filters.get(table)?.filter.moveOut === true;
   return {
     active: filters.size > 0,
-    filters: fingerprint,
+    filtersPrint,
     depthOf: (table) => filters.get(table)?.depth ?? 0,
     depth: Math.max(0, ...[...filters.values()].map((filter) => filter.depth)),
     viewOf,
     // The filters count too: under other filters, the same claims may name other rows.
-    fingerprint: (view) => hash([fingerprint, view ?? 'all']),
-    movesOut: (table) => filters.get(table)?.filter.moveOut === true,
+    fingerprint: (view) => hash([filtersPrint, view ?? 'all']),
+    allows(view, before, row) {
+      const live = before !== undefined && !before.deleted;
+      return sees(view, row) || (live && movesOut(row.table)) || (row.deleted && !live);
+    },
     stamp,
     realign,
   };

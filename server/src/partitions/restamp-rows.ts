@@ -13,7 +13,7 @@ const MAX_BYTES = 4 * 1024 * 1024;
  * fingerprint and download their partition afresh. Idempotent; an interrupted run starts again.
  */
 export async function restampRows(store: Store, partitions: Partitions): Promise<void> {
-  if ((await store.meta()).partitions === partitions.filters) return;
+  if ((await store.meta()).partitions === partitions.filtersPrint) return;
   for (let depth = 0; depth <= partitions.depth; depth++) {
     for (let after = 0, more = true; more;) {
       const page = await store.changesSince({ after, limit: BATCH, maxBytes: MAX_BYTES });
@@ -29,5 +29,5 @@ export async function restampRows(store: Store, partitions: Partitions): Promise
       [after, more] = [page.cursor, page.more];
     }
   }
-  await store.transaction((tx) => tx.setPartitions(partitions.filters));
+  await store.transaction((tx) => tx.setPartitions(partitions.filtersPrint));
 }

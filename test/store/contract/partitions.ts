@@ -150,5 +150,28 @@ export function partitionContract(kind: StoreKind): void {
       const many = view(...Array.from({ length: 300 }, (_, i) => `x${i}`), 'A', 'C');
       expect((await download(store, { after: 0, view: many })).sent).toEqual(['stock/s1', 'stock/s3', 'products/p1']);
     });
+
+    it('a row that moves in counts its whole size in a page, as a row written in does', async () => {
+      const big = (rowguid: string) => ({
+        ...line(rowguid, 'o1', '"A"'),
+        values: { orderId: 'o1', note: 'x'.repeat(1_000) },
+      });
+      await commitRows(store, [big('l1'), big('l2'), big('l3')]);
+      for (const rowguid of ['l1', 'l2', 'l3']) {
+        await store.transaction(async (tx) => {
+          const generation = await tx.allocateGenerations(1);
+          await tx.writeRows([{ ...product(`p-${rowguid}`), generation }]);
+          await tx.moveRows([{ table: 'lines', rowguid, generation, from: '"A"', to: '"B"' }]);
+        });
+      }
+      const pages: number[] = [];
+      for (let after = 3, more = true; more;) {
+        const page = await store.changesSince({ after, limit: 100, maxBytes: 1_500, view: view('B') });
+        pages.push(page.rows.filter((row) => row.table === 'lines').length);
+        [after, more] = [page.cursor, page.more];
+      }
+      expect(pages.every((count) => count <= 2)).toBe(true);
+      expect(pages.reduce((sum, count) => sum + count, 0)).toBe(3);
+    });
   });
 }

@@ -239,9 +239,15 @@ function memoryPageReads(db: MemoryDatabase, { exceptWriter, exceptTables = [], 
   const crossing = view
     ? db.moves.filter((move) => !skipped.has(move.table) && sees(move.table, move.from) !== sees(move.table, move.to))
     : [];
+  const bytes = (row: StoredRow) => Buffer.byteLength(JSON.stringify(row.values));
+  // A row that moved in comes whole: it counts its stored size, a removal a key's.
+  const now = (move: RowMove) => db.rows.get(rowKeyString(move.table, move.rowguid))!;
   const entries = [
-    ...kept.map((row) => ({ generation: row.generation, bytes: Buffer.byteLength(JSON.stringify(row.values)) })),
-    ...crossing.map((move) => ({ generation: move.generation, bytes: MOVE_BYTES })),
+    ...kept.map((row) => ({ generation: row.generation, bytes: bytes(row) })),
+    ...crossing.map((move) => ({
+      generation: move.generation,
+      bytes: sees(move.table, now(move).partition) ? bytes(now(move)) : MOVE_BYTES,
+    })),
   ].sort((a, b) => a.generation - b.generation);
   const within = (after: number, upTo: number) => (item: { generation: number }) =>
     item.generation > after && item.generation <= upTo;
@@ -252,7 +258,7 @@ function memoryPageReads(db: MemoryDatabase, { exceptWriter, exceptTables = [], 
       const rows = kept.filter(within(after, upTo));
       const removals = [];
       for (const move of crossing.filter(within(after, upTo))) {
-        const row = db.rows.get(rowKeyString(move.table, move.rowguid))!;
+        const row = now(move);
         // Where the row stands now decides: it is sent whole, or removed.
         if (sees(row.table, row.partition) === sees(move.table, move.from)) continue;
         if (sees(row.table, row.partition)) rows.push(row);

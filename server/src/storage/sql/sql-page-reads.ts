@@ -41,7 +41,7 @@ export function sqlPageReads(
   function rowArms(p: Parameters, after: number, upTo: number, select: string): string[] {
     const parts = view?.parts.filter(([table]) => !skipped(table)) ?? [];
     const whole = view?.whole.filter((table) => !skipped(table)) ?? [];
-    // PostgreSQL wants every parameter used: a view that sees nothing reads nothing, with none.
+    // PostgreSQL cannot type a parameter no statement uses: a view that sees nothing reads nothing, with none.
     if (view && parts.length === 0 && whole.length === 0) return [`SELECT ${select} FROM rows WHERE 1 = 0`];
     const kept = `generation > ${p.add(after)} AND generation <= ${p.add(upTo)} AND writer <> ${p.add(exceptWriter)}`;
     const tables = (list: readonly string[]) => dialect.texts(p.add(JSON.stringify(list)));
@@ -84,9 +84,11 @@ export function sqlPageReads(
       const rows = await session.query<Size>(inOrder(arms, p.add(count)), p.values);
       if (!view || !(await anyMoves(after))) return rows;
       const m = parameters();
+      // A row that moved in comes whole: it counts its stored size, a removal a key's.
       const moves = await session.query<Size>(
-        `SELECT m.generation, ${MOVE_BYTES} AS bytes FROM moves m WHERE ${crossing(m, after, upTo)}
-          ORDER BY m.generation LIMIT ${m.add(count)}`,
+        `SELECT m.generation, CASE WHEN ${sees(m, 'r.tbl', 'r.part')} THEN r.bytes ELSE ${MOVE_BYTES} END AS bytes
+          FROM moves m JOIN rows r ON r.tbl = m.tbl AND r.rowguid = m.rowguid
+          WHERE ${crossing(m, after, upTo)} ORDER BY m.generation LIMIT ${m.add(count)}`,
         m.values,
       );
       if (moves.length === 0) return rows;

@@ -15,7 +15,7 @@ const UPSERT_ROWS: BatchInsert = {
 const ADD_MOVES: BatchInsert = {
   into: 'moves',
   columns: MOVE_COLUMNS,
-  then: 'ON CONFLICT (generation, tbl, rowguid) DO UPDATE SET from_part = excluded.from_part, to_part = excluded.to_part',
+  then: '',
 };
 
 const ADD_CONFLICTS: BatchInsert = { into: 'conflicts', columns: CONFLICT_COLUMNS, then: '' };

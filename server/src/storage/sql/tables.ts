@@ -40,15 +40,36 @@ export const CONFLICT_COLUMNS = [
   ['rowguid', 'text', 'null'],
 ] as const satisfies Columns;
 
-/** Columns added to tables after their first release: a store made by an older version gains them when opened. */
-const ADDED_COLUMNS = [
+/**
+ * Columns added to tables after their first release: a store made by an older version gains
+ * them when opened, and `fill` sets them from what the rows already hold, once.
+ */
+const ADDED_COLUMNS: readonly {
+  table: string;
+  column: string;
+  kind: ColumnKind;
+  then: string;
+  fill?: (dialect: SqlDialect) => string;
+}[] = [
   { table: 'replicas', column: 'secret_hash', kind: 'text', then: '' },
   { table: 'replicas', column: 'subject', kind: 'text', then: '' },
   { table: 'replicas', column: 'partition', kind: 'text', then: '' },
   { table: 'rows', column: 'part', kind: 'text', then: ` NOT NULL DEFAULT ''` },
   { table: 'rows', column: 'parent', kind: 'text', then: '' },
-  { table: 'rows', column: 'bytes', kind: 'integer', then: ' NOT NULL DEFAULT -1' },
-  { table: 'conflicts', column: 'rowguid', kind: 'text', then: '' },
+  {
+    table: 'rows',
+    column: 'bytes',
+    kind: 'integer',
+    then: ' NOT NULL DEFAULT 0',
+    fill: ({ octets }) => `UPDATE rows SET bytes = ${octets('data')}`,
+  },
+  {
+    table: 'conflicts',
+    column: 'rowguid',
+    kind: 'text',
+    then: '',
+    fill: ({ jsonText }) => `UPDATE conflicts SET rowguid = ${jsonText('entry', 'rowguid')}`,
+  },
 ] as const;
 
 function tableDefinitions({ types, bytewise, keyedTable }: SqlDialect): string[] {
@@ -89,14 +110,13 @@ const INDEXES = [
  */
 export async function createTables(session: SqlSession, dialect: SqlDialect): Promise<void> {
   for (const statement of tableDefinitions(dialect)) await session.query(statement);
-  for (const { table, column, kind, then } of ADDED_COLUMNS) {
+  for (const { table, column, kind, then, fill } of ADDED_COLUMNS) {
     const present = await session.query<{ name: string }>(dialect.columnNames, [table]);
     if (!present.some(({ name }) => name === column)) {
       await session.query(`ALTER TABLE ${table} ADD COLUMN ${column} ${dialect.types[kind]}${then}`);
+      if (fill) await session.query(fill(dialect));
     }
   }
-  await session.query(`UPDATE conflicts SET rowguid = ${dialect.jsonText('entry', 'rowguid')} WHERE rowguid IS NULL`);
-  await session.query(`UPDATE rows SET bytes = ${dialect.octets('data')} WHERE bytes < 0`);
   for (const statement of INDEXES) await session.query(statement);
   await session.query(
     `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('generation', '0') ON CONFLICT (key) DO NOTHING`,
