@@ -11,7 +11,7 @@ export interface StatusCountsOptions {
   log(error: unknown): void;
 }
 
-/** Keeps the status's `replicaId`, `pending` and `openConflicts` true to the database. */
+/** Keeps the status's `replicaId`, `pending`, `pendingSince` and `openConflicts` true to the database. */
 export function createStatusCounts({ db, state, status, log }: StatusCountsOptions) {
   /** Recounts the outbox and the open conflicts this replica knows of. */
   let begun = 0;
@@ -21,10 +21,11 @@ export function createStatusCounts({ db, state, status, log }: StatusCountsOptio
     const replicaId = await state.get('replicaId');
     const openConflicts = await countOpenConflicts(db, replicaId);
     const pending = await outbox(db).count();
+    const pendingSince = pending > 0 ? await state.get('pendingSince') : null;
     // Counts read in parallel may finish out of order: one begun earlier never hides a later one.
     if (order < shown) return;
     shown = order;
-    status.update({ replicaId, pending, openConflicts });
+    status.update({ replicaId, pending, pendingSince, openConflicts });
   };
   const running = new Set<Promise<void>>();
   const recount = (): Promise<void> => {

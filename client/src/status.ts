@@ -5,6 +5,11 @@ export interface ReplicaStatus {
   state: SyncState;
   /** Local changes not yet acknowledged by the server. */
   pending: number;
+  /**
+   * When the oldest of them was written (ISO 8601), or null: warn before the browser may evict
+   * the database or the server's retention runs out. Changes a recovery queues again keep no time.
+   */
+  pendingSince: string | null;
   /** When the last round completed (ISO 8601), or null. */
   lastSyncAt: string | null;
   /** The server-assigned id of this replica; null until it first registers. */
@@ -39,6 +44,7 @@ const INITIAL: ReplicaStatus = {
   state: 'idle',
   replicaId: null,
   pending: 0,
+  pendingSince: null,
   lastSyncAt: null,
   leader: false,
   openConflicts: 0,

@@ -60,6 +60,11 @@ export interface ReplicaStateValues {
   inFlightBatch: Batch | null;
   /** When the last round completed (ISO 8601). */
   lastSyncAt: string | null;
+  /**
+   * When the oldest local change still pending was written (ISO 8601): set by the write that
+   * finds the outbox empty, cleared when an upload empties it. Null when nothing written here is pending.
+   */
+  pendingSince: string | null;
   recovery: RecoveryPlan | null;
 }
 
@@ -84,6 +89,7 @@ const DEFAULTS: Readonly<ReplicaStateValues> = Object.freeze({
   inFlight: null,
   inFlightBatch: null,
   lastSyncAt: null,
+  pendingSince: null,
   recovery: null,
 });
 

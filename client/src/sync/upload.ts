@@ -156,6 +156,7 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
   if (deleted.length > 0) await tx.table<DeletedRecord>('_deleted').bulkPut(deleted);
   await outbox(tx).bulkPut(rebased);
   await applyServerRows(tx, ctx.schema, serverRows);
+  if ((await outbox(tx).count()) === 0) await replicaState(tx).set({ pendingSince: null });
 }
 
 /** The replica's download cursor, as a push carries it. */

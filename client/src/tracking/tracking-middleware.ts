@@ -185,10 +185,15 @@ async function track({ down, table, def, request, options, state }: TrackContext
   }
   const cancelled = [...pending.entries()].filter(([, entry]) => entry === null).map(([key]) => [def.name, key]);
   const writes: Promise<DBCoreMutateResponse>[] = [];
-  if (record) writes.push(down.table('_state').mutate({ trans, type: 'put', values: [record] }));
+  const since = puts.length > 0 ? state.pendingFrom(sync, new Date()) : undefined;
+  const records = [record, since].filter((value) => value !== undefined);
+  if (records.length) writes.push(down.table('_state').mutate({ trans, type: 'put', values: records }));
   if (puts.length) writes.push(changes.mutate({ trans, type: 'put', values: puts }));
   if (cancelled.length) writes.push(changes.mutate({ trans, type: 'delete', keys: cancelled }));
   const written = await Promise.all(writes);
+  // Changes that cancel out may leave nothing pending: then nothing is pending since any time.
+  const emptied = puts.length === 0 && cancelled.length > 0 && (await state.emptied(sync, changes, trans));
+  if (emptied) written.push(await down.table('_state').mutate({ trans, type: 'put', values: [emptied] }));
   if (written.some((result) => result.numFailures > 0)) {
     // A write must never commit without its record.
     trans.abort();

@@ -11,6 +11,8 @@ export interface TransactionState extends LocalGenerations {
   inFlight: number | null;
   /** The most bytes one change may take: a push holding it alone must fit the server's body limit. */
   maxChangeBytes: number;
+  /** When the oldest pending change was written; null while the outbox is empty. */
+  pendingSince: string | null;
 }
 
 // DBCoreRangeType.Any; an ambient const enum, which isolated modules cannot reference.
@@ -37,6 +39,7 @@ export function createTransactionState(state: DBCoreTable, generationSize: numbe
         localGeneration: stateValue(records, 'localGeneration'),
         used: 0,
         maxChangeBytes: maxChangeBytes(stateValue(records, 'serverLimits')),
+        pendingSince: stateValue(records, 'pendingSince'),
       };
       open.set(trans, read);
       return read;
@@ -51,6 +54,23 @@ export function createTransactionState(state: DBCoreTable, generationSize: numbe
       for (let i = 0; i < count; i++) stamps.push(nextLocalGeneration(read, generationSize));
       const allocated = read.localGeneration !== before;
       return allocated ? { stamps, record: { key: 'localGeneration', value: read.localGeneration } } : { stamps };
+    },
+    /**
+     * The `_state` record clearing `pendingSince` when the outbox, its cancellations written,
+     * holds nothing; false otherwise.
+     */
+    async emptied(read: TransactionState, outbox: DBCoreTable, trans: DBCoreTransaction): Promise<StateRecord | false> {
+      if (read.pendingSince === null) return false;
+      const left = await outbox.count({ trans, query: { index: outbox.schema.primaryKey, range: EVERY } });
+      if (left > 0) return false;
+      read.pendingSince = null;
+      return { key: 'pendingSince', value: null };
+    },
+    /** The `_state` record marking when the outbox stopped being empty, when this write makes it so. */
+    pendingFrom(read: TransactionState, at: Date): StateRecord | undefined {
+      if (read.pendingSince !== null) return undefined;
+      read.pendingSince = at.toISOString();
+      return { key: 'pendingSince', value: read.pendingSince };
     },
   };
 }
