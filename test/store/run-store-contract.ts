@@ -1,6 +1,7 @@
 import { changePageContract } from './contract/change-pages';
 import { commitEventContract } from './contract/commit-events';
 import { partitionContract } from './contract/partitions';
+import { purgeContract } from './contract/purge';
 import { transactionContract } from './contract/transactions';
 import type { StoreKind } from './store-fixtures';
 
@@ -13,4 +14,5 @@ export function runStoreContract(kind: StoreKind): void {
   changePageContract(kind);
   commitEventContract(kind);
   partitionContract(kind);
+  purgeContract(kind);
 }

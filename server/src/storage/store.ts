@@ -168,6 +168,28 @@ export interface StoreTransaction {
   updateConflict(entry: ConflictEntry): Promise<void>;
 }
 
+/** What one purge batch may remove, and by when things count as old. */
+export interface PurgeQuery {
+  /**
+   * The retention cutoff (ISO 8601): settled conflict entries settled before it go, and a replica
+   * last seen before it no longer holds tombstones back.
+   */
+  before: string;
+  /** Records of replicas last seen before this (ISO 8601) go. */
+  replicasBefore: string;
+  /** Most records of each kind removed by this batch. */
+  limit: number;
+}
+
+/** What one purge batch removed; `more` when a kind filled its limit. */
+export interface PurgeReport {
+  tombstones: number;
+  conflicts: number;
+  replicas: number;
+  moves: number;
+  more: boolean;
+}
+
 /**
  * Called after a commit with the store's newest generation then (the highest one the transaction
  * allocated, when it allocated any) and whether the transaction added or settled conflict entries.
@@ -205,6 +227,13 @@ export interface Store {
   /** Records a download: the replica's cursor and last sync time. */
   notePull(replicaId: string, cursor: number, at: string): Promise<void>;
   listConflicts(query: ConflictQuery): Promise<ConflictEntry[]>;
+  /**
+   * Removes, in one transaction, at most `limit` of each: tombstones and moves every replica last
+   * seen since `before` has downloaded (at or below the lowest download cursor among them; all of
+   * them when there is none), conflict entries settled before `before` (open ones stay), and
+   * records of replicas last seen before `replicasBefore`. Call it again while `more`.
+   */
+  purge(query: PurgeQuery): Promise<PurgeReport>;
   /**
    * Subscribes to "changes committed": the listener is called after every transaction that
    * allocated generations or added or settled conflict entries commits — by any process sharing

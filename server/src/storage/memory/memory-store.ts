@@ -116,6 +116,36 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
         }
         return listed;
       }),
+    purge: ({ before, replicasBefore, limit }) =>
+      run(() => {
+        const seen = (replica: ReplicaRecord) => replica.lastSyncAt ?? replica.createdAt;
+        const live = [...db.replicas.values()].filter((replica) => seen(replica) >= before);
+        const safe = live.length > 0 ? Math.min(...live.map((replica) => replica.lastPulledGeneration)) : db.generation;
+        const take = <T>(items: T[]) => items.slice(0, limit);
+        const tombstones = take(
+          [...db.rows.entries()]
+            .filter(([, row]) => row.deleted && row.generation <= safe)
+            .sort(([, a], [, b]) => a.generation - b.generation),
+        );
+        for (const [key] of tombstones) db.rows.delete(key);
+        const moves = take(db.moves.filter((move) => move.generation <= safe));
+        db.moves = db.moves.filter((move) => !moves.includes(move));
+        const conflicts = take(
+          [...db.conflicts.values()].filter(
+            (entry) => entry.status !== 'open' && (entry.resolvedAt ?? entry.createdAt) < before,
+          ),
+        );
+        for (const entry of conflicts) db.conflicts.delete(entry.id);
+        const replicas = take([...db.replicas.values()].filter((replica) => seen(replica) < replicasBefore));
+        for (const replica of replicas) db.replicas.delete(replica.replicaId);
+        const report = {
+          tombstones: tombstones.length,
+          moves: moves.length,
+          conflicts: conflicts.length,
+          replicas: replicas.length,
+        };
+        return { ...report, more: Object.values(report).some((count) => count >= limit) };
+      }),
     onCommit(listener) {
       if (guard.closed) return () => undefined; // as the SQL stores: a closed store announces nothing
       const stop = db.listeners.add(listener);

@@ -88,7 +88,12 @@ export function replicaRecord(replica: ReplicaRecord): unknown[] {
 /** A conflict entry's record values, in `CONFLICT_COLUMNS` order. */
 export function conflictRecord(entry: ConflictEntry): unknown[] {
   const { id, status, table, replicaId, winner, loser, rowguid } = entry;
-  return [id, JSON.stringify(entry), status, table, replicaId, winner, loser, rowguid];
+  return [id, JSON.stringify(entry), status, table, replicaId, winner, loser, rowguid, settledAt(entry)];
+}
+
+/** When an entry was settled: decided by hand, or logged already decided; null while it is open. */
+export function settledAt(entry: ConflictEntry): string | null {
+  return entry.status === 'open' ? null : (entry.resolvedAt ?? entry.createdAt);
 }
 
 /** The entry a `conflicts` record holds; the store wrote it, from a checked entry. */

@@ -88,6 +88,42 @@ export function createSqlStore(driver: SqlDriver): Store {
         );
         return records.map(toConflict);
       }),
+    purge: ({ before, replicasBefore, limit }) =>
+      run(() =>
+        driver.write(async (session) => {
+          // Every replica seen since the cutoff has downloaded up to its cursor: what lies below
+          // the lowest one, no live replica will ask for again.
+          const [found] = await session.query<{ safe: number | null }>(
+            'SELECT MIN(last_pulled_generation) AS safe FROM replicas WHERE COALESCE(last_sync_at, created_at) >= $1',
+            [before],
+          );
+          const safe = found?.safe ?? (await sqlPageReads(session, dialect, {}).generation());
+          const removed = async (statement: string, params: unknown[]) =>
+            (await session.query(`${statement} RETURNING 1 AS gone`, [...params, limit])).length;
+          const report = {
+            tombstones: await removed(
+              `DELETE FROM rows WHERE (tbl, rowguid) IN (SELECT tbl, rowguid FROM rows
+                WHERE deleted = 1 AND generation <= $1 ORDER BY generation LIMIT $2)`,
+              [safe],
+            ),
+            moves: await removed(
+              `DELETE FROM moves WHERE (generation, tbl, rowguid) IN (SELECT generation, tbl, rowguid FROM moves
+                WHERE generation <= $1 ORDER BY generation LIMIT $2)`,
+              [safe],
+            ),
+            conflicts: await removed(
+              `DELETE FROM conflicts WHERE id IN (SELECT id FROM conflicts WHERE settled_at < $1 ORDER BY settled_at LIMIT $2)`,
+              [before],
+            ),
+            replicas: await removed(
+              `DELETE FROM replicas WHERE replica_id IN (SELECT replica_id FROM replicas
+                WHERE COALESCE(last_sync_at, created_at) < $1 ORDER BY replica_id LIMIT $2)`,
+              [replicasBefore],
+            ),
+          };
+          return { ...report, more: Object.values(report).some((count) => count >= limit) };
+        }),
+      ),
     onCommit: (listener) => listeners.add(listener),
     close: () =>
       guard.close(async () => {

@@ -107,14 +107,11 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): 
     },
     async updateConflict(entry) {
       conflictsWritten = true;
-      const [id, json, status, , , winner, loser] = conflictRecord(entry);
-      await session.query('UPDATE conflicts SET entry = $2, status = $3, winner = $4, loser = $5 WHERE id = $1', [
-        id,
-        json,
-        status,
-        winner,
-        loser,
-      ]);
+      const [id, json, status, , , winner, loser, , settled] = conflictRecord(entry);
+      await session.query(
+        'UPDATE conflicts SET entry = $2, status = $3, winner = $4, loser = $5, settled_at = $6 WHERE id = $1',
+        [id, json, status, winner, loser, settled],
+      );
     },
   };
   return { tx, allocated: () => allocated, conflictsWritten: () => conflictsWritten };

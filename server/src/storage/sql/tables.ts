@@ -38,6 +38,7 @@ export const CONFLICT_COLUMNS = [
   ['winner', 'text', 'null'],
   ['loser', 'text', 'null'],
   ['rowguid', 'text', 'null'],
+  ['settled_at', 'text', 'null'],
 ] as const satisfies Columns;
 
 /**
@@ -69,6 +70,15 @@ const ADDED_COLUMNS: readonly {
     kind: 'text',
     then: '',
     fill: ({ jsonText }) => `UPDATE conflicts SET rowguid = ${jsonText('entry', 'rowguid')}`,
+  },
+  {
+    table: 'conflicts',
+    column: 'settled_at',
+    kind: 'text',
+    then: '',
+    fill: ({ jsonText }) =>
+      `UPDATE conflicts SET settled_at = COALESCE(${jsonText('entry', 'resolvedAt')}, ${jsonText('entry', 'createdAt')})
+        WHERE status <> 'open'`,
   },
 ] as const;
 
@@ -102,6 +112,9 @@ export const PARTITION_INDEX = 'CREATE INDEX IF NOT EXISTS rows_part ON rows (tb
 const INDEXES = [
   'CREATE INDEX IF NOT EXISTS rows_generation ON rows (generation)',
   'CREATE INDEX IF NOT EXISTS rows_parent ON rows (tbl, parent) WHERE parent IS NOT NULL',
+  // A purge reads the oldest tombstones and settled entries, never every row.
+  'CREATE INDEX IF NOT EXISTS rows_tombstones ON rows (generation) WHERE deleted = 1',
+  'CREATE INDEX IF NOT EXISTS conflicts_settled ON conflicts (settled_at) WHERE settled_at IS NOT NULL',
 ];
 
 /**
