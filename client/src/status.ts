@@ -25,6 +25,12 @@ export interface ReplicaStatus {
   persisted: boolean | null;
   /** How far the running round has come (for a progress bar during long syncs); null between rounds. */
   progress: SyncProgress | null;
+  /**
+   * The last time a round reinitialized the replica (downloaded everything afresh), and why: an
+   * error code such as `expired_replica` (not seen within the server's retention period),
+   * `partition_changed`, or one of a restored store. Null until one does, in this session.
+   */
+  reinitialized: { reason: string; at: string } | null;
   /** The last failure, cleared by the next successful round. */
   error: { code: string; message: string } | null;
 }
@@ -50,6 +56,7 @@ const INITIAL: ReplicaStatus = {
   openConflicts: 0,
   persisted: null,
   progress: null,
+  reinitialized: null,
   error: null,
 };
 

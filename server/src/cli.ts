@@ -11,19 +11,23 @@ import type { AuthOptions } from './auth/auth-options';
 import type { Identity } from './auth/identity';
 import type { PartitionConfig } from './partitions/partition-config';
 import type { PermissionConfig } from './permissions/permission-config';
+import { purgeExpired } from './retention/purge-expired';
+import type { RetentionOptions } from './retention/retention-options';
 import type { ResolverConfig } from './resolvers/resolver-config';
 import { createPostgresStore } from './storage/postgres/postgres-store';
 import { createSqliteStore } from './storage/sqlite/sqlite-store';
 import type { Store } from './storage/store';
 
 const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data | --postgres <url>] [--static <dir>]
+       concord-server purge --schema <module> [--data-dir ./data | --postgres <url>]
+         purges now what the retention period no longer keeps, and prints what it removed
 
   --schema    a module whose export "schema" (or default export) is the replicated schema,
               and whose optional exports "resolvers", "auth", "permissions", "partitions"
               and "reviewer" configure conflict resolution, authentication (without it the
               server is open to anyone), who may write what, who sees which rows and who
               reviews every conflict; an optional export "routes" (a Hono app) is served
-              next to the sync API
+              next to the sync API, and "retention" how long old records are kept
   --port      port to listen on (env PORT; default 8787)
   --host      address to listen on (env HOST; default 127.0.0.1)
   --data-dir  where the SQLite file lives, created if missing (env CONCORD_DATA_DIR; default ./data)
@@ -31,7 +35,8 @@ const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127
   --static    a directory of web files (a built app) to serve at / next to the sync API`;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
     options: {
       schema: { type: 'string' },
       port: { type: 'string', default: process.env.PORT ?? '8787' },
@@ -44,6 +49,10 @@ async function main(): Promise<void> {
   });
   if (values.help) return void console.log(USAGE);
   if (!values.schema) throw new Error(`--schema is required\n${USAGE}`);
+  const [command, ...extra] = positionals;
+  if ((command !== undefined && command !== 'purge') || extra.length > 0) {
+    throw new Error(`unknown command "${positionals.join(' ')}"\n${USAGE}`);
+  }
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`--port must be a port number, got "${values.port}"`);
@@ -57,14 +66,16 @@ async function main(): Promise<void> {
     partitions?: PartitionConfig;
     reviewer?: (identity: Identity) => boolean;
     routes?: Hono;
+    retention?: RetentionOptions;
   };
   const schema = module.schema ?? module.default;
   if (!schema) throw new Error(`${values.schema} exports no "schema"`);
   const webRoot = values.static && resolve(values.static);
   if (webRoot && !existsSync(join(webRoot, 'index.html'))) throw new Error(`--static: no index.html in ${webRoot}`);
   const { store, where } = openStore(values.postgres, values['data-dir']);
-  const { resolvers, auth, permissions, partitions, reviewer, routes } = module;
-  const sync = createSyncServer({ schema, store, resolvers, auth, permissions, partitions, reviewer });
+  const { resolvers, auth, permissions, partitions, reviewer, routes, retention } = module;
+  if (command === 'purge') return purgeNow(store, where, retention);
+  const sync = createSyncServer({ schema, store, resolvers, auth, permissions, partitions, reviewer, retention });
   await store.meta(); // fail at startup, not on the first request, when the database is unreachable
   const app = routes || webRoot ? withRoutes(sync, routes, webRoot) : sync;
 
@@ -112,6 +123,22 @@ function withRoutes(sync: Hono, routes: Hono | undefined, webRoot: string | unde
   }
   app.all('*', (c) => sync.fetch(c.req.raw));
   return app;
+}
+
+/** The `purge` command: one purge now, its progress and totals printed, then the store closed. */
+async function purgeNow(store: Store, where: string, retention: RetentionOptions = {}): Promise<void> {
+  try {
+    console.log(`concord: purging ${where}`);
+    const totals = await purgeExpired(store, {
+      ...retention,
+      onBatch: (sofar) => console.log(`concord: purged so far ${JSON.stringify(sofar)}`),
+    });
+    console.log(
+      `concord: purged ${totals.tombstones} tombstones, ${totals.moves} moves, ${totals.conflicts} settled conflict entries and ${totals.replicas} replica records`,
+    );
+  } finally {
+    await store.close();
+  }
 }
 
 function openStore(postgres: string | undefined, dataDir: string): { store: Store; where: string } {

@@ -19,6 +19,8 @@ import { syncRoutes } from './http/sync-routes';
 import { createPartitions } from './partitions/create-partitions';
 import type { PartitionConfig } from './partitions/partition-config';
 import { restampRows } from './partitions/restamp-rows';
+import { purgeExpired } from './retention/purge-expired';
+import { RETENTION_DEFAULTS, type RetentionOptions } from './retention/retention-options';
 import type { PermissionConfig } from './permissions/permission-config';
 import { createPermissionCheck } from './permissions/permission-check';
 import { createPokeHub } from './realtime/poke-hub';
@@ -56,6 +58,12 @@ export interface SyncServerOptions {
    * entries on rows of their partition and those of their own uploads.
    */
   reviewer?: (identity: Identity) => boolean;
+  /**
+   * How long the server keeps what only old replicas could need: `periodMs` (default 14 days),
+   * how often it purges by itself (`purgeEveryMs`, default hourly; 0 for never), and the batch
+   * size. A replica not seen within the period is expired: it uploads, then downloads afresh.
+   */
+  retention?: RetentionOptions;
   /**
    * The priority (0–100) given to a replica when it registers, decided from its registration
    * request (its headers: a bearer token, a branch name). Default 0 for every replica: the first
@@ -99,6 +107,12 @@ export type CorsOptions = NonNullable<Parameters<typeof cors>[0]> & {
 export function createSyncServer(options: SyncServerOptions): Hono {
   const { schema, store, limits = {} } = options;
   const partitions = createPartitions(schema, options.partitions);
+  const retention = { ...RETENTION_DEFAULTS, ...options.retention };
+  for (const [name, value] of Object.entries(retention)) {
+    if (typeof value !== 'number' || !(value >= 0) || (name !== 'purgeEveryMs' && value === 0)) {
+      throw new Error(`retention.${name} must be a positive number, got ${JSON.stringify(value)}`);
+    }
+  }
   if (partitions.active && !options.auth) {
     throw new Error(
       'partitions need auth: a partition is chosen by the claims of a verified token, never by a request',
@@ -111,6 +125,8 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     resolvers: createResolverSet(schema, options.resolvers),
     refusalOf: createPermissionCheck(schema, options.permissions),
     partitions,
+    expired: (replica) =>
+      (replica.lastSyncAt ?? replica.createdAt) < new Date(env.now().getTime() - retention.periodMs).toISOString(),
     reviews: (identity) => {
       try {
         return identity !== undefined && options.reviewer?.(identity) === true;
@@ -140,6 +156,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   const pokes = createPokeHub();
   store.onCommit((generation, { conflicts }) => pokes.publish(generation, conflicts));
   const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
+  if (retention.purgeEveryMs > 0) schedulePurges(store, retention, env.now, log);
   const read: BodyReader = (c, message, precheck) => readBody(c, message, schema, precheck);
 
   const app = new Hono();
@@ -180,4 +197,26 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   );
   app.onError((error, c) => errorResponse(error, c, log));
   return app;
+}
+
+/** Purges on a schedule, one purge at a time, until the store closes; the timer never keeps the process alive. */
+function schedulePurges(
+  store: Store,
+  { periodMs, purgeEveryMs, batch }: Required<RetentionOptions>,
+  now: () => Date,
+  log: (error: unknown) => void,
+): void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    purgeExpired(store, { periodMs, batch, now })
+      .catch((error: unknown) => {
+        if (error instanceof ConcordError && error.code === 'unavailable')
+          clearInterval(timer); // the store closed
+        else log(error);
+      })
+      .finally(() => (running = false));
+  }, purgeEveryMs);
+  timer.unref();
 }

@@ -19,6 +19,8 @@ export {
   type MemoryStoreOptions,
 } from './storage/memory/memory-store';
 export type * from './storage/store';
+export { purgeExpired, type PurgeSettings, type PurgeTotals } from './retention/purge-expired';
+export type { RetentionOptions } from './retention/retention-options';
 export { priority } from './resolvers/priority';
 export { serverWins } from './resolvers/server-wins';
 export { clientWins } from './resolvers/client-wins';

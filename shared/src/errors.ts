@@ -18,7 +18,7 @@ export const ERROR_STATUS = {
   epoch_changed: 409,
   generation_gap: 409,
   partition_changed: 409,
-  expired_replica: 410,
+  expired_replica: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   internal: 500,

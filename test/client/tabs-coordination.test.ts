@@ -32,7 +32,13 @@ function fakeLocks(): Locks {
   };
 }
 
-const report = (uploaded: number): SyncReport => ({ uploaded, downloaded: 0, conflicts: 0, rejected: 0 });
+const report = (uploaded: number): SyncReport => ({
+  uploaded,
+  downloaded: 0,
+  conflicts: 0,
+  rejected: 0,
+  reinitialized: null,
+});
 let tabs: ReturnType<typeof coordinateTabs>[] = [];
 let ids = 0;
 afterEach(() => {

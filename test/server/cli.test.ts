@@ -95,3 +95,18 @@ describe('the CLI serves what the schema module configures', () => {
     expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
   }, 30_000);
 });
+
+describe('the purge command', () => {
+  it('purges a store now, prints what it removed, and exits', async () => {
+    const dir = tempDir();
+    const { text, code } = await cli(['purge', '--data-dir', dir], /^$/).output;
+    expect(code).toBe(0);
+    expect(text).toMatch(/purged 0 tombstones, 0 moves, 0 settled conflict entries and 0 replica records/);
+  }, 30_000);
+
+  it('an unknown command is refused with the usage', async () => {
+    const { text, code } = await cli(['vacuum'], /^$/).output;
+    expect(code).toBe(1);
+    expect(text).toMatch(/unknown command "vacuum"/);
+  }, 30_000);
+});

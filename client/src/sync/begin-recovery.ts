@@ -7,10 +7,19 @@ import type { SyncContext } from './sync-context';
 /**
  * Errors after which a replica recovers: the store is another one (`epoch_changed`), it forgot
  * the replica (`unknown_replica`: restored to before it registered), it is behind what the
- * replica knows (`cursor_unknown`, `generation_gap`: restored from a backup), or the replica's
- * partition changed (`partition_changed`: it downloads the new one afresh).
+ * replica knows (`cursor_unknown`, `generation_gap`: restored from a backup), the replica's
+ * partition changed (`partition_changed`), or the server expired it (`expired_replica`: not seen
+ * within its retention period, so tombstones it never downloaded may be gone). The last two lost
+ * nothing of the replica's: it downloads afresh.
  */
-const RECOVER = new Set(['epoch_changed', 'unknown_replica', 'cursor_unknown', 'generation_gap', 'partition_changed']);
+const RECOVER = new Set([
+  'epoch_changed',
+  'unknown_replica',
+  'cursor_unknown',
+  'generation_gap',
+  'partition_changed',
+  'expired_replica',
+]);
 
 export function needsRecovery(error: unknown): error is ConcordError {
   return error instanceof ConcordError && RECOVER.has(error.code);
@@ -24,7 +33,7 @@ export function needsRecovery(error: unknown): error is ConcordError {
  * server lost. A changed partition lost nothing: it only downloads afresh (`beginRealignment`).
  */
 export async function beginRecovery(ctx: SyncContext, error: ConcordError): Promise<void> {
-  if (error.code === 'partition_changed') return beginRealignment(ctx);
+  if (error.code === 'partition_changed' || error.code === 'expired_replica') return beginRealignment(ctx);
   await ctx.syncTransaction(async (tx) => {
     const state = replicaState(tx);
     const acknowledgedHere = await state.get('sentGeneration');
@@ -71,10 +80,11 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
 }
 
 /**
- * Starts downloading a changed partition afresh (its identity's claims changed, or the server's
- * filters): the registration and pending changes stay as they are, the download starts from 0,
- * and rows the new partition lacks are dropped at its end — unless a pending change holds them,
- * which then goes up and is judged by the new partition.
+ * Starts downloading afresh: a changed partition (its identity's claims changed, or the server's
+ * filters), or an expired replica. The registration and pending changes stay as they are (an
+ * expired replica's went up first, and the server compared them with whatever it holds), the
+ * download starts from 0, and rows the server no longer gives it are dropped at its end —
+ * unless a pending change holds them, which then goes up and is judged again.
  */
 async function beginRealignment(ctx: SyncContext): Promise<void> {
   await ctx.state.set({

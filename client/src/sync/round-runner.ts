@@ -28,6 +28,8 @@ export function createRoundRunner({ ctx, state, status, now, after }: RoundRunne
     try {
       report = await syncRound(ctx, now);
       status.update({ state: 'idle', error: null, lastSyncAt: await state.get('lastSyncAt') });
+      if (report.reinitialized)
+        status.update({ reinitialized: { reason: report.reinitialized, at: now().toISOString() } });
       return report;
     } catch (error) {
       const concord = error instanceof ConcordError ? error : new ConcordError('internal', String(error));

@@ -11,6 +11,8 @@ export interface SyncReport {
   downloaded: number;
   conflicts: number;
   rejected: number;
+  /** Why this round reinitialized the replica (an error code such as `expired_replica`), or null. */
+  reinitialized: string | null;
 }
 
 /**
@@ -18,16 +20,18 @@ export interface SyncReport {
  * — it forgot the replica, its store is another one, it refuses the download cursor, or it has
  * applied fewer of the replica's changes than it once acknowledged (a store restored from a
  * backup) — starts a reinitialization with upload (see `beginRecovery`), then the round runs again.
- * So does a replica whose partition changed, to download the new one afresh.
+ * So does a replica whose partition changed, or one the server expired (not seen within its
+ * retention period), to download afresh.
  */
 export async function syncRound(ctx: SyncContext, now: () => Date): Promise<SyncReport> {
   // What a round did before it had to recover is part of the report too: its uploads happened.
-  const report: SyncReport = { uploaded: 0, downloaded: 0, conflicts: 0, rejected: 0 };
+  const report: SyncReport = { uploaded: 0, downloaded: 0, conflicts: 0, rejected: 0, reinitialized: null };
   try {
     await round(ctx, now, report);
   } catch (error) {
     if (!needsRecovery(error)) throw error;
     await beginRecovery(ctx, error);
+    report.reinitialized = error.code;
     await round(ctx, now, report);
   }
   return report;

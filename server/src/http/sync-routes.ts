@@ -63,6 +63,14 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
     const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret, identity);
     const { epoch, generation } = checkFilters(await store.meta(), env.partitions);
     await checkCursor(store, replica, pull.after, pull.commit);
+    if (pull.after > 0 && env.expired(replica)) {
+      // Tombstones it never downloaded may be gone: it can only download afresh.
+      throw new ConcordError(
+        'expired_replica',
+        `this replica was last seen at ${replica.lastSyncAt ?? replica.createdAt}, longer ago than the retention period: it downloads afresh`,
+        { lastSyncAt: replica.lastSyncAt },
+      );
+    }
     const view = env.partitions.viewOf(identity);
     await checkPartition(store, replica, pull.after, env.partitionOf(identity));
     if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {

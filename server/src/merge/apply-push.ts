@@ -5,7 +5,7 @@ import { sees, type Partitions } from '../partitions/create-partitions';
 import type { PermissionCheck } from '../permissions/permission-check';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import { authenticateReplica } from '../replicas/replica-credential';
-import { rowKeyString, type StoredRow, type StoreTransaction } from '../storage/store';
+import { rowKeyString, type ReplicaRecord, type StoredRow, type StoreTransaction } from '../storage/store';
 import { changeProblem } from './change-problem';
 import { mergeChange } from './merge-change';
 import type { MergeOutcome } from './merge-outcome';
@@ -18,6 +18,8 @@ export interface PushEnvironment {
   refusalOf: PermissionCheck;
   /** Which rows each identity sees and may write. */
   partitions: Partitions;
+  /** Whether a replica was last seen longer ago than the retention period. */
+  expired: (replica: ReplicaRecord) => boolean;
   now: () => Date;
   newId: () => string;
 }
@@ -60,10 +62,18 @@ export async function applyPush(
   const current = new Map(stored);
   const writes = new Map<string, StoredRow>();
   const outcomes = new Map<string, MergeOutcome>();
+  let purged: number | undefined;
   for (const change of fresh) {
     const key = rowKeyString(change.table, change.rowguid);
-    const before = current.get(key);
-    if (before && !sees(view, before)) {
+    const found = current.get(key);
+    let before = found;
+    if (!found && change.op !== 'delete' && change.baseGeneration > 0) {
+      // A row gone from the store, changed over a version its purged tombstone may have followed:
+      // it was deleted. The change meets that delete as a conflict, never as a new row.
+      purged ??= await tx.purgedUpTo();
+      if (change.baseGeneration <= purged) before = purgedTombstone(change, purged);
+    }
+    if (found && !sees(view, found)) {
       // A row outside the uploader's partition: nothing of it is shown, in the answer or the log.
       const reason = `row ${describeName(change.table)}/${describeName(change.rowguid)} is outside this replica's partition`;
       outcomes.set(key, refuseChange(replica.replicaId, undefined, change, 'partition', reason));
@@ -166,7 +176,9 @@ export async function applyPush(
   await tx.addConflicts(conflicts);
   // A replay is a read, and so is a push without changes: neither leaves a trace in the store.
   if (fresh.length === 0) return { results, acknowledged: watermark };
-  await tx.putReplica({ ...replica, lastAppliedLocalGeneration: push.toLocalGeneration, lastSyncAt: createdAt });
+  // An expired replica stays expired until it downloads afresh: a push is no download.
+  const lastSyncAt = env.expired(replica) ? replica.lastSyncAt : createdAt;
+  await tx.putReplica({ ...replica, lastAppliedLocalGeneration: push.toLocalGeneration, lastSyncAt });
   return { results, acknowledged: push.toLocalGeneration };
 }
 
@@ -204,4 +216,17 @@ async function refuseOutside(
       refused = true;
     }
   }
+}
+
+/** The tombstone a purge removed, as far as it can be known: a delete after `purged`'s version, by no known replica. */
+function purgedTombstone(change: { table: string; rowguid: string }, purged: number): StoredRow {
+  return {
+    table: change.table,
+    rowguid: change.rowguid,
+    values: {},
+    deleted: true,
+    generation: purged + 1,
+    writer: '',
+    priority: 0,
+  };
 }

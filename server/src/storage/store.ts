@@ -159,6 +159,8 @@ export interface StoreTransaction {
    * (`meta().partitions`); a SQL store keeps its partition index only while it is not ''.
    */
   setPartitions(fingerprint: string): Promise<void>;
+  /** The highest generation up to which tombstones were purged (0 when none was). */
+  purgedUpTo(): Promise<number>;
   /** Sets each moved row's partition to `to`, its generation unchanged, and records the move for downloads. */
   moveRows(moves: readonly RowMove[]): Promise<void>;
   addConflicts(entries: readonly ConflictEntry[]): Promise<void>;
@@ -231,7 +233,9 @@ export interface Store {
    * Removes, in one transaction, at most `limit` of each: tombstones and moves every replica last
    * seen since `before` has downloaded (at or below the lowest download cursor among them; all of
    * them when there is none), conflict entries settled before `before` (open ones stay), and
-   * records of replicas last seen before `replicasBefore`. Call it again while `more`.
+   * records of replicas last seen before `replicasBefore`. Call it again while `more`. The
+   * highest generation of a purged tombstone is kept (`purgedUpTo`): a change to a row gone
+   * from the store, made over a version at or below it, met a delete.
    */
   purge(query: PurgeQuery): Promise<PurgeReport>;
   /**

@@ -23,6 +23,8 @@ export interface MemoryDatabase {
   epoch: string;
   generation: number;
   partitions: string;
+  /** The highest generation up to which tombstones were purged. */
+  purged: number;
   rows: Map<string, StoredRow>;
   replicas: Map<string, ReplicaRecord>;
   /** The id of each commit, by the last generation it holds. */
@@ -39,6 +41,7 @@ export function createMemoryDatabase(): MemoryDatabase {
     epoch: randomUUID(),
     generation: 0,
     partitions: '',
+    purged: 0,
     rows: new Map(),
     replicas: new Map(),
     commits: new Map(),
@@ -127,7 +130,10 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
             .filter(([, row]) => row.deleted && row.generation <= safe)
             .sort(([, a], [, b]) => a.generation - b.generation),
         );
-        for (const [key] of tombstones) db.rows.delete(key);
+        for (const [key, row] of tombstones) {
+          db.rows.delete(key);
+          db.purged = Math.max(db.purged, row.generation);
+        }
         const moves = take(db.moves.filter((move) => move.generation <= safe));
         db.moves = db.moves.filter((move) => !moves.includes(move));
         const conflicts = take(
@@ -213,6 +219,7 @@ function createDraft(db: MemoryDatabase) {
     async setPartitions(fingerprint) {
       partitions = fingerprint;
     },
+    purgedUpTo: async () => db.purged,
     async childrenOf(table, parents) {
       const wanted = new Set(parents);
       const keys = new Set([...db.rows.keys(), ...rows.keys()]);

@@ -100,12 +100,20 @@ export function createSqlStore(driver: SqlDriver): Store {
           const safe = found?.safe ?? (await sqlPageReads(session, dialect, {}).generation());
           const removed = async (statement: string, params: unknown[]) =>
             (await session.query(`${statement} RETURNING 1 AS gone`, [...params, limit])).length;
+          const tombstones = await session.query<{ generation: number }>(
+            `DELETE FROM rows WHERE (tbl, rowguid) IN (SELECT tbl, rowguid FROM rows
+              WHERE deleted = 1 AND generation <= $1 ORDER BY generation LIMIT $2) RETURNING generation`,
+            [safe, limit],
+          );
+          if (tombstones.length > 0) {
+            await session.query(
+              `INSERT INTO meta (key, value) VALUES ('purged', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                WHERE CAST(meta.value AS BIGINT) < CAST(excluded.value AS BIGINT)`,
+              [String(Math.max(...tombstones.map((row) => row.generation)))],
+            );
+          }
           const report = {
-            tombstones: await removed(
-              `DELETE FROM rows WHERE (tbl, rowguid) IN (SELECT tbl, rowguid FROM rows
-                WHERE deleted = 1 AND generation <= $1 ORDER BY generation LIMIT $2)`,
-              [safe],
-            ),
+            tombstones: tombstones.length,
             moves: await removed(
               `DELETE FROM moves WHERE (generation, tbl, rowguid) IN (SELECT generation, tbl, rowguid FROM moves
                 WHERE generation <= $1 ORDER BY generation LIMIT $2)`,

@@ -76,6 +76,10 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): 
         [fingerprint],
       );
     },
+    async purgedUpTo() {
+      const [record] = await session.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'purged'`);
+      return record ? Number(record.value) : 0;
+    },
     async childrenOf(table, parents) {
       if (parents.length === 0) return [];
       const records = await session.query<RowRecord>(

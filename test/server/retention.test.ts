@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { purgeExpired } from '@concord/server';
+import { serverRows, replicaRows } from '../support/test-replica';
+import { useTestWorld } from '../support/test-world';
+
+const world = useTestWorld();
+
+const DAY = 24 * 60 * 60 * 1000;
+const PERIOD = 14 * DAY;
+
+/** A server whose clock the test moves, retention 14 days, purging only when asked. */
+function startWithClock() {
+  let at = Date.parse('2026-01-01T00:00:00.000Z');
+  const server = world.start({ now: () => new Date(at), retention: { periodMs: PERIOD, purgeEveryMs: 0 } });
+  return {
+    server,
+    advance: (ms: number) => void (at += ms),
+    purge: () => purgeExpired(server.store, { periodMs: PERIOD, now: () => new Date(at), batch: 2 }),
+  };
+}
+
+describe('retention', () => {
+  it('purges tombstones every live replica has downloaded and settled entries past the period; live replicas converge as before', async () => {
+    const { server, advance, purge } = startWithClock();
+    const a = await world.replica();
+    const b = await world.replica();
+    await a.db.table('notes').bulkAdd([
+      { id: 'n1', title: 'one', rank: 1 },
+      { id: 'n2', title: 'two', rank: 2 },
+      { id: 'n3', title: 'three', rank: 3 },
+    ]);
+    await a.sync();
+    await b.sync();
+    // A conflict settled at once (the first upload wins), then a delete.
+    await a.db.table('notes').update('n1', { title: 'from a' });
+    await b.db.table('notes').update('n1', { title: 'from b' });
+    await a.sync();
+    await b.sync();
+    await a.db.table('notes').delete('n2');
+    await a.sync();
+    await b.sync();
+    expect(await server.store.listConflicts({ limit: 10 })).toHaveLength(1);
+
+    // Within the period nothing goes; past it, the tombstone and the settled entry do.
+    advance(PERIOD - DAY);
+    expect(await purge()).toEqual({ tombstones: 0, moves: 0, conflicts: 0, replicas: 0 });
+    await a.sync();
+    await b.sync();
+    advance(2 * DAY);
+    expect(await purge()).toMatchObject({ tombstones: 1, conflicts: 1, replicas: 0 });
+    expect((await server.store.changesSince({ after: 0, limit: 10 })).rows.map((row) => row.rowguid)).toEqual([
+      'n3',
+      'n1',
+    ]);
+
+    // Replicas seen within the period go on as before.
+    await b.db.table('notes').update('n3', { title: 'later' });
+    await b.sync();
+    await a.sync();
+    for (const device of [a, b]) expect(await replicaRows(device, server)).toEqual(await serverRows(server));
+  });
+
+  it('an open conflict stays however old; a replica not seen for twice the period loses its record', async () => {
+    const { server, advance, purge } = startWithClock();
+    const a = await world.replica();
+    await a.db.table('notes').add({ id: 'n1', title: 'x' });
+    await a.sync();
+    await server.store.transaction((tx) =>
+      tx.addConflicts([
+        {
+          id: 'c-open',
+          table: 'notes',
+          rowguid: 'n1',
+          columns: ['title'],
+          type: 'update-update',
+          resolver: 'manual',
+          status: 'open',
+          winner: null,
+          loser: null,
+          winningValues: null,
+          losingValues: null,
+          reason: 'waits for a person',
+          replicaId: 'r',
+          localGeneration: 1,
+          generation: 1,
+          createdAt: '2026-01-01T00:00:00.000Z',
+        },
+      ]),
+    );
+    advance(3 * PERIOD);
+    expect(await purge()).toMatchObject({ conflicts: 0, replicas: 1 });
+    expect((await server.store.listConflicts({ limit: 10 })).map((entry) => entry.id)).toEqual(['c-open']);
+  });
+
+  it('an expired replica uploads its pending edits, an edit of a row deleted and purged meanwhile meets the delete, then it holds exactly the server rows', async () => {
+    const { server, advance, purge } = startWithClock();
+    const a = await world.replica();
+    const b = await world.replica();
+    await b.db.table('notes').bulkAdd([
+      { id: 'n1', title: 'one' },
+      { id: 'n2', title: 'two' },
+      { id: 'n3', title: 'three' },
+    ]);
+    await b.sync();
+    await a.sync();
+    // A goes quiet with edits pending; B deletes n2 and keeps syncing.
+    await a.db.table('notes').update('n1', { title: 'edited on a' });
+    await a.db.table('notes').update('n2', { title: 'edited on a too' });
+    await a.db.table('notes').add({ id: 'n4', title: 'new on a' });
+    await b.db.table('notes').delete('n2');
+    await b.db.table('notes').update('n3', { title: 'edited on b' });
+    await b.sync();
+    advance(PERIOD + DAY);
+    await b.sync();
+    expect(await purge()).toMatchObject({ tombstones: 1 });
+
+    const report = await a.sync();
+    expect(report.reinitialized).toBe('expired_replica');
+    expect(a.status.reinitialized).toMatchObject({ reason: 'expired_replica' });
+    const rows = await serverRows(server);
+    expect(rows.notes!.n1).toMatchObject({ title: 'edited on a' });
+    expect(rows.notes!.n4).toMatchObject({ title: 'new on a' });
+    // The edit of n2 met B's purged delete as a conflict, logged: never a silent new row.
+    const [logged] = await server.store.listConflicts({ limit: 10 });
+    expect(logged).toMatchObject({ rowguid: 'n2', type: 'update-delete', losingValues: expect.anything() });
+    expect(await replicaRows(a, server)).toEqual(rows);
+    expect(await a.db.table('_changes').count()).toBe(0);
+    await b.sync();
+    expect(await replicaRows(b, server)).toEqual(rows);
+  });
+});
