@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import type { FromServerConflicts } from '@concord/shared';
+import { purgeExpired } from '@concord/server';
 import { partitionRows, partitionSchema, partitions } from '../support/partition-schema';
 import { replicaRows, serverRows } from '../support/test-replica';
 import type { TestServer } from '../support/test-server';
@@ -11,9 +12,11 @@ import { TOKEN_SECRET, tokenFor } from '../support/tokens';
 /**
  * The convergence fuzz with partitions: random identities (changing between syncs), writes inside
  * and outside each partition, and rows and parents moving between partitions, over replicas that
- * sync in random order. The oracle, written apart from the server (`partitionRows`): after every
- * sync that leaves nothing pending, a replica holds exactly the server's rows its claims see —
- * nothing leaked, nothing missing — and every change the server refused is in the conflict log.
+ * sync in random order, while days pass and the server purges what its retention period (14
+ * days) no longer keeps — so replicas expire and download afresh. The oracle, written apart from
+ * the server (`partitionRows`): after every sync that leaves nothing pending, a replica holds
+ * exactly the server's rows its claims see — nothing leaked, nothing missing — and every change
+ * the server refused is in the conflict log (or was purged from it).
  */
 const world = useTestWorld();
 
@@ -34,7 +37,9 @@ type Op =
   | { kind: 'editStock' | 'deleteStock' | 'line'; replica: number; row: number }
   | { kind: 'order'; replica: number; region: number }
   | { kind: 'claims'; replica: number; claims: number }
-  | { kind: 'sync'; replica: number };
+  | { kind: 'sync'; replica: number }
+  | { kind: 'wait'; days: number }
+  | { kind: 'purge' };
 
 const replica = fc.nat(REPLICAS - 1);
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -53,10 +58,19 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('order' as const), replica, region: fc.nat(2) }),
   fc.record({ kind: fc.constant('claims' as const), replica, claims: fc.nat(CLAIMS.length - 1) }),
   { arbitrary: fc.record({ kind: fc.constant('sync' as const), replica }), weight: 3 },
+  fc.record({ kind: fc.constant('wait' as const), days: fc.integer({ min: 1, max: 20 }) }),
+  fc.record({ kind: fc.constant('purge' as const) }),
 );
 
+const DAY = 24 * 60 * 60 * 1000;
+const PERIOD = 14 * DAY;
+
 async function run(ops: readonly Op[], initial: readonly number[]): Promise<void> {
+  let at = Date.parse('2026-01-01T00:00:00.000Z');
+  const now = () => new Date(at);
   const server = world.start({
+    now,
+    retention: { periodMs: PERIOD, purgeEveryMs: 0 },
     schema: partitionSchema,
     auth: { secret: TOKEN_SECRET },
     partitions,
@@ -73,6 +87,7 @@ async function run(ops: readonly Op[], initial: readonly number[]): Promise<void
   }
   let ids = 0;
   let rejected = 0;
+  let purgedRefusals = 0;
   const local = async (device: Replica, table: string, row: number) => {
     const keys = ((await device.db.table(table).toCollection().primaryKeys()) as string[]).sort();
     return keys.length === 0 ? undefined : keys[row % keys.length];
@@ -87,7 +102,7 @@ async function run(ops: readonly Op[], initial: readonly number[]): Promise<void
   };
 
   for (const step of ops) {
-    const device = replicas[step.replica]!;
+    const device = replicas['replica' in step ? step.replica : 0]!;
     switch (step.kind) {
       case 'stock':
         await device.db.table('stock').add({ id: `s${++ids}`, branchId: BRANCHES[step.branch], sku: 'x', qty: 1 });
@@ -124,6 +139,16 @@ async function run(ops: readonly Op[], initial: readonly number[]): Promise<void
       case 'sync':
         await sync(step.replica);
         break;
+      case 'wait':
+        at += step.days * DAY;
+        break;
+      case 'purge': {
+        // Refusals logged and then purged count as logged.
+        const before = await failedChanges(server);
+        await purgeExpired(server.store, { periodMs: PERIOD, now, batch: 3 });
+        purgedRefusals += before - (await failedChanges(server));
+        break;
+      }
     }
   }
   // Quiescence: everyone syncs until nothing is pending, then each holds exactly its partition.
@@ -133,7 +158,7 @@ async function run(ops: readonly Op[], initial: readonly number[]): Promise<void
     expect(await replicaRows(replicas[i]!, server)).toEqual(partitionRows(await serverRows(server), claimsOf(i)));
   }
   // No write lost: every change the server refused is logged.
-  expect(await failedChanges(server)).toBe(rejected);
+  expect((await failedChanges(server)) + purgedRefusals).toBe(rejected);
 }
 
 async function failedChanges(server: TestServer): Promise<number> {
