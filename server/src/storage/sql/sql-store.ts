@@ -100,10 +100,15 @@ export function createSqlStore(driver: SqlDriver): Store {
           const safe = found?.safe ?? (await sqlPageReads(session, dialect, {}).generation());
           const removed = async (statement: string, params: unknown[]) =>
             (await session.query(`${statement} RETURNING 1 AS gone`, [...params, limit])).length;
+          // A batch ends at the generation of its last tombstone: a range of the tombstone index,
+          // which every database deletes without reading other rows.
+          const [last] = await session.query<{ generation: number }>(
+            `SELECT generation FROM rows WHERE deleted = 1 AND generation <= $1 ORDER BY generation LIMIT 1 OFFSET $2`,
+            [safe, limit - 1],
+          );
           const tombstones = await session.query<{ generation: number }>(
-            `DELETE FROM rows WHERE (tbl, rowguid) IN (SELECT tbl, rowguid FROM rows
-              WHERE deleted = 1 AND generation <= $1 ORDER BY generation LIMIT $2) RETURNING generation`,
-            [safe, limit],
+            'DELETE FROM rows WHERE deleted = 1 AND generation <= $1 RETURNING generation',
+            [last?.generation ?? safe],
           );
           if (tombstones.length > 0) {
             await session.query(
@@ -115,8 +120,8 @@ export function createSqlStore(driver: SqlDriver): Store {
           const report = {
             tombstones: tombstones.length,
             moves: await removed(
-              `DELETE FROM moves WHERE (generation, tbl, rowguid) IN (SELECT generation, tbl, rowguid FROM moves
-                WHERE generation <= $1 ORDER BY generation LIMIT $2)`,
+              `DELETE FROM moves WHERE generation <= COALESCE((SELECT generation FROM moves WHERE generation <= $1
+                ORDER BY generation LIMIT 1 OFFSET $2 - 1), $1)`,
               [safe],
             ),
             conflicts: await removed(
