@@ -134,7 +134,7 @@ async function purgeNow(store: Store, where: string, retention: RetentionOptions
       onBatch: (sofar) => console.log(`concord: purged so far ${JSON.stringify(sofar)}`),
     });
     console.log(
-      `concord: purged ${totals.tombstones} tombstones, ${totals.moves} moves, ${totals.conflicts} settled conflict entries and ${totals.replicas} replica records`,
+      `concord: purged ${totals.tombstones} tombstones, ${totals.moves} moves and ${totals.conflicts} settled conflict entries`,
     );
   } finally {
     await store.close();

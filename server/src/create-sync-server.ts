@@ -20,7 +20,7 @@ import { createPartitions } from './partitions/create-partitions';
 import type { PartitionConfig } from './partitions/partition-config';
 import { restampRows } from './partitions/restamp-rows';
 import { purgeExpired } from './retention/purge-expired';
-import { RETENTION_DEFAULTS, type RetentionOptions } from './retention/retention-options';
+import { checkRetention, type RetentionOptions } from './retention/retention-options';
 import type { PermissionConfig } from './permissions/permission-config';
 import { createPermissionCheck } from './permissions/permission-check';
 import { createPokeHub } from './realtime/poke-hub';
@@ -107,12 +107,7 @@ export type CorsOptions = NonNullable<Parameters<typeof cors>[0]> & {
 export function createSyncServer(options: SyncServerOptions): Hono {
   const { schema, store, limits = {} } = options;
   const partitions = createPartitions(schema, options.partitions);
-  const retention = { ...RETENTION_DEFAULTS, ...options.retention };
-  for (const [name, value] of Object.entries(retention)) {
-    if (typeof value !== 'number' || !(value >= 0) || (name !== 'purgeEveryMs' && value === 0)) {
-      throw new Error(`retention.${name} must be a positive number, got ${JSON.stringify(value)}`);
-    }
-  }
+  const retention = checkRetention(options.retention);
   if (partitions.active && !options.auth) {
     throw new Error(
       'partitions need auth: a partition is chosen by the claims of a verified token, never by a request',

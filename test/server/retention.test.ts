@@ -43,11 +43,11 @@ describe('retention', () => {
 
     // Within the period nothing goes; past it, the tombstone and the settled entry do.
     advance(PERIOD - DAY);
-    expect(await purge()).toEqual({ tombstones: 0, moves: 0, conflicts: 0, replicas: 0 });
+    expect(await purge()).toEqual({ tombstones: 0, moves: 0, conflicts: 0 });
     await a.sync();
     await b.sync();
     advance(2 * DAY);
-    expect(await purge()).toMatchObject({ tombstones: 1, conflicts: 1, replicas: 0 });
+    expect(await purge()).toMatchObject({ tombstones: 1, conflicts: 1 });
     expect((await server.store.changesSince({ after: 0, limit: 10 })).rows.map((row) => row.rowguid)).toEqual([
       'n3',
       'n1',
@@ -60,7 +60,7 @@ describe('retention', () => {
     for (const device of [a, b]) expect(await replicaRows(device, server)).toEqual(await serverRows(server));
   });
 
-  it('an open conflict stays however old; a replica not seen for twice the period loses its record', async () => {
+  it('an open conflict stays however old, and so does every replica record', async () => {
     const { server, advance, purge } = startWithClock();
     const a = await world.replica();
     await a.db.table('notes').add({ id: 'n1', title: 'x' });
@@ -88,7 +88,8 @@ describe('retention', () => {
       ]),
     );
     advance(3 * PERIOD);
-    expect(await purge()).toMatchObject({ conflicts: 0, replicas: 1 });
+    expect(await purge()).toMatchObject({ conflicts: 0 });
+    expect(await server.store.getReplica(a.status.replicaId!)).toBeDefined();
     expect((await server.store.listConflicts({ limit: 10 })).map((entry) => entry.id)).toEqual(['c-open']);
   });
 
@@ -128,4 +129,49 @@ describe('retention', () => {
     await b.sync();
     expect(await replicaRows(b, server)).toEqual(rows);
   });
+});
+
+describe("a purge past a live replica's cursor", () => {
+  it('a replica whose cursor a purge passed (a purge run with a clock ahead) downloads afresh rather than miss a delete', async () => {
+    const { server } = startWithClock();
+    const a = await world.replica();
+    const b = await world.replica();
+    await a.db.table('notes').bulkAdd([
+      { id: 'n1', title: 'one' },
+      { id: 'n2', title: 'two' },
+    ]);
+    await a.sync();
+    await b.sync();
+    await a.db.table('notes').delete('n2');
+    await a.sync();
+    // Another host purges with its clock a month ahead: to it, b is no longer live.
+    await purgeExpired(server.store, { periodMs: PERIOD, now: () => new Date(Date.parse('2026-02-01T00:00:00.000Z')) });
+    const report = await b.sync();
+    expect(report.reinitialized).toBe('expired_replica');
+    expect(await b.db.table('notes').get('n2')).toBeUndefined();
+    expect(await replicaRows(b, server)).toEqual(await serverRows(server));
+  });
+});
+
+describe('retention settings', () => {
+  it.each([
+    [{ periodMs: 0 }, /retention.periodMs must be a positive number/],
+    [{ periodMs: -5 }, /retention.periodMs must be a positive number/],
+    [{ batch: 0 }, /retention.batch must be a positive number/],
+    [{ purgeEveryMs: Number.NaN }, /retention.purgeEveryMs must be a positive number/],
+    [{ period: 5 }, /unknown option "period"/],
+  ])('the server refuses %j at startup', (retention, message) => {
+    expect(() => world.start({ retention: retention as object })).toThrow(message);
+  });
+
+  it.each([
+    [{ periodMs: 0 }, /retention.periodMs must be a positive number/],
+    [{ batch: 0 }, /retention.batch must be a positive number/],
+  ])(
+    'an on-demand purge refuses %j: it would purge what live replicas need, or never end',
+    async (settings, message) => {
+      const server = world.start();
+      await expect(purgeExpired(server.store, settings)).rejects.toThrow(message);
+    },
+  );
 });

@@ -88,6 +88,7 @@ describe('SQLite store: durability across close and reopen', () => {
     expect(await second.changesSince({ after: 0, limit: 10 })).toEqual({
       rows,
       removals: [],
+      purged: 0,
       cursor: 3,
       commit: await second.commitAt(3),
       more: false,

@@ -14,7 +14,8 @@ type Row = Record<string, unknown>;
  * copies), such a row goes up as an insert; otherwise it is one this replica downloaded from a
  * commit the store lost — its writer, which re-uploads what it still holds, may have deleted it
  * since — so it goes, as the store has it. Rows of upload-only tables, which never come down, go
- * up as inserts (those the store holds already are no conflict). Then the plan is cleared.
+ * up as inserts (those the store holds already are no conflict). A realignment (a changed
+ * partition, an expired replica) keeps its pending changes as they are. Then the plan is cleared.
  */
 export async function finishRecovery(ctx: SyncContext, tx: Tables, recovery: Recovery): Promise<void> {
   const state = replicaState(tx);
@@ -31,6 +32,9 @@ export async function finishRecovery(ctx: SyncContext, tx: Tables, recovery: Rec
     lost.forEach((rowguid, i) => {
       const entry = pending[i];
       if (entry?.op === 'delete' || entry?.inserted || (downloaded && !entry)) return;
+      // A realignment lost nothing: a pending change goes up as it was made, over the version it
+      // was made over, so the server judges it (a delete it missed, a partition it left).
+      if (entry && recovery.realign) return;
       const insert: OutboxEntry = {
         table: table.name,
         rowguid,

@@ -89,6 +89,17 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       exceptTables: uploadOnly,
       view,
     });
+    if (pull.after > 0 && page.purged > pull.after) {
+      // A purge passed this replica's cursor (it raced the expiry check, or the replica's own
+      // database went back in time): deletes it never downloaded may be gone.
+      throw new ConcordError(
+        'expired_replica',
+        "tombstones past this replica's cursor were purged: it downloads afresh",
+        {
+          lastSyncAt: replica.lastSyncAt,
+        },
+      );
+    }
     await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
     const changes: FromServerChange[] = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
       table,

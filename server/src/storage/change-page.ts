@@ -16,6 +16,8 @@ export interface PageReads {
   entries(after: number, upTo: number): Promise<{ rows: StoredRow[]; removals: Removal[] }>;
   /** The store's newest generation. */
   generation(): Promise<number>;
+  /** The highest generation up to which tombstones were purged. */
+  purged(): Promise<number>;
   /** The id of the commit that holds `generation`. */
   commitAt(generation: number): Promise<string | undefined>;
 }
@@ -59,7 +61,8 @@ export async function readChangePage(reads: PageReads, query: ChangeQuery): Prom
   }
   const entries = await reads.entries(after, upTo);
   if ((await reads.sizes(upTo, 1)).length === 0) return finalPage(reads, after, entries);
-  return { ...distinct(entries), cursor: upTo, commit: (await reads.commitAt(upTo)) ?? '', more: true };
+  const commit = (await reads.commitAt(upTo)) ?? '';
+  return { ...distinct(entries), cursor: upTo, commit, more: true, purged: await reads.purged() };
 }
 
 /** A row that changed and also moved into view in one page is sent once. */
@@ -81,6 +84,7 @@ async function finalPage(reads: PageReads, after: number, entries: Entries): Pro
     ...distinct(entries),
     cursor,
     commit: cursor === 0 ? '' : ((await reads.commitAt(cursor)) ?? ''),
+    purged: await reads.purged(),
     more: false,
   };
 }

@@ -112,6 +112,8 @@ export interface ChangePage {
   rows: StoredRow[];
   /** With a `view`: rows that moved out of it in the page's range (and are still out). */
   removals: Removal[];
+  /** The highest generation up to which tombstones were purged, on the page's snapshot. */
+  purged: number;
   /** Every change up to this generation has been considered. */
   cursor: number;
   /** The id of the commit the cursor stands on (`commitAt(cursor)`); empty for cursor 0. */
@@ -177,9 +179,7 @@ export interface PurgeQuery {
    * last seen before it no longer holds tombstones back.
    */
   before: string;
-  /** Records of replicas last seen before this (ISO 8601) go. */
-  replicasBefore: string;
-  /** Most records of each kind removed by this batch. */
+  /** Most tombstones and conflict entries removed by this batch (moves go by whole generations). */
   limit: number;
 }
 
@@ -187,7 +187,6 @@ export interface PurgeQuery {
 export interface PurgeReport {
   tombstones: number;
   conflicts: number;
-  replicas: number;
   moves: number;
   more: boolean;
 }
@@ -232,8 +231,9 @@ export interface Store {
   /**
    * Removes, in one transaction, at most `limit` of each: tombstones and moves every replica last
    * seen since `before` has downloaded (at or below the lowest download cursor among them; all of
-   * them when there is none), conflict entries settled before `before` (open ones stay), and
-   * records of replicas last seen before `replicasBefore`. Call it again while `more`. The
+   * them when there is none), and conflict entries settled before `before` (open ones stay).
+   * Replica records stay: an old replica is told it expired, never forgotten. Call it again
+   * while `more`. The
    * highest generation of a purged tombstone is kept (`purgedUpTo`): a change to a row gone
    * from the store, made over a version at or below it, met a delete.
    */

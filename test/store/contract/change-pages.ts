@@ -81,6 +81,7 @@ export function changePageContract(kind: StoreKind): void {
       expect(await store.changesSince({ after: 13, limit: 100 })).toEqual({
         rows: [],
         removals: [],
+        purged: 0,
         cursor: 13,
         commit: expect.any(String),
         more: false,
@@ -152,7 +153,14 @@ export function changePageContract(kind: StoreKind): void {
       expect(notByA.map((r) => r.rowguid)).toEqual(['k3', 'k8', 'k9', 'k6', 'k5']);
 
       const single = await store.changesSince({ after: 0, limit: 100, exceptWriter: 'r-a' });
-      expect(single).toEqual({ rows: notByA, removals: [], cursor: 13, commit: expect.any(String), more: false });
+      expect(single).toEqual({
+        rows: notByA,
+        removals: [],
+        purged: 0,
+        cursor: 13,
+        commit: expect.any(String),
+        more: false,
+      });
 
       for (const limit of [1, 2, 3]) {
         const pages = await allPages(store, limit, 'r-a');
@@ -163,6 +171,7 @@ export function changePageContract(kind: StoreKind): void {
       expect(await store.changesSince({ after: 12, limit: 10, exceptWriter: 'r-a' })).toEqual({
         rows: [],
         removals: [],
+        purged: 0,
         cursor: 13,
         commit: await store.commitAt(13),
         more: false,
@@ -189,6 +198,7 @@ export function changePageContract(kind: StoreKind): void {
       expect(await store.changesSince({ after: 14, limit: 10, exceptWriter: 'r-a', exceptTables: ['stock'] })).toEqual({
         rows: [],
         removals: [],
+        purged: 0,
         cursor: 16,
         commit: await store.commitAt(16),
         more: false,
@@ -200,6 +210,7 @@ export function changePageContract(kind: StoreKind): void {
       expect(await store.changesSince({ after: 0, limit: 10 })).toEqual({
         rows: [],
         removals: [],
+        purged: 0,
         cursor: 0,
         commit: '',
         more: false,

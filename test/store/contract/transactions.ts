@@ -53,6 +53,7 @@ export function transactionContract(kind: StoreKind): void {
       expect(await store.changesSince({ after: 0, limit: 10 })).toEqual({
         rows: [row('notes', 'n1', 1, 'r-a', values, { deleted: true })],
         removals: [],
+        purged: 0,
         cursor: 1,
         commit: await store.commitAt(1),
         more: false,

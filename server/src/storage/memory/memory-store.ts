@@ -119,7 +119,7 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
         }
         return listed;
       }),
-    purge: ({ before, replicasBefore, limit }) =>
+    purge: ({ before, limit }) =>
       run(() => {
         const seen = (replica: ReplicaRecord) => replica.lastSyncAt ?? replica.createdAt;
         const live = [...db.replicas.values()].filter((replica) => seen(replica) >= before);
@@ -142,13 +142,10 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
           ),
         );
         for (const entry of conflicts) db.conflicts.delete(entry.id);
-        const replicas = take([...db.replicas.values()].filter((replica) => seen(replica) < replicasBefore));
-        for (const replica of replicas) db.replicas.delete(replica.replicaId);
         const report = {
           tombstones: tombstones.length,
           moves: moves.length,
           conflicts: conflicts.length,
-          replicas: replicas.length,
         };
         return { ...report, more: Object.values(report).some((count) => count >= limit) };
       }),
@@ -304,6 +301,7 @@ function memoryPageReads(db: MemoryDatabase, { exceptWriter, exceptTables = [], 
       return { rows: rows.map(copy), removals };
     },
     generation: async () => db.generation,
+    purged: async () => db.purged,
     commitAt: async (generation) => commitAt(db, generation)?.[1],
   };
 }

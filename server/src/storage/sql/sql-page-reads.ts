@@ -129,6 +129,8 @@ export function sqlPageReads(
       return { rows, removals };
     },
     generation: async () => (await session.query<{ last: number }>(GENERATION))[0]!.last,
+    purged: async () =>
+      Number((await session.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'purged'`))[0]?.value ?? 0),
     commitAt: async (at) => (await session.query<{ id: string }>(COMMIT_AT, [at]))[0]?.id,
   };
 }

@@ -88,7 +88,7 @@ export function createSqlStore(driver: SqlDriver): Store {
         );
         return records.map(toConflict);
       }),
-    purge: ({ before, replicasBefore, limit }) =>
+    purge: ({ before, limit }) =>
       run(() =>
         driver.write(async (session) => {
           // Every replica seen since the cutoff has downloaded up to its cursor: what lies below
@@ -114,7 +114,7 @@ export function createSqlStore(driver: SqlDriver): Store {
             await session.query(
               `INSERT INTO meta (key, value) VALUES ('purged', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value
                 WHERE CAST(meta.value AS BIGINT) < CAST(excluded.value AS BIGINT)`,
-              [String(Math.max(...tombstones.map((row) => row.generation)))],
+              [String(tombstones.reduce((highest, row) => Math.max(highest, row.generation), 0))],
             );
           }
           const report = {
@@ -127,11 +127,6 @@ export function createSqlStore(driver: SqlDriver): Store {
             conflicts: await removed(
               `DELETE FROM conflicts WHERE id IN (SELECT id FROM conflicts WHERE settled_at < $1 ORDER BY settled_at LIMIT $2)`,
               [before],
-            ),
-            replicas: await removed(
-              `DELETE FROM replicas WHERE replica_id IN (SELECT replica_id FROM replicas
-                WHERE COALESCE(last_sync_at, created_at) < $1 ORDER BY replica_id LIMIT $2)`,
-              [replicasBefore],
             ),
           };
           return { ...report, more: Object.values(report).some((count) => count >= limit) };
