@@ -12,7 +12,7 @@ export interface RetentionOptions {
   batch?: number;
 }
 
-export const DAY_MS = 24 * 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export const RETENTION_DEFAULTS = { periodMs: 14 * DAY_MS, purgeEveryMs: 60 * 60 * 1000, batch: 1_000 } as const;
 
