@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PROTOCOL_VERSION } from '@concord/shared';
+import { testSchema } from '../support/test-server';
 import { expectRefusedWithoutChange, useBadInputWorld, type Seeded } from './bad-input-support';
 
 const { seededServer, pushBody, pullBody } = useBadInputWorld();
@@ -44,7 +45,8 @@ describe('protocol and schema version checks', () => {
       409,
       'schema_mismatch',
     );
-    expect(body.details).toEqual({ server: 1 });
+    // The replica is newer than the server: the server is the one to update.
+    expect(body.details).toEqual({ server: 1, replica: 2, update: 'server' });
   });
 });
 
@@ -77,5 +79,18 @@ describe('requests naming an unregistered replica', () => {
       404,
       'unknown_replica',
     );
+  });
+});
+
+describe('a replica older than the server', () => {
+  it('is told that it, not the server, must be updated', async () => {
+    const { server } = await seededServer({ schema: { ...testSchema, version: 2 } });
+    const response = await server.post('/v1/replicas', { protocol: PROTOCOL_VERSION, schemaVersion: 1 });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({
+      code: 'schema_mismatch',
+      message: expect.stringMatching(/this app is older than the server/),
+      details: { server: 2, replica: 1, update: 'replica' },
+    });
   });
 });

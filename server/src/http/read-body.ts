@@ -50,12 +50,16 @@ export async function readBody<T extends z.ZodType>(
   }
   const data = parsed.data as { schemaVersion?: number };
   if (data.schemaVersion !== undefined && data.schemaVersion !== schema.version) {
+    // Whichever side is older must be updated: an app can show "update required" from `update`.
+    const update = data.schemaVersion < schema.version ? 'replica' : 'server';
     throw new ConcordError(
       'schema_mismatch',
-      `schema version ${data.schemaVersion} does not match the server's ${schema.version}`,
-      {
-        server: schema.version,
-      },
+      `schema version ${data.schemaVersion} does not match the server's ${schema.version}: ${
+        update === 'replica'
+          ? 'this app is older than the server, and must be updated'
+          : 'the server must be updated to serve this app'
+      }`,
+      { server: schema.version, replica: data.schemaVersion, update },
     );
   }
   return parsed.data;
