@@ -131,6 +131,39 @@ describe('retention', () => {
   });
 });
 
+describe('an expired replica interrupted while it downloads afresh', () => {
+  it('sends a change made meanwhile as it was made: over a purged delete it is a logged conflict, not a new row', async () => {
+    const { server, advance, purge } = startWithClock();
+    let pulls = 0;
+    const a = await world.replica({
+      fetch: async (input, init) => {
+        // The second download of a's next sync (the fresh one after 409 expired_replica) is cut off.
+        if (String(input).endsWith('/v1/pull') && ++pulls === 3) throw new TypeError('network down');
+        return server.app.request(input as string, init);
+      },
+    });
+    const b = await world.replica();
+    await b.db.table('notes').bulkAdd([
+      { id: 'n1', title: 'one' },
+      { id: 'n2', title: 'two' },
+    ]);
+    await b.sync();
+    await a.sync(); // pull 1
+    await b.db.table('notes').delete('n2');
+    await b.sync();
+    advance(PERIOD + DAY);
+    await b.sync();
+    expect(await purge()).toMatchObject({ tombstones: 1 });
+
+    await expect(a.sync()).rejects.toMatchObject({ code: 'unavailable' }); // pull 2: 409; pull 3: cut off
+    await a.db.table('notes').update('n2', { title: 'edited while realigning' });
+    await a.sync();
+    const [logged] = await server.store.listConflicts({ limit: 10 });
+    expect(logged).toMatchObject({ rowguid: 'n2', type: 'update-delete' });
+    expect(await replicaRows(a, server)).toEqual(await serverRows(server));
+  });
+});
+
 describe("a purge past a live replica's cursor", () => {
   it('a replica whose cursor a purge passed (a purge run with a clock ahead) downloads afresh rather than miss a delete', async () => {
     const { server } = startWithClock();

@@ -87,9 +87,7 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
  * unless a pending change holds them, which then goes up and is judged again.
  */
 async function beginRealignment(ctx: SyncContext): Promise<void> {
-  await ctx.state.set({
-    receivedGeneration: 0,
-    receivedCommit: '',
-    recovery: { known: 0, lostWrites: false, forgotten: false, realign: true },
-  });
+  // The cursor stays: the download starts from 0 anyway, and an edit made before it ends is
+  // based, as every edit is, on the version the replica last downloaded.
+  await ctx.state.set({ recovery: { known: 0, lostWrites: false, forgotten: false, realign: true } });
 }

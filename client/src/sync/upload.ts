@@ -33,7 +33,10 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
       for (const entry of taken.oversized) oversized.set(rowKey(entry.table, entry.rowguid), entry);
       batch = taken.batch ?? null;
     }
-    if (!batch) return { ...report, oversized: [...oversized.values()] };
+    if (!batch) {
+      if (report.uploaded > 0) await forgetPendingSince(ctx);
+      return { ...report, oversized: [...oversized.values()] };
+    }
     const response = await ctx.transport.push({
       schemaVersion: ctx.schema.version,
       replicaId: session.replicaId,
@@ -156,7 +159,13 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
   if (deleted.length > 0) await tx.table<DeletedRecord>('_deleted').bulkPut(deleted);
   await outbox(tx).bulkPut(rebased);
   await applyServerRows(tx, ctx.schema, serverRows);
-  if ((await outbox(tx).count()) === 0) await replicaState(tx).set({ pendingSince: null });
+}
+
+/** Once a round's uploads leave the outbox empty, nothing is pending since any time. */
+async function forgetPendingSince(ctx: SyncContext): Promise<void> {
+  await ctx.syncTransaction(async (tx) => {
+    if ((await outbox(tx).count()) === 0) await replicaState(tx).set({ pendingSince: null });
+  });
 }
 
 /** The replica's download cursor, as a push carries it. */

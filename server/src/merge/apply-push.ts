@@ -114,10 +114,10 @@ export async function applyPush(
     writes.set(key, row);
   }
   if (env.partitions.active) {
-    await refuseOutside(tx, env.partitions, view, { writes, current, stored, outcomes }, (key, reason) => {
-      const change = fresh.find((candidate) => rowKeyString(candidate.table, candidate.rowguid) === key)!;
-      return refuseChange(replica.replicaId, stored.get(key), change, 'partition', reason);
-    });
+    const changeOf = new Map(fresh.map((change) => [rowKeyString(change.table, change.rowguid), change]));
+    await refuseOutside(tx, env.partitions, view, { writes, current, stored, outcomes }, (key, reason) =>
+      refuseChange(replica.replicaId, stored.get(key), changeOf.get(key)!, 'partition', reason),
+    );
   }
 
   // Generations are assigned in commit order, so a download in generation order replays history.
