@@ -28,3 +28,4 @@ export * from './protocol/from-server';
 export { conflictEntry, type ConflictEntry, type ConflictStatus, type ConflictType } from './protocol/conflict-entry';
 export * from './resolver';
 export * from './errors';
+export * from './validation/row-hash';

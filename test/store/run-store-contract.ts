@@ -1,4 +1,5 @@
 import { changePageContract } from './contract/change-pages';
+import { checksumContract } from './contract/checksums';
 import { commitEventContract } from './contract/commit-events';
 import { partitionContract } from './contract/partitions';
 import { purgeContract } from './contract/purge';
@@ -15,4 +16,5 @@ export function runStoreContract(kind: StoreKind): void {
   commitEventContract(kind);
   partitionContract(kind);
   purgeContract(kind);
+  checksumContract(kind);
 }

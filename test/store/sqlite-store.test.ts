@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type Store, type StoredRow } from '@concord/server';
 import { commitRows, conflict, replica, row } from './store-fixtures';
+import { addHash, rowHash } from '@concord/shared';
 
 let dir: string;
 let filename: string;
@@ -233,5 +234,22 @@ describe('SQLite store: a file made by an older version', () => {
     );
     await store.transaction((tx) => tx.putReplica(replica('r-new', { subject: 'alice', secretHash: 'cd'.repeat(32) })));
     expect(await store.getReplica('r-new')).toMatchObject({ subject: 'alice', secretHash: 'cd'.repeat(32) });
+  });
+
+  it('gives rows written before rows kept a hash theirs, so checksums count them', async () => {
+    const old = new Database(filename);
+    old.exec(`CREATE TABLE rows (tbl TEXT NOT NULL, rowguid TEXT NOT NULL, data TEXT NOT NULL, deleted INTEGER NOT NULL,
+      generation INTEGER NOT NULL, writer TEXT NOT NULL, priority REAL NOT NULL, columns TEXT,
+      PRIMARY KEY (tbl, rowguid))`);
+    const insert = old.prepare('INSERT INTO rows VALUES (?, ?, ?, 0, ?, ?, 0, NULL)');
+    old.transaction(() => {
+      for (let i = 1; i <= 1_500; i++) insert.run('notes', `n${i}`, JSON.stringify({ title: `t${i}` }), i, 'r-old');
+    })();
+    old.close();
+
+    const store = openStore();
+    let checksum = 0;
+    for (let i = 1; i <= 1_500; i++) checksum = addHash(checksum, rowHash(`n${i}`, { title: `t${i}` }));
+    expect((await store.checksums({ tables: ['notes'] })).get('notes')).toEqual({ count: 1_500, checksum });
   });
 });

@@ -1,4 +1,4 @@
-import type { ConflictEntry, ConflictStatus, RowValues } from '@concord/shared';
+import type { ConflictEntry, ConflictStatus, RowValues, TableChecksum } from '@concord/shared';
 
 /** The generation and writer of one column of a column-tracked row. */
 export interface ColumnVersion {
@@ -191,6 +191,15 @@ export interface PurgeReport {
   more: boolean;
 }
 
+/** Which rows `checksums` counts. */
+export interface ChecksumQuery {
+  tables: readonly string[];
+  /** Only rows this view sees. Default: every row. */
+  view?: PartitionView;
+  /** Rows left out (changes pending on a replica, or made since its download). */
+  exclude?: readonly RowKey[];
+}
+
 /**
  * Called after a commit with the store's newest generation then (the highest one the transaction
  * allocated, when it allocated any) and whether the transaction added or settled conflict entries.
@@ -238,6 +247,12 @@ export interface Store {
    * from the store, made over a version at or below it, met a delete.
    */
   purge(query: PurgeQuery): Promise<PurgeReport>;
+  /**
+   * Per table of `query.tables`, on one snapshot: how many rows the view sees (tombstones aside,
+   * `exclude` left out) and the checksum of their `rowHash`es, summed by the database from the
+   * hash kept with every row, never by reading the rows.
+   */
+  checksums(query: ChecksumQuery): Promise<Map<string, TableChecksum>>;
   /**
    * Subscribes to "changes committed": the listener is called after every transaction that
    * allocated generations or added or settled conflict entries commits — by any process sharing

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { ConflictEntry } from '@concord/shared';
+import { rowHash, type ConflictEntry } from '@concord/shared';
 import { MOVE_BYTES, readChangePage, type PageReads } from '../change-page';
 import { createCloseGuard } from '../close-guard';
 import { createCommitListeners } from '../commit-listeners';
 import { createSerialQueue } from '../serial-queue';
+import { tableChecksums } from '../table-checksums';
 import { viewSees } from '../view-sees';
 import {
   rowKeyString,
@@ -148,6 +149,14 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
           conflicts: conflicts.length,
         };
         return { ...report, more: Object.values(report).some((count) => count >= limit) };
+      }),
+    checksums: (query) =>
+      run(() => {
+        const { sums, excluded, add } = tableChecksums(query);
+        for (const row of db.rows.values()) {
+          if (!excluded(row)) add({ ...row, hash: rowHash(row.rowguid, row.values) });
+        }
+        return sums;
       }),
     onCommit(listener) {
       if (guard.closed) return () => undefined; // as the SQL stores: a closed store announces nothing

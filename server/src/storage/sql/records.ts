@@ -1,4 +1,4 @@
-import type { ConflictEntry } from '@concord/shared';
+import { rowHash, type ConflictEntry } from '@concord/shared';
 import type { ReplicaRecord, StoredRow } from '../store';
 
 /** A `rows` record as every dialect returns it (JSON kept as text, `deleted` as 0/1). */
@@ -14,6 +14,7 @@ export interface RowRecord {
   part: string;
   parent: string | null;
   bytes: number;
+  hash: number | null;
 }
 
 /** A `replicas` record as every dialect returns it. */
@@ -51,7 +52,8 @@ export function rowRecord(row: StoredRow): unknown[] {
   const { table, rowguid, values, deleted, generation, writer, priority, partition = '', parent = null } = row;
   const data = JSON.stringify(values);
   const bytes = Buffer.byteLength(data);
-  return [table, rowguid, data, deleted ? 1 : 0, generation, writer, priority, columns, partition, parent, bytes];
+  const hash = rowHash(rowguid, values);
+  return [table, rowguid, data, deleted ? 1 : 0, generation, writer, priority, columns, partition, parent, bytes, hash];
 }
 
 export function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefined {

@@ -2,7 +2,7 @@ import { MOVE_BYTES, type PageReads } from '../change-page';
 import type { ChangeQuery, Removal } from '../store';
 import { toRow, type RowRecord } from './records';
 import type { SqlDialect, SqlSession } from './sql-driver';
-import { parameters, viewSeesSql, type Parameters } from './view-sql';
+import { MAX_ARMS, parameters, viewSeesSql, type Parameters } from './view-sql';
 
 const GENERATION = `SELECT CAST(value AS BIGINT) AS last FROM meta WHERE key = 'generation'`;
 const COMMIT_AT = 'SELECT id FROM commits WHERE generation >= $1 ORDER BY generation LIMIT 1';
@@ -10,9 +10,6 @@ const COMMIT_AT = 'SELECT id FROM commits WHERE generation >= $1 ORDER BY genera
 const ALL = Number.MAX_SAFE_INTEGER;
 
 type Size = { generation: number; bytes: number };
-
-/** Most partitions read as arms of their own (SQLite allows 500 arms in one query). */
-const MAX_ARMS = 64;
 
 /**
  * Arms of one query as one list in generation order, at most `limit` of them: each arm is

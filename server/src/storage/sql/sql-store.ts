@@ -8,7 +8,9 @@ import type { SqlDriver } from './sql-driver';
 import { sqlPageReads } from './sql-page-reads';
 import { createSqlTransaction, SELECT_REPLICA } from './sql-transaction';
 import { createTables } from './tables';
-import { parameters, viewSeesSql } from './view-sql';
+import { checksumSql, parameters, viewSeesSql } from './view-sql';
+import { CHECKSUM_HALF, CHECKSUM_MODULUS } from '@concord/shared';
+import { tableChecksums } from '../table-checksums';
 
 /**
  * A store on any SQL database its driver reaches. The SQL, the record layout, paging, the
@@ -130,6 +132,34 @@ export function createSqlStore(driver: SqlDriver): Store {
             ),
           };
           return { ...report, more: Object.values(report).some((count) => count >= limit) };
+        }),
+      ),
+    checksums: (query) =>
+      run(() =>
+        driver.read(async (session) => {
+          const { sums, add } = tableChecksums(query);
+          const p = parameters();
+          for (const found of await session.query<{ tbl: string; count: number; high: number; low: number }>(
+            checksumSql(dialect, p, query),
+            p.values,
+          )) {
+            sums.set(found.tbl, {
+              count: found.count,
+              checksum: (found.high * CHECKSUM_HALF + found.low) % CHECKSUM_MODULUS,
+            });
+          }
+          // Left-out rows are taken away again, those the sums counted.
+          const records = query.exclude?.length
+            ? await session.query<{ tbl: string; rowguid: string; deleted: number; part: string; hash: number }>(
+                `SELECT r.tbl, r.rowguid, r.deleted, r.part, r.hash FROM rows r
+                  JOIN (${dialect.tuples('$1', ['tbl', 'rowguid'])}) x ON r.tbl = x.tbl AND r.rowguid = x.rowguid`,
+                [JSON.stringify(query.exclude.map(({ table, rowguid }) => [table, rowguid]))],
+              )
+            : [];
+          for (const { tbl, rowguid, deleted, part, hash } of records) {
+            add({ table: tbl, rowguid, deleted: deleted === 1, partition: part, hash }, -1);
+          }
+          return sums;
         }),
       ),
     onCommit: (listener) => listeners.add(listener),

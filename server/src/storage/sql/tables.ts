@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { rowHash } from '@concord/shared';
 import type { ColumnKind, SqlDialect, SqlSession } from './sql-driver';
 
 /** Columns as `[name, kind]`, or `[name, kind, 'null']` for a column that may be null. */
@@ -17,6 +18,7 @@ export const ROW_COLUMNS = [
   ['part', 'text'],
   ['parent', 'text', 'null'],
   ['bytes', 'integer'],
+  ['hash', 'bigint', 'null'],
 ] as const satisfies Columns;
 
 /** The columns of `moves`: a row that left one partition for another. */
@@ -64,6 +66,7 @@ const ADDED_COLUMNS: readonly {
     then: ' NOT NULL DEFAULT 0',
     fill: ({ octets }) => `UPDATE rows SET bytes = ${octets('data')}`,
   },
+  { table: 'rows', column: 'hash', kind: 'bigint', then: '' },
   {
     table: 'conflicts',
     column: 'rowguid',
@@ -131,6 +134,7 @@ export async function createTables(session: SqlSession, dialect: SqlDialect): Pr
     }
   }
   for (const statement of INDEXES) await session.query(statement);
+  await fillHashes(session, dialect);
   await session.query(
     `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('generation', '0') ON CONFLICT (key) DO NOTHING`,
     [randomUUID()],
@@ -140,4 +144,20 @@ export async function createTables(session: SqlSession, dialect: SqlDialect): Pr
     `INSERT INTO commits (generation, id) SELECT generation, ${dialect.randomText} FROM rows
       WHERE NOT EXISTS (SELECT 1 FROM commits)`,
   );
+}
+
+/** Rows written before rows kept their hash (`rowHash`) get it, a batch at a time. */
+async function fillHashes(session: SqlSession, { tuples }: SqlDialect): Promise<void> {
+  for (;;) {
+    const rows = await session.query<{ tbl: string; rowguid: string; data: string }>(
+      'SELECT tbl, rowguid, data FROM rows WHERE hash IS NULL LIMIT 1000',
+    );
+    if (rows.length === 0) return;
+    const hashes = rows.map(({ tbl, rowguid, data }) => [tbl, rowguid, String(rowHash(rowguid, JSON.parse(data)))]);
+    await session.query(
+      `UPDATE rows SET hash = CAST(h.hash AS BIGINT) FROM (${tuples('$1', ['tbl', 'rowguid', 'hash'])}) h
+        WHERE rows.tbl = h.tbl AND rows.rowguid = h.rowguid`,
+      [JSON.stringify(hashes)],
+    );
+  }
 }
