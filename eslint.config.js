@@ -3,7 +3,12 @@ import tseslint from 'typescript-eslint';
 
 /** One-way imports between workspaces (ARCHITECTURE.md §2). */
 const WORKSPACES = {
-  shared: [{ group: ['@concord/*', 'dexie', 'hono', 'node:*'], message: 'shared depends on nothing but zod' }],
+  shared: [
+    {
+      group: ['@concord/*', 'dexie', 'hono', 'node:*'],
+      message: 'shared depends on nothing but zod and @noble/hashes',
+    },
+  ],
   server: [{ group: ['@concord/client', '**/client/src/**'], message: 'the server never imports client code' }],
   client: [
     {
@@ -19,7 +24,7 @@ const WORKSPACES = {
  * files) may import anything below them.
  */
 const LAYERS = {
-  shared: { schema: ['errors.ts'], protocol: ['schema', 'errors.ts'] },
+  shared: { schema: ['errors.ts'], protocol: ['schema', 'errors.ts'], validation: ['schema'] },
   server: {
     auth: [],
     resolvers: [],
@@ -36,6 +41,7 @@ const LAYERS = {
     sync: ['storage', 'status.ts'],
     conflicts: ['storage', 'sync'],
     tabs: ['sync', 'status.ts'],
+    validation: ['storage', 'sync'],
   },
 };
 

@@ -7,3 +7,4 @@ export type { SyncReport } from './sync/sync-round';
 export type { OutboxEntry } from './storage/replica-db';
 export type { ConflictChoice, ConflictQuery } from './conflicts/replica-conflicts';
 export type { TransportOptions } from './sync/transport';
+export type { TableValidation, ValidateOptions, ValidationReport } from './validation/validate-replica';

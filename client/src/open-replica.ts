@@ -13,6 +13,7 @@ import { createRoundRunner } from './sync/round-runner';
 import { createHttpTransport } from './sync/transport';
 import { coordinateTabs } from './tabs/coordinate-tabs';
 import { createTrackingMiddleware } from './tracking/tracking-middleware';
+import { validateReplica } from './validation/validate-replica';
 
 /** Opens (or creates) the local replica and wires tracking, transport, sync, tabs and status together. */
 export async function openReplica(options: ReplicaOptions): Promise<Replica> {
@@ -134,6 +135,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       await tabs.sync().catch(log); // the decided version also arrives with the next round
       return conflict;
     },
+    validate: (validateOptions) => validateReplica({ db, schema, transport, sync: () => tabs.sync() }, validateOptions),
     async close() {
       // The lock passes on only after this tab's last round ends: never two syncing tabs.
       tabs.stop();

@@ -3,6 +3,7 @@ import type { ConflictEntry } from '@concord/shared';
 import type { ConflictChoice, ConflictQuery } from './conflicts/replica-conflicts';
 import type { ReplicaStatus } from './status';
 import type { SyncReport } from './sync/sync-round';
+import type { ValidateOptions, ValidationReport } from './validation/validate-replica';
 
 export interface Replica {
   /** The Dexie database. Writes to replicated tables are tracked and uploaded. */
@@ -23,5 +24,11 @@ export interface Replica {
    * values. The server applies it as a new change; this replica syncs at once to receive it.
    */
   resolveConflict(id: string, choice: ConflictChoice, options?: { by?: string }): Promise<ConflictEntry>;
+  /**
+   * Compares, per table, the row count and checksum of this replica's rows with the server's rows
+   * for its partition (after a sync round; pending changes left out of both sides). With
+   * `repair`, tables that differ are downloaded afresh, pending changes kept, and compared again.
+   */
+  validate(options?: ValidateOptions): Promise<ValidationReport>;
   close(): Promise<void>;
 }

@@ -37,7 +37,7 @@ type Op =
   | { kind: 'editStock' | 'deleteStock' | 'line'; replica: number; row: number }
   | { kind: 'order'; replica: number; region: number }
   | { kind: 'claims'; replica: number; claims: number }
-  | { kind: 'sync'; replica: number }
+  | { kind: 'sync' | 'validate'; replica: number }
   | { kind: 'wait'; days: number }
   | { kind: 'purge' };
 
@@ -58,6 +58,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('order' as const), replica, region: fc.nat(2) }),
   fc.record({ kind: fc.constant('claims' as const), replica, claims: fc.nat(CLAIMS.length - 1) }),
   { arbitrary: fc.record({ kind: fc.constant('sync' as const), replica }), weight: 3 },
+  fc.record({ kind: fc.constant('validate' as const), replica }),
   fc.record({ kind: fc.constant('wait' as const), days: fc.integer({ min: 1, max: 20 }) }),
   fc.record({ kind: fc.constant('purge' as const) }),
 );
@@ -139,6 +140,11 @@ async function run(ops: readonly Op[], initial: readonly number[]): Promise<void
       case 'sync':
         await sync(step.replica);
         break;
+      case 'validate':
+        // After a round (its refusals counted), a replica holding its partition validates as equal.
+        await sync(step.replica);
+        expect(await replicas[step.replica]!.validate()).toMatchObject({ ok: true });
+        break;
       case 'wait':
         at += step.days * DAY;
         break;
@@ -156,6 +162,7 @@ async function run(ops: readonly Op[], initial: readonly number[]): Promise<void
   for (let i = 0; i < REPLICAS; i++) {
     expect(await replicas[i]!.db.table('_changes').count()).toBe(0);
     expect(await replicaRows(replicas[i]!, server)).toEqual(partitionRows(await serverRows(server), claimsOf(i)));
+    expect(await replicas[i]!.validate()).toMatchObject({ ok: true, excluded: 0 });
   }
   // No write lost: every change the server refused is logged.
   expect((await failedChanges(server)) + purgedRefusals).toBe(rejected);

@@ -24,13 +24,16 @@ export interface Batch {
  * applied fewer of this replica's changes than it once acknowledged. `forgotten`: the store was
  * replaced (another epoch), so the two share no history at all. `realign`: the store lost
  * nothing, but the replica's partition changed: it downloads its new partition afresh, drops the
- * rows outside it, and compares no history.
+ * rows outside it, and compares no history. `tables`: a realignment of these tables only (a
+ * repair after validation); the download cursor stays where it was, and the round's download
+ * brings the other tables' changes from it.
  */
 export interface RecoveryPlan {
   known: number;
   lostWrites: boolean;
   forgotten: boolean;
   realign?: boolean;
+  tables?: string[];
 }
 
 /** Every `_state` key and the type of its value. */

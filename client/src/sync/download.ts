@@ -39,15 +39,20 @@ export async function download(ctx: SyncContext, session: Session, recovery?: Re
       // A recovery compares its own rows too, and asks which of its old cursors the store still has.
       ...(recovery && { own: true }),
       ...(recovery && first && !recovery.realign && { cursors: [...history] }),
+      ...(recovery?.tables && { tables: recovery.tables }),
     });
     checkEpoch(session, page.epoch);
-    history = rememberCursor(history, { generation: page.cursor, commit: page.commit });
+    // Reinitializing some tables, the replica does not stand on the cursors their pages reach.
+    const moves = !recovery?.tables;
+    if (moves) history = rememberCursor(history, { generation: page.cursor, commit: page.commit });
     await ctx.syncTransaction(async (tx) => {
       if (recovery && first && !recovery.realign) await shareHistory(tx, recovery, page.shared ?? 0);
       if (recovery) await recoverPage(ctx, tx, page.changes, recovery);
       else await applyPage(ctx, tx, page.changes);
       if (recovery && !page.more) await finishRecovery(ctx, tx, recovery);
-      await replicaState(tx).set({ receivedGeneration: page.cursor, receivedCommit: page.commit, cursors: history });
+      if (moves) {
+        await replicaState(tx).set({ receivedGeneration: page.cursor, receivedCommit: page.commit, cursors: history });
+      }
     });
     [after, commit] = [page.cursor, page.commit];
     downloaded += page.changes.length;

@@ -15,13 +15,15 @@ type Row = Record<string, unknown>;
  * commit the store lost — its writer, which re-uploads what it still holds, may have deleted it
  * since — so it goes, as the store has it. Rows of upload-only tables, which never come down, go
  * up as inserts (those the store holds already are no conflict). A realignment (a changed
- * partition, an expired replica) keeps its pending changes as they are. Then the plan is cleared.
+ * partition, an expired replica) keeps its pending changes as they are; one of some tables only
+ * (`tables`) leaves the others alone. Then the plan is cleared.
  */
 export async function finishRecovery(ctx: SyncContext, tx: Tables, recovery: Recovery): Promise<void> {
   const state = replicaState(tx);
   const generation = (await state.get('localGeneration')) + 1;
   const entries: OutboxEntry[] = [];
-  for (const table of Object.values(ctx.schema.tables)) {
+  const tables = Object.values(ctx.schema.tables).filter(({ name }) => recovery.tables?.includes(name) ?? true);
+  for (const table of tables) {
     const rowguids = (await tx.table(table.name).toCollection().primaryKeys()) as string[];
     const lost = rowguids.filter((rowguid) => !recovery.seen.has(rowKey(table.name, rowguid)));
     const pending = await outbox(tx).bulkGet(lost.map((rowguid): [string, string] => [table.name, rowguid]));

@@ -6,6 +6,7 @@ import {
   fromServerPush,
   fromServerRegister,
   fromServerResolveConflict,
+  fromServerValidate,
   isErrorCode,
   type FromReplicaConflictsQuery,
   type FromReplicaPull,
@@ -16,6 +17,8 @@ import {
   type FromServerRegister,
   type FromReplicaResolveConflict,
   type FromServerResolveConflict,
+  type FromReplicaValidate,
+  type FromServerValidate,
 } from '@concord/shared';
 import type { z } from 'zod';
 
@@ -43,6 +46,7 @@ export interface Transport {
     id: string,
     decision: Omit<FromReplicaResolveConflict, 'protocol'>,
   ): Promise<FromServerResolveConflict>;
+  validate(request: Omit<FromReplicaValidate, 'protocol'>): Promise<FromServerValidate>;
   /** Opens the server's event stream (`GET /v1/events`, Server-Sent Events) until `signal` aborts. */
   events(signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
 }
@@ -116,6 +120,7 @@ export function createHttpTransport({
     register: (schemaVersion) => send('/v1/replicas', fromServerRegister, { schemaVersion }),
     push: (push) => send('/v1/push', fromServerPush, push),
     pull: (pull) => send('/v1/pull', fromServerPull, pull),
+    validate: (request) => send('/v1/validate', fromServerValidate, request),
     conflicts: (query) => {
       const params = new URLSearchParams();
       for (const [name, value] of Object.entries(query)) {

@@ -2,9 +2,14 @@ import type { Hono } from 'hono';
 import {
   ConcordError,
   PROTOCOL_VERSION,
+  describeName,
+  tableOf,
+  type Schema,
   fromReplicaPull,
   fromReplicaPush,
+  fromReplicaValidate,
   type FromServerChange,
+  type FromServerValidate,
   type FromServerPull,
   type FromServerPush,
 } from '@concord/shared';
@@ -15,12 +20,12 @@ import { checkChanges } from './check-changes';
 import { identityOf } from './require-identity';
 import type { BodyReader } from './read-body';
 import type { RouteEnvironment } from './route-environment';
-import type { Partitions } from '../partitions/create-partitions';
-import type { ReplicaRecord, Store, StoreMeta } from '../storage/store';
+import { checkFilters, checkPartition, partitionChanged, refuseExpired } from './check-download';
 
 /**
  * `POST /push` uploads a replica's changes and `POST /pull` downloads the server's, a page at a
- * time. Every body is validated before the store is touched.
+ * time; `POST /validate` counts what a replica should hold. Every body is validated before the
+ * store is touched.
  */
 export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReader): void {
   const { store, schema } = env;
@@ -63,14 +68,7 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
     const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret, identity);
     const { epoch, generation } = checkFilters(await store.meta(), env.partitions);
     await checkCursor(store, replica, pull.after, pull.commit);
-    if (pull.after > 0 && env.expired(replica)) {
-      // Tombstones it never downloaded may be gone: it can only download afresh.
-      throw new ConcordError(
-        'expired_replica',
-        `this replica was last seen at ${replica.lastSyncAt ?? replica.createdAt}, longer ago than the retention period: it downloads afresh`,
-        { lastSyncAt: replica.lastSyncAt },
-      );
-    }
+    refuseExpired(env, replica, pull.after);
     const view = env.partitions.viewOf(identity);
     await checkPartition(store, replica, pull.after, env.partitionOf(identity));
     if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {
@@ -86,20 +84,10 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       limit: Math.min(pull.limit ?? env.defaultPullChanges, env.limits.maxPullChanges),
       maxBytes: env.maxPullBytes,
       exceptWriter: pull.own ? undefined : pull.replicaId,
-      exceptTables: uploadOnly,
+      exceptTables: pull.tables ? notListed(schema, pull.tables, uploadOnly) : uploadOnly,
       view,
     });
-    if (pull.after > 0 && page.purged > pull.after) {
-      // A purge passed this replica's cursor (it raced the expiry check, or the replica's own
-      // database went back in time): deletes it never downloaded may be gone.
-      throw new ConcordError(
-        'expired_replica',
-        "tombstones past this replica's cursor were purged: it downloads afresh",
-        {
-          lastSyncAt: replica.lastSyncAt,
-        },
-      );
-    }
+    refuseExpired(env, replica, pull.after, page.purged);
     await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
     const changes: FromServerChange[] = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
       table,
@@ -128,41 +116,47 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       ...(pull.cursors && { shared: shared ?? 0 }),
     } satisfies FromServerPull);
   });
-}
-
-/**
- * A download continues only for the partition it was made for. The claims of the replica's
- * identity may have changed since (or the server's filters): then it must download again from the
- * start (`partition_changed`), and a download from the start records the partition it is for.
- */
-async function checkPartition(
-  store: Store,
-  replica: ReplicaRecord,
-  after: number,
-  partition: string | null,
-): Promise<void> {
-  if (replica.partition === partition) return;
-  if (after > 0) {
-    throw new ConcordError(
-      'partition_changed',
-      'the partition this replica downloaded for has changed: it downloads again from the start',
+  app.post('/validate', async (c) => {
+    const request = await readBody(c, fromReplicaValidate);
+    const identity = identityOf(c);
+    const replica = authenticateReplica(
+      await store.getReplica(request.replicaId),
+      request.replicaId,
+      request.secret,
+      identity,
     );
-  }
-  await store.transaction(async (tx) => {
-    const current = await tx.getReplica(replica.replicaId);
-    if (current) await tx.putReplica({ ...current, partition });
+    const { epoch } = checkFilters(await store.meta(), env.partitions);
+    await checkCursor(store, replica, request.after, request.commit);
+    refuseExpired(env, replica, request.after);
+    // Counted for another partition than the replica downloaded for, the sums would mean nothing.
+    if (replica.partition !== env.partitionOf(identity)) throw partitionChanged();
+    const view = env.partitions.viewOf(identity);
+    const query = { exceptWriter: replica.replicaId, exceptTables: uploadOnly, view, limit: env.limits.maxPullChanges };
+    const behind: FromServerValidate = { protocol: PROTOCOL_VERSION, epoch, behind: true, tables: [], changed: [] };
+    // What changed since the replica's cursor, it does not have yet: both sides leave it out.
+    const page = await store.changesSince({ after: request.after, ...query });
+    if (page.more) return c.json(behind);
+    refuseExpired(env, replica, request.after, page.purged);
+    const changed = [...page.rows, ...page.removals].map(({ table, rowguid }) => ({ table, rowguid }));
+    const tables = schema.tableNames.filter((name) => !uploadOnly.includes(name));
+    const sums = await store.checksums({ tables, view, exclude: [...request.exclude, ...changed] });
+    // The sums were read on a later snapshot than the page: nothing the replica lacks may lie between.
+    const later = await store.changesSince({ after: page.cursor, ...query, limit: 1 });
+    if (later.rows.length + later.removals.length > 0) return c.json(behind);
+    return c.json({
+      protocol: PROTOCOL_VERSION,
+      epoch,
+      behind: false,
+      tables: tables.map((table) => ({ table, ...sums.get(table)! })),
+      changed,
+    } satisfies FromServerValidate);
   });
 }
 
-/**
- * The store's rows must be stamped for this server's partition filters. Another process sharing
- * the database may have stamped them for others since this one started (a deploy half done):
- * then this one serves nothing until it runs with the same filters.
- */
-function checkFilters(meta: StoreMeta, partitions: Partitions): StoreMeta {
-  if (meta.partitions === partitions.filtersPrint) return meta;
-  throw new ConcordError(
-    'unavailable',
-    "the store's rows are stamped for other partition filters than this server's: every server sharing a database must run with the same filters",
-  );
+/** The tables a pull of `tables` leaves out: every other one, and those never sent down. */
+function notListed(schema: Schema, tables: readonly string[], uploadOnly: readonly string[]): string[] {
+  for (const name of tables) {
+    if (!tableOf(schema, name)) throw new ConcordError('unknown_table', `unknown table ${describeName(name)}`);
+  }
+  return schema.tableNames.filter((name) => !tables.includes(name) || uploadOnly.includes(name));
 }

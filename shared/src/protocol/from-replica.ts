@@ -110,6 +110,8 @@ export const fromReplicaPull = z.strictObject({
    * replica has nothing to push.
    */
   acknowledged: generation.optional(),
+  /** Only rows of these tables (a replica reinitializing some of its tables). Default: every table. */
+  tables: z.array(storable).max(1_000).optional(),
   /** Cursors this replica stood on before (a recovering replica asks which the store still has: `shared`). */
   cursors: z
     .array(z.strictObject({ generation, commit: storable }))
@@ -147,3 +149,23 @@ export const fromReplicaConflictsQuery = z.strictObject({
 });
 /** A conflict-list query as a replica sends it. */
 export type FromReplicaConflictsQuery = z.input<typeof fromReplicaConflictsQuery>;
+
+/** A row named on the wire. */
+export const rowKeyMessage = z.strictObject({ table: storable, rowguid: storable });
+
+/**
+ * Asks for the server's count and checksum of each table, for the rows this replica's partition
+ * holds, as they stood at the replica's cursor (`after`, `commit`): rows changed since are left
+ * out and named in the answer (`changed`), and so are the rows named in `exclude` (its pending
+ * changes).
+ */
+export const fromReplicaValidate = z.strictObject({
+  protocol,
+  schemaVersion,
+  replicaId: id,
+  secret: secret.optional(),
+  after: generation,
+  commit: storable.optional(),
+  exclude: z.array(rowKeyMessage).max(PROTOCOL_LIMITS.maxChangesPerPush),
+});
+export type FromReplicaValidate = z.infer<typeof fromReplicaValidate>;

@@ -101,3 +101,18 @@ export const fromServerResolveConflict = z.object({
   generation,
 });
 export type FromServerResolveConflict = z.infer<typeof fromServerResolveConflict>;
+
+/**
+ * The server's side of a validation. `behind`: more changed since the replica's cursor than an
+ * answer names (or something changed while it was counted): the replica downloads and asks
+ * again. Otherwise, per table the replica downloads, the count and checksum of its rows, leaving
+ * out the excluded rows and those `changed` since the cursor.
+ */
+export const fromServerValidate = z.object({
+  protocol,
+  epoch: z.string(),
+  behind: z.boolean(),
+  tables: z.array(z.object({ table: z.string(), count: generation, checksum: generation })),
+  changed: z.array(z.object({ table: z.string(), rowguid: z.string() })),
+});
+export type FromServerValidate = z.infer<typeof fromServerValidate>;
