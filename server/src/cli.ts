@@ -13,6 +13,7 @@ import type { PartitionConfig } from './partitions/partition-config';
 import type { PermissionConfig } from './permissions/permission-config';
 import { purgeExpired } from './retention/purge-expired';
 import type { RetentionOptions } from './retention/retention-options';
+import { describeCheck, validateReplicas } from './retention/validate-replicas';
 import type { ResolverConfig } from './resolvers/resolver-config';
 import { createPostgresStore } from './storage/postgres/postgres-store';
 import { createSqliteStore } from './storage/sqlite/sqlite-store';
@@ -21,6 +22,9 @@ import type { Store } from './storage/store';
 const USAGE = `Usage: concord-server --schema <module> [--port 8787] [--host 127.0.0.1] [--data-dir ./data | --postgres <url>] [--static <dir>]
        concord-server purge --schema <module> [--data-dir ./data | --postgres <url>]
          purges now what the retention period no longer keeps, and prints what it removed
+       concord-server validate --schema <module> [--data-dir ./data | --postgres <url>]
+         checks every replica's record against the store (expired, passed by a purge, ahead
+         of a restored store) and prints each table's row count and checksum
 
   --schema    a module whose export "schema" (or default export) is the replicated schema,
               and whose optional exports "resolvers", "auth", "permissions", "partitions"
@@ -50,7 +54,7 @@ async function main(): Promise<void> {
   if (values.help) return void console.log(USAGE);
   if (!values.schema) throw new Error(`--schema is required\n${USAGE}`);
   const [command, ...extra] = positionals;
-  if ((command !== undefined && command !== 'purge') || extra.length > 0) {
+  if ((command !== undefined && command !== 'purge' && command !== 'validate') || extra.length > 0) {
     throw new Error(`unknown command "${positionals.join(' ')}"\n${USAGE}`);
   }
   const port = Number(values.port);
@@ -75,6 +79,7 @@ async function main(): Promise<void> {
   const { store, where } = openStore(values.postgres, values['data-dir']);
   const { resolvers, auth, permissions, partitions, reviewer, routes, retention } = module;
   if (command === 'purge') return purgeNow(store, where, retention);
+  if (command === 'validate') return validateNow(store, schema, where, retention);
   const sync = createSyncServer({ schema, store, resolvers, auth, permissions, partitions, reviewer, retention });
   await store.meta(); // fail at startup, not on the first request, when the database is unreachable
   const app = routes || webRoot ? withRoutes(sync, routes, webRoot) : sync;
@@ -136,6 +141,24 @@ async function purgeNow(store: Store, where: string, retention: RetentionOptions
     console.log(
       `concord: purged ${totals.tombstones} tombstones, ${totals.moves} moves and ${totals.conflicts} settled conflict entries`,
     );
+  } finally {
+    await store.close();
+  }
+}
+
+/** The `validate` command: every replica record checked, each table summed, then the store closed. */
+async function validateNow(store: Store, schema: Schema, where: string, retention: RetentionOptions = {}) {
+  try {
+    console.log(`concord: validating ${where}`);
+    const { tables, replicas } = await validateReplicas(store, schema, {
+      periodMs: retention.periodMs,
+      onReplica: (check) => console.log(`concord: replica ${describeCheck(check)}`),
+    });
+    for (const [table, { count, checksum }] of tables) {
+      console.log(`concord: table ${table}: ${count} rows, checksum ${checksum}`);
+    }
+    const states = Object.entries(replicas).map(([health, count]) => `${count} ${health}`);
+    console.log(`concord: replicas: ${states.join(', ')}`);
   } finally {
     await store.close();
   }

@@ -25,6 +25,7 @@ import type { PermissionConfig } from './permissions/permission-config';
 import { createPermissionCheck } from './permissions/permission-check';
 import { createPokeHub } from './realtime/poke-hub';
 import type { ReplicaRegistration } from './replicas/register-replica';
+import { seenBefore } from './replicas/replica-expiry';
 import { createResolverSet, type ResolverConfig } from './resolvers/resolver-set';
 import type { Store } from './storage/store';
 
@@ -120,8 +121,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     resolvers: createResolverSet(schema, options.resolvers),
     refusalOf: createPermissionCheck(schema, options.permissions),
     partitions,
-    expired: (replica) =>
-      (replica.lastSyncAt ?? replica.createdAt) < new Date(env.now().getTime() - retention.periodMs).toISOString(),
+    expired: (replica) => seenBefore(replica, new Date(env.now().getTime() - retention.periodMs).toISOString()),
     reviews: (identity) => {
       try {
         return identity !== undefined && options.reviewer?.(identity) === true;

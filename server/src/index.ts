@@ -21,6 +21,14 @@ export {
 export type * from './storage/store';
 export { purgeExpired, type PurgeSettings, type PurgeTotals } from './retention/purge-expired';
 export type { RetentionOptions } from './retention/retention-options';
+export {
+  describeCheck,
+  validateReplicas,
+  type ReplicaCheck,
+  type ReplicaHealth,
+  type StoreValidation,
+  type ValidateReplicasSettings,
+} from './retention/validate-replicas';
 export { priority } from './resolvers/priority';
 export { serverWins } from './resolvers/server-wins';
 export { clientWins } from './resolvers/client-wins';

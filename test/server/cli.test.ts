@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '@concord/server';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const stops: (() => Promise<void>)[] = [];
@@ -96,12 +97,66 @@ describe('the CLI serves what the schema module configures', () => {
   }, 30_000);
 });
 
-describe('the purge command', () => {
+describe('the purge and validate commands', () => {
   it('purges a store now, prints what it removed, and exits', async () => {
     const dir = tempDir();
     const { text, code } = await cli(['purge', '--data-dir', dir], /^$/).output;
     expect(code).toBe(0);
     expect(text).toMatch(/purged 0 tombstones, 0 moves and 0 settled conflict entries/);
+  }, 30_000);
+
+  it('validate checks every replica record, sums each table, and exits', async () => {
+    const dir = tempDir();
+    const store = createSqliteStore({ filename: join(dir, 'concord.db') });
+    const now = new Date().toISOString();
+    await store.transaction(async (tx) => {
+      const first = await tx.allocateGenerations(2);
+      await tx.writeRows([
+        {
+          table: 'products',
+          rowguid: 'p1',
+          values: { name: 'Tea' },
+          deleted: false,
+          generation: first,
+          writer: 'r',
+          priority: 0,
+        },
+        {
+          table: 'products',
+          rowguid: 'p2',
+          values: {},
+          deleted: true,
+          generation: first + 1,
+          writer: 'r',
+          priority: 0,
+        },
+      ]);
+      const record = { priority: 0, lastAppliedLocalGeneration: 0, secretHash: null, subject: null, partition: null };
+      await tx.putReplica({ ...record, replicaId: 'r-now', createdAt: now, lastSyncAt: now, lastPulledGeneration: 2 });
+      await tx.putReplica({
+        ...record,
+        replicaId: 'r-old',
+        createdAt: '2020-01-01T00:00:00.000Z',
+        lastSyncAt: null,
+        lastPulledGeneration: 0,
+      });
+      await tx.putReplica({
+        ...record,
+        replicaId: 'r-restored',
+        createdAt: now,
+        lastSyncAt: now,
+        lastPulledGeneration: 9,
+      });
+    });
+    await store.close();
+    const { text, code } = await cli(['validate', '--data-dir', dir], /^$/).output;
+    expect(code).toBe(0);
+    expect(text).toMatch(/replica r-now: last seen .*, cursor 2: ok/);
+    expect(text).toMatch(/replica r-old: .*expired/);
+    expect(text).toMatch(/replica r-restored: .*restored from a backup/);
+    expect(text).toMatch(/table products: 1 rows, checksum \d+/);
+    expect(text).toMatch(/table stock: 0 rows, checksum 0/);
+    expect(text).toMatch(/replicas: 1 ok, 1 expired, 0 purged, 1 ahead/);
   }, 30_000);
 
   it('an unknown command is refused with the usage', async () => {

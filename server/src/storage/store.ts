@@ -234,6 +234,8 @@ export interface Store {
    */
   commitAt(generation: number): Promise<string | undefined>;
   getReplica(replicaId: string): Promise<ReplicaRecord | undefined>;
+  /** Replica records in id order, at most `limit` of them after the id `after`. */
+  listReplicas(query: { after?: string; limit: number }): Promise<ReplicaRecord[]>;
   /** Records a download: the replica's cursor and last sync time. */
   notePull(replicaId: string, cursor: number, at: string): Promise<void>;
   listConflicts(query: ConflictQuery): Promise<ConflictEntry[]>;

@@ -74,6 +74,18 @@ export function transactionContract(kind: StoreKind): void {
       expect(await store.getReplica('nobody')).toBeUndefined();
     });
 
+    it('lists replica records in byte order of their ids, a page at a time', async () => {
+      const ids = ['r-b', 'r-a', 'R-z', 'r-é', 'r-c'];
+      await store.transaction(async (tx) => {
+        for (const id of ids) await tx.putReplica(replica(id));
+      });
+      const first = await store.listReplicas({ limit: 2 });
+      expect(first.map((record) => record.replicaId)).toEqual(['R-z', 'r-a']);
+      expect(first[0]).toEqual(replica('R-z'));
+      const rest = await store.listReplicas({ after: 'r-a', limit: 10 });
+      expect(rest.map((record) => record.replicaId)).toEqual(['r-b', 'r-c', 'r-é']);
+    });
+
     it('a replica record written again keeps when, with what secret and by whom it was registered', async () => {
       const registered = { createdAt: '2024-05-01T10:00:00.000Z', secretHash: 'ab'.repeat(32), subject: 'alice' };
       const r = replica('r-a', registered);

@@ -82,6 +82,14 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
     changesSince: (query) => run(() => readChangePage(memoryPageReads(db, query), query)),
     commitAt: (at) => run(() => commitAt(db, at)?.[1]),
     getReplica: (replicaId) => run(() => copy(db.replicas.get(replicaId))),
+    listReplicas: ({ after = '', limit }) =>
+      run(() =>
+        [...db.replicas.keys()]
+          .filter((id) => byBytes(id, after) > 0)
+          .sort(byBytes)
+          .slice(0, limit)
+          .map((id) => copy(db.replicas.get(id)!)),
+      ),
     notePull: (replicaId, cursor, at) =>
       run(() => {
         const replica = db.replicas.get(replicaId);

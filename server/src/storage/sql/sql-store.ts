@@ -59,6 +59,15 @@ export function createSqlStore(driver: SqlDriver): Store {
     commitAt: (at) => run(() => sqlPageReads(driver, dialect, {}).commitAt(at)),
     getReplica: (replicaId) =>
       run(async () => toReplica((await driver.query<ReplicaRow>(SELECT_REPLICA, [replicaId]))[0])),
+    listReplicas: ({ after = '', limit }) =>
+      run(async () =>
+        (
+          await driver.query<ReplicaRow>(
+            `SELECT * FROM replicas WHERE replica_id${dialect.bytewise} > $1 ORDER BY replica_id${dialect.bytewise} LIMIT $2`,
+            [after, limit],
+          )
+        ).map((row) => toReplica(row)!),
+      ),
     notePull: (replicaId, cursor, at) =>
       run(async () => {
         await driver.query('UPDATE replicas SET last_pulled_generation = $2, last_sync_at = $3 WHERE replica_id = $1', [
