@@ -6,7 +6,7 @@ const WORKSPACES = {
   shared: [
     {
       group: ['@concord/*', 'dexie', 'hono', 'node:*'],
-      message: 'shared depends on nothing but zod and @noble/hashes',
+      message: 'shared depends on nothing but zod and hash-wasm',
     },
   ],
   server: [{ group: ['@concord/client', '**/client/src/**'], message: 'the server never imports client code' }],

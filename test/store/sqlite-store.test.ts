@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore, type Store, type StoredRow } from '@concord/server';
 import { commitRows, conflict, replica, row } from './store-fixtures';
-import { addHash, rowHash } from '@concord/shared';
+import { addHash, rowHasher } from '@concord/shared';
 
 let dir: string;
 let filename: string;
@@ -248,6 +248,7 @@ describe('SQLite store: a file made by an older version', () => {
     old.close();
 
     const store = openStore();
+    const rowHash = await rowHasher();
     let checksum = 0;
     for (let i = 1; i <= 1_500; i++) checksum = addHash(checksum, rowHash(`n${i}`, { title: `t${i}` }));
     expect((await store.checksums({ tables: ['notes'] })).get('notes')).toEqual({ count: 1_500, checksum });

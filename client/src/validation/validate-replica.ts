@@ -1,5 +1,5 @@
 import type { Dexie } from 'dexie';
-import { ConcordError, addHash, rowHash, type Schema, type TableChecksum } from '@concord/shared';
+import { ConcordError, addHash, rowHasher, type Schema, type TableChecksum } from '@concord/shared';
 import { SYSTEM_TABLES, outbox, rowKey } from '../storage/replica-db';
 import { replicaState } from '../storage/replica-state';
 import { pickValues } from '../storage/row-values';
@@ -49,7 +49,7 @@ const ATTEMPTS = 4;
 /**
  * Compares every downloaded table with the server: a sync round first (pending changes up, newest
  * rows down), then, on one snapshot of the local database, each table's row count and checksum
- * (the sum of `rowHash`es) next to the server's for this replica's partition, computed in the
+ * (the sum of row hashes, `rowHasher`) next to the server's for this replica's partition, computed in the
  * store's SQL. Rows with a pending change are left out of both sides, and so are those the server
  * changed since this replica's cursor.
  */
@@ -83,32 +83,36 @@ async function compare(deps: ValidationDeps): Promise<ValidationReport> {
         `the server's rows for this replica kept changing during ${ATTEMPTS} comparisons: validate again later`,
       );
     }
-    const changed = new Set(answer.changed.map(({ table, rowguid }) => rowKey(table, rowguid)));
     const tables = answer.tables
-      .filter(({ table }) => local.hashes.has(table))
+      .filter(({ table }) => local.tables.has(table))
       .map(({ table, count, checksum }): TableValidation => {
-        const replica = { count: 0, checksum: 0 };
-        for (const [rowguid, hash] of local.hashes.get(table)!) {
-          if (changed.has(rowKey(table, rowguid))) continue;
-          replica.count += 1;
-          replica.checksum = addHash(replica.checksum, hash);
+        const { sum, hashes } = local.tables.get(table)!;
+        const replica = { ...sum };
+        // Rows the server changed since the cursor are left out here too.
+        for (const row of answer.changed) {
+          const hash = row.table === table ? hashes.get(row.rowguid) : undefined;
+          if (hash === undefined) continue;
+          replica.count -= 1;
+          replica.checksum = addHash(replica.checksum, hash, -1);
         }
         const ok = replica.count === count && replica.checksum === checksum;
         return { table, ok, replica, server: { count, checksum } };
       });
     const mismatched = tables.filter((table) => !table.ok).map(({ table }) => table);
-    const excluded = new Set([...local.request.exclude.map((key) => rowKey(key.table, key.rowguid)), ...changed]).size;
+    const keys = [...local.request.exclude, ...answer.changed].map(({ table, rowguid }) => rowKey(table, rowguid));
+    const excluded = new Set(keys).size;
     return { ok: mismatched.length === 0, tables, mismatched, repaired: [], excluded };
   }
 }
 
 /**
- * One read of the local database: the download cursor, the rows with pending changes, and the
- * hash of every other row of each downloaded table.
+ * One read of the local database: the download cursor, the rows with pending changes, and, per
+ * downloaded table, the count and checksum of every other row and each one's hash.
  */
 async function snapshot({ db, schema }: ValidationDeps) {
   const downloaded = Object.values(schema.tables).filter((table) => table.direction !== 'upload-only');
   const names = [...downloaded.map((table) => table.name), ...SYSTEM_TABLES];
+  const rowHash = await rowHasher();
   return db.transaction('r', names, async (tx) => {
     const state = replicaState(tx);
     const [replicaId, secret, after, commit] = [
@@ -120,17 +124,20 @@ async function snapshot({ db, schema }: ValidationDeps) {
     if (!replicaId) throw new ConcordError('unknown_replica', 'this replica has not registered with the server yet');
     const exclude = (await outbox(tx).toArray()).map(({ table, rowguid }) => ({ table, rowguid }));
     const pending = new Set(exclude.map(({ table, rowguid }) => rowKey(table, rowguid)));
-    const hashes = new Map<string, Map<string, number>>();
+    const tables = new Map<string, { sum: TableChecksum; hashes: Map<string, number> }>();
     for (const table of downloaded) {
       const rows = (await tx.table(table.name).toArray()) as Record<string, unknown>[];
-      const hashed = new Map<string, number>();
+      const sum = { count: 0, checksum: 0 };
+      const hashes = new Map<string, number>();
       for (const row of rows) {
         const rowguid = row[table.key] as string;
-        if (!pending.has(rowKey(table.name, rowguid))) {
-          hashed.set(rowguid, rowHash(rowguid, pickValues(row, table.columnNames)));
-        }
+        if (pending.size > 0 && pending.has(rowKey(table.name, rowguid))) continue;
+        const hash = rowHash(rowguid, pickValues(row, table.columnNames));
+        hashes.set(rowguid, hash);
+        sum.count += 1;
+        sum.checksum = addHash(sum.checksum, hash);
       }
-      hashes.set(table.name, hashed);
+      tables.set(table.name, { sum, hashes });
     }
     return {
       request: {
@@ -141,7 +148,7 @@ async function snapshot({ db, schema }: ValidationDeps) {
         ...(commit && { commit }),
         exclude,
       },
-      hashes,
+      tables,
     };
   });
 }

@@ -251,7 +251,7 @@ export interface Store {
   purge(query: PurgeQuery): Promise<PurgeReport>;
   /**
    * Per table of `query.tables`, on one snapshot: how many rows the view sees (tombstones aside,
-   * `exclude` left out) and the checksum of their `rowHash`es, summed by the database from the
+   * `exclude` left out) and the checksum of their hashes (`rowHasher`), summed by the database from the
    * hash kept with every row, never by reading the rows.
    */
   checksums(query: ChecksumQuery): Promise<Map<string, TableChecksum>>;

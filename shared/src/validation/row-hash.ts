@@ -1,36 +1,50 @@
-import { sha256 } from '@noble/hashes/sha2.js';
-import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { createXXHash64 } from 'hash-wasm';
 import type { JsonValue, RowValues } from '../schema/row-values';
 
 /**
  * Row hashes and checksums are numbers below 2^52: a checksum is the sum of its rows' hashes
  * modulo 2^52, so it does not depend on the order rows are read in, and a store computes it in SQL
- * from a hash kept with every row (`checksumSql` splits each hash in two halves of 26 bits, whose
- * sums fit a 64-bit integer for any table).
+ * from a hash kept with every row (split in two halves of 26 bits, whose sums fit a 64-bit
+ * integer for any table).
  */
 export const CHECKSUM_MODULUS = 2 ** 52;
 export const CHECKSUM_HALF = 2 ** 26;
-
-/** JSON with object keys sorted, at every depth: one text for equal values. */
-function canonical(value: JsonValue): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  const keys = Object.keys(value).sort();
-  return `{${keys.map((key) => `${JSON.stringify(key)}:${canonical(value[key]!)}`).join(',')}}`;
-}
 
 /**
  * The hash of one row: its rowguid and its non-null values, by column name. A null column and a
  * missing one hash alike, so adding a nullable column to the schema changes no row's hash.
  */
-export function rowHash(rowguid: string, values: RowValues): number {
-  const present: RowValues = {};
-  for (const [column, value] of Object.entries(values))
-    if (value !== null && value !== undefined) present[column] = value;
-  const digest = sha256(utf8ToBytes(canonical([rowguid, present])));
-  const high = ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;
-  const low = (digest[4]! << 12) | (digest[5]! << 4) | (digest[6]! >> 4);
-  return high * 2 ** 20 + low;
+export type RowHash = (rowguid: string, values: RowValues) => number;
+
+/** A copy of a JSON value whose objects list their keys sorted, at every depth: one text for equal values. */
+function sorted(value: JsonValue): JsonValue {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sorted);
+  const copy: Record<string, JsonValue> = {};
+  for (const key of Object.keys(value).sort()) copy[key] = sorted(value[key]!);
+  return copy;
+}
+
+let made: Promise<RowHash> | undefined;
+
+/**
+ * The row hash: the first 52 bits of the XXH64 of `[rowguid, values]` as JSON, with null values
+ * left out and object keys sorted. Made once per process (it compiles a small WebAssembly module).
+ */
+export function rowHasher(): Promise<RowHash> {
+  made ??= createXXHash64().then((hasher) => (rowguid, values) => {
+    const present: Record<string, JsonValue> = {};
+    for (const column of Object.keys(values).sort()) {
+      const value = values[column];
+      if (value !== null && value !== undefined) present[column] = sorted(value);
+    }
+    hasher.init();
+    hasher.update(JSON.stringify([rowguid, present]));
+    const digest = hasher.digest('binary');
+    const high = ((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) >>> 0;
+    return high * 2 ** 20 + ((digest[4]! << 12) | (digest[5]! << 4) | (digest[6]! >> 4));
+  });
+  return made;
 }
 
 /** `checksum` with `hash` added (`sign` 1) or taken away (`sign` -1), modulo 2^52. */

@@ -1,5 +1,6 @@
 import { Dexie } from 'dexie';
 import { openReplica, type Replica } from '@concord/client';
+import { rowHasher } from '@concord/shared';
 import { playPlan } from '../../support/dexie-plan';
 import { benchRow } from './bench-rows';
 import { browserSchema } from './schema';
@@ -17,6 +18,7 @@ declare global {
       Dexie: typeof Dexie;
       benchRow: typeof benchRow;
       playPlan: typeof playPlan;
+      rowHasher: typeof rowHasher;
     };
   }
 }
@@ -38,5 +40,5 @@ const ready = openReplica({
   show();
   return replica;
 });
-window.concord = { ready, Dexie, benchRow, playPlan } as Window['concord'];
+window.concord = { ready, Dexie, benchRow, playPlan, rowHasher } as Window['concord'];
 if (params.get('sw') === '1') void navigator.serviceWorker.register('/sw.js');

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store, StoredRow } from '@concord/server';
-import { addHash, rowHash, type RowValues } from '@concord/shared';
+import { addHash, rowHasher, type RowValues } from '@concord/shared';
+
+const rowHash = await rowHasher();
 import { commitRows, type StoreLocation, type StoreKind } from '../store-fixtures';
 
 const stock = (rowguid: string, branch: string, deleted = false): Omit<StoredRow, 'generation'> => ({

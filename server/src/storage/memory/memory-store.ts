@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rowHash, type ConflictEntry } from '@concord/shared';
+import { rowHasher, type ConflictEntry } from '@concord/shared';
 import { MOVE_BYTES, readChangePage, type PageReads } from '../change-page';
 import { createCloseGuard } from '../close-guard';
 import { createCommitListeners } from '../commit-listeners';
@@ -159,7 +159,8 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
         return { ...report, more: Object.values(report).some((count) => count >= limit) };
       }),
     checksums: (query) =>
-      run(() => {
+      run(async () => {
+        const rowHash = await rowHasher();
         const { sums, excluded, add } = tableChecksums(query);
         for (const row of db.rows.values()) {
           if (!excluded(row)) add({ ...row, hash: rowHash(row.rowguid, row.values) });

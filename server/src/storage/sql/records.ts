@@ -1,4 +1,4 @@
-import { rowHash, type ConflictEntry } from '@concord/shared';
+import type { ConflictEntry, RowHash } from '@concord/shared';
 import type { ReplicaRecord, StoredRow } from '../store';
 
 /** A `rows` record as every dialect returns it (JSON kept as text, `deleted` as 0/1). */
@@ -47,7 +47,7 @@ export function toRow(record: RowRecord): StoredRow {
 }
 
 /** A row's record values, in `ROW_COLUMNS` order. */
-export function rowRecord(row: StoredRow): unknown[] {
+export function rowRecord(row: StoredRow, rowHash: RowHash): unknown[] {
   const columns = row.columns ? JSON.stringify(row.columns) : null;
   const { table, rowguid, values, deleted, generation, writer, priority, partition = '', parent = null } = row;
   const data = JSON.stringify(values);

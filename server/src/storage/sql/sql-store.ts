@@ -9,7 +9,7 @@ import { sqlPageReads } from './sql-page-reads';
 import { createSqlTransaction, SELECT_REPLICA } from './sql-transaction';
 import { createTables } from './tables';
 import { checksumSql, parameters, viewSeesSql } from './view-sql';
-import { CHECKSUM_HALF, CHECKSUM_MODULUS } from '@concord/shared';
+import { CHECKSUM_HALF, CHECKSUM_MODULUS, rowHasher, type RowHash } from '@concord/shared';
 import { tableChecksums } from '../table-checksums';
 
 /**
@@ -21,8 +21,10 @@ export function createSqlStore(driver: SqlDriver): Store {
   const { dialect } = driver;
   const listeners = createCommitListeners();
   const guard = createCloseGuard();
+  let rowHash: RowHash;
   const ready = (async () => {
-    await driver.write((session) => createTables(session, dialect));
+    rowHash = await rowHasher();
+    await driver.write((session) => createTables(session, dialect, rowHash));
     await driver.listen((message) => {
       const commit = parseCommitMessage(message);
       if (commit) listeners.emit(commit.generation, { conflicts: commit.conflicts });
@@ -42,7 +44,7 @@ export function createSqlStore(driver: SqlDriver): Store {
     transaction: (work) =>
       run(() =>
         driver.write(async (session) => {
-          const { tx, allocated, conflictsWritten } = createSqlTransaction(session, dialect);
+          const { tx, allocated, conflictsWritten } = createSqlTransaction(session, dialect, rowHash);
           const result = await work(tx);
           const last = allocated();
           if (last > 0)

@@ -1,3 +1,4 @@
+import type { RowHash } from '@concord/shared';
 import { rowKeyString, type StoreTransaction } from '../store';
 import { conflictRecord, replicaRecord, rowRecord, toConflict, toReplica, toRow } from './records';
 import type { ReplicaRow, RowRecord } from './records';
@@ -38,7 +39,7 @@ export interface SqlTransaction {
   conflictsWritten(): boolean;
 }
 
-export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): SqlTransaction {
+export function createSqlTransaction(session: SqlSession, dialect: SqlDialect, rowHash: RowHash): SqlTransaction {
   let allocated = 0;
   let conflictsWritten = false;
   const tx: StoreTransaction = {
@@ -67,7 +68,11 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect): 
       return last - count + 1;
     },
     async writeRows(rows) {
-      if (rows.length > 0) await session.insertMany(UPSERT_ROWS, rows.map(rowRecord));
+      if (rows.length > 0)
+        await session.insertMany(
+          UPSERT_ROWS,
+          rows.map((row) => rowRecord(row, rowHash)),
+        );
     },
     async setPartitions(fingerprint) {
       await session.query(fingerprint === '' ? 'DROP INDEX IF EXISTS rows_part' : PARTITION_INDEX);

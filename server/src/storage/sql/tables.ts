@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { rowHash } from '@concord/shared';
+import type { RowHash } from '@concord/shared';
 import type { ColumnKind, SqlDialect, SqlSession } from './sql-driver';
 
 /** Columns as `[name, kind]`, or `[name, kind, 'null']` for a column that may be null. */
@@ -124,7 +124,7 @@ const INDEXES = [
  * Makes the store's tables, or brings an older store's up to date; idempotent, and run inside a
  * write transaction so that processes opening one database at once take turns.
  */
-export async function createTables(session: SqlSession, dialect: SqlDialect): Promise<void> {
+export async function createTables(session: SqlSession, dialect: SqlDialect, rowHash: RowHash): Promise<void> {
   for (const statement of tableDefinitions(dialect)) await session.query(statement);
   for (const { table, column, kind, then, fill } of ADDED_COLUMNS) {
     const present = await session.query<{ name: string }>(dialect.columnNames, [table]);
@@ -134,7 +134,7 @@ export async function createTables(session: SqlSession, dialect: SqlDialect): Pr
     }
   }
   for (const statement of INDEXES) await session.query(statement);
-  await fillHashes(session, dialect);
+  await fillHashes(session, dialect, rowHash);
   await session.query(
     `INSERT INTO meta (key, value) VALUES ('epoch', $1), ('generation', '0') ON CONFLICT (key) DO NOTHING`,
     [randomUUID()],
@@ -147,7 +147,7 @@ export async function createTables(session: SqlSession, dialect: SqlDialect): Pr
 }
 
 /** Rows written before rows kept their hash (`rowHash`) get it, a batch at a time. */
-async function fillHashes(session: SqlSession, { tuples }: SqlDialect): Promise<void> {
+async function fillHashes(session: SqlSession, { tuples }: SqlDialect, rowHash: RowHash): Promise<void> {
   for (;;) {
     const rows = await session.query<{ tbl: string; rowguid: string; data: string }>(
       'SELECT tbl, rowguid, data FROM rows WHERE hash IS NULL LIMIT 1000',
