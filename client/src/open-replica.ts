@@ -4,7 +4,7 @@ import type { Replica } from './replica';
 import type { ReplicaOptions } from './replica-options';
 import { createStatus } from './status';
 import { createStatusCounts } from './status-counts';
-import { createReplicaDb } from './storage/replica-db';
+import { createReplicaDb } from './storage/create-replica-db';
 import { replicaState } from './storage/replica-state';
 import { requestPersistence } from './storage/request-persistence';
 import { createSyncTransactions } from './storage/sync-transactions';

@@ -8,6 +8,7 @@ import type { Identity } from './auth/identity';
 import { createAuthenticator } from './auth/create-authenticator';
 import { errorResponse } from './http/error-response';
 import { readBody, type BodyReader } from './http/read-body';
+import { createSchemaVersions } from './versions/schema-versions';
 import { conflictRoutes } from './http/conflict-routes';
 import { eventRoutes } from './http/event-routes';
 import { healthRoute } from './http/health-route';
@@ -19,6 +20,7 @@ import { syncRoutes } from './http/sync-routes';
 import { createPartitions } from './partitions/create-partitions';
 import type { PartitionConfig } from './partitions/partition-config';
 import { restampRows } from './partitions/restamp-rows';
+import { migrateRows } from './versions/migrate-rows';
 import { purgeExpired } from './retention/purge-expired';
 import { checkRetention, type RetentionOptions } from './retention/retention-options';
 import type { PermissionConfig } from './permissions/permission-config';
@@ -31,6 +33,13 @@ import type { Store } from './storage/store';
 
 export interface SyncServerOptions {
   schema: Schema;
+  /**
+   * Older versions of the schema this server still serves, for replicas not yet updated: their
+   * uploads are mapped to the current version through `schema.migrations` (a renamed column takes
+   * its new name, a removed one goes) and what they download is mapped back, to the columns they
+   * know. Checked at startup: every table and column of each must map onto the current schema.
+   */
+  olderSchemas?: Schema[];
   store: Store;
   /**
    * How callers prove who they are: a bearer JWT checked with a shared `secret`, a `publicKey`
@@ -117,6 +126,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   const maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_SERVER_LIMITS.maxBodyBytes;
   const env: RouteEnvironment = {
     schema,
+    versions: createSchemaVersions(schema, options.olderSchemas),
     store,
     resolvers: createResolverSet(schema, options.resolvers),
     refusalOf: createPermissionCheck(schema, options.permissions),
@@ -152,7 +162,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   store.onCommit((generation, { conflicts }) => pokes.publish(generation, conflicts));
   const log = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
   if (retention.purgeEveryMs > 0) schedulePurges(store, retention, env.now, log);
-  const read: BodyReader = (c, message, precheck) => readBody(c, message, schema, precheck);
+  const read: BodyReader = (c, message, precheck) => readBody(c, message, env.versions, precheck);
 
   const app = new Hono();
   if (options.cors) app.use('/v1/*', cors(options.cors));
@@ -164,8 +174,9 @@ export function createSyncServer(options: SyncServerOptions): Hono {
     const authenticate = createAuthenticator(options.auth, { fetch, now: () => env.now().getTime() });
     app.use('/v1/*', requireIdentity(authenticate));
   }
-  // Rows stamped for other partition filters are stamped again before anything is served.
-  const stamped = restampRows(store, partitions);
+  // Rows written for an older schema version are brought to this one, and rows stamped for
+  // other partition filters stamped again, before anything is served.
+  const stamped = migrateRows(store, schema).then(() => restampRows(store, partitions));
   stamped.catch(() => undefined); // reported by every request instead
   app.use('/v1/*', async (_c, next) => {
     await stamped;

@@ -1,10 +1,13 @@
 /** @module @concord/shared — schema, wire protocol, resolver contract and error codes shared by client and server. */
 export {
   columnTypeOf,
+  currentName,
   defineSchema,
   tableOf,
   type ColumnType,
   type Direction,
+  type Migration,
+  type MigrationInput,
   type Schema,
   type SchemaInput,
   type TableDef,
@@ -21,6 +24,7 @@ export * from './schema/describe-value';
 export { isStorableName, toWellFormed } from './schema/well-formed';
 export * from './schema/same-value';
 export * from './schema/pick-columns';
+export * from './schema/migrate-values';
 export * from './protocol/version';
 export * from './schema/row-values';
 export * from './protocol/from-replica';

@@ -84,8 +84,8 @@ describe('the event stream and a commit made while it opens', () => {
         return meta;
       },
     };
-    start({ store: racing });
-    await store.meta(); // the server's own startup read, queued before it, is done
+    const server = start({ store: racing });
+    await server.request('/v1/conflicts'); // served once the server's startup reads are done
     commitDuringMeta = true;
     const { next } = await subscribe();
     expect(await next()).toEqual(['hello', { generation: 0, epoch: expect.any(String) }]);

@@ -46,7 +46,7 @@ describe('protocol and schema version checks', () => {
       'schema_mismatch',
     );
     // The replica is newer than the server: the server is the one to update.
-    expect(body.details).toEqual({ server: 1, replica: 2, update: 'server' });
+    expect(body.details).toEqual({ server: 1, served: [1], replica: 2, update: 'server' });
   });
 });
 

@@ -205,6 +205,7 @@ describe('push and pull over HTTP', () => {
       ok: true,
       protocol: PROTOCOL_VERSION,
       schemaVersion: 1,
+      schemaVersions: [1],
       epoch: a.epoch,
       generation: 1,
       limits: { maxBodyBytes: 8 * 1024 * 1024, maxPushChanges: 5_000, maxPullChanges: 5_000 },

@@ -1,5 +1,5 @@
-import { Dexie, type Middleware, type DBCore } from 'dexie';
-import type { RowValues, Schema } from '@concord/shared';
+import type { Dexie } from 'dexie';
+import type { RowValues } from '@concord/shared';
 
 /** A database or a transaction: anything tables can be taken from. */
 export type Tables = Pick<Dexie, 'table'>;
@@ -51,7 +51,7 @@ export const rowKey = (table: string, rowguid: string) => `${table}\u0000${rowgu
 /** Tables the tracking middleware writes in the same transaction as every app write. */
 export const TRACKING_TABLES = ['_changes', '_state'] as const;
 
-const SYSTEM_STORES = {
+export const SYSTEM_STORES = {
   _changes: '[table+rowguid], localGeneration',
   _state: 'key',
   _conflicts: 'id, status, table',
@@ -60,38 +60,3 @@ const SYSTEM_STORES = {
 
 /** Every system table of a replica's database. */
 export const SYSTEM_TABLES = Object.keys(SYSTEM_STORES) as (keyof typeof SYSTEM_STORES)[];
-
-/**
- * The layout of the system tables; raised whenever they change, so the database upgrades in place.
- * 1: `_deleted` added.
- */
-const LAYOUT = 1;
-
-/**
- * The IndexedDB version of a replica's database: the schema version and the system tables'
- * layout, so a change of either upgrades it. Databases made before the layout counted were at the
- * bare schema version, below every version this gives.
- */
-function databaseVersion(schemaVersion: number): number {
-  return schemaVersion * 100 + LAYOUT;
-}
-
-export interface ReplicaDbOptions {
-  schema: Schema;
-  name: string;
-  indexedDB?: IDBFactory;
-  IDBKeyRange?: typeof IDBKeyRange;
-  middleware: Middleware<DBCore>;
-}
-
-/** The replica's Dexie database: one table per schema table, keyed by its rowguid, plus the system tables. */
-export function createReplicaDb({ schema, name, indexedDB, IDBKeyRange, middleware }: ReplicaDbOptions): Dexie {
-  const db = new Dexie(name, indexedDB && IDBKeyRange ? { indexedDB, IDBKeyRange } : undefined);
-  const stores: Record<string, string> = { ...SYSTEM_STORES };
-  for (const table of Object.values(schema.tables)) {
-    stores[table.name] = [table.key, ...table.indexes].join(', ');
-  }
-  db.version(databaseVersion(schema.version)).stores(stores);
-  db.use(middleware);
-  return db;
-}

@@ -69,6 +69,8 @@ export interface ReplicaStateValues {
    */
   pendingSince: string | null;
   recovery: RecoveryPlan | null;
+  /** The schema version the database was last upgraded to; null for one made before it was kept. */
+  schemaVersion: number | null;
 }
 
 export type StateKey = keyof ReplicaStateValues;
@@ -94,6 +96,7 @@ const DEFAULTS: Readonly<ReplicaStateValues> = Object.freeze({
   lastSyncAt: null,
   pendingSince: null,
   recovery: null,
+  schemaVersion: null,
 });
 
 /** The value of `key` among `_state` records read all at once, or its default. */

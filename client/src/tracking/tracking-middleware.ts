@@ -88,7 +88,9 @@ export function createTrackingMiddleware(options: TrackingOptions): Middleware<D
             openCursor: (request) => inOrder(request.trans, () => table.openCursor(request)),
             count: (request) => inOrder(request.trans, () => table.count(request)),
             mutate: (request) => {
-              if (options.isSyncTransaction(request.trans)) return table.mutate(request);
+              // A database upgrade rewrites rows and outbox itself: nothing in it is an app write.
+              const upgrade = (request.trans as unknown as IDBTransaction).mode === 'versionchange';
+              if (upgrade || options.isSyncTransaction(request.trans)) return table.mutate(request);
               watch(request.trans);
               return serially(request.trans, () => track({ down, table, def, request, options, state }));
             },

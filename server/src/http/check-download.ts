@@ -1,5 +1,5 @@
 import { ConcordError } from '@concord/shared';
-import type { Partitions } from '../partitions/create-partitions';
+import { newerStore } from '../versions/migrate-rows';
 import type { ReplicaRecord, Store, StoreMeta } from '../storage/store';
 import type { RouteEnvironment } from './route-environment';
 
@@ -55,11 +55,16 @@ export async function checkPartition(
 }
 
 /**
- * The store's rows must be stamped for this server's partition filters. Another process sharing
- * the database may have stamped them for others since this one started (a deploy half done):
- * then this one serves nothing until it runs with the same filters.
+ * The store's rows must be stamped for this server's partition filters, and written for its
+ * schema version. Another process sharing the database may have stamped them for other filters
+ * since this one started, or migrated them to a newer schema (a deploy half done): then this one
+ * serves nothing until it runs with the same filters and schema.
  */
-export function checkFilters(meta: StoreMeta, partitions: Partitions): StoreMeta {
+export function checkStore(
+  meta: StoreMeta,
+  { partitions, schema }: Pick<RouteEnvironment, 'partitions' | 'schema'>,
+): StoreMeta {
+  if (meta.schemaVersion > schema.version) throw newerStore(meta.schemaVersion, schema.version);
   if (meta.partitions === partitions.filtersPrint) return meta;
   throw new ConcordError(
     'unavailable',

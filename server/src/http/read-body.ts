@@ -1,9 +1,10 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { ConcordError, PROTOCOL_VERSION, describeValue, type Schema } from '@concord/shared';
+import { ConcordError, PROTOCOL_VERSION, describeValue } from '@concord/shared';
+import type { SchemaVersions } from '../versions/schema-versions';
 
 /**
- * Reads a request body as one protocol message; bound to the server's schema. `precheck` sees the
+ * Reads a request body as one protocol message; bound to the schema versions the server serves. `precheck` sees the
  * parsed JSON before the message schema does, to refuse what is too large to be worth validating.
  */
 export type BodyReader = <T extends z.ZodType>(
@@ -19,7 +20,7 @@ export type BodyReader = <T extends z.ZodType>(
 export async function readBody<T extends z.ZodType>(
   c: Context,
   message: T,
-  schema: Schema,
+  versions: SchemaVersions,
   precheck?: (body: unknown) => void,
 ): Promise<z.output<T>> {
   let body: unknown;
@@ -49,17 +50,18 @@ export async function readBody<T extends z.ZodType>(
     );
   }
   const data = parsed.data as { schemaVersion?: number };
-  if (data.schemaVersion !== undefined && data.schemaVersion !== schema.version) {
+  if (data.schemaVersion !== undefined && !versions.at(data.schemaVersion)) {
     // Whichever side is older must be updated: an app can show "update required" from `update`.
-    const update = data.schemaVersion < schema.version ? 'replica' : 'server';
+    const { version } = versions.current;
+    const update = data.schemaVersion < version ? 'replica' : 'server';
     throw new ConcordError(
       'schema_mismatch',
-      `schema version ${data.schemaVersion} does not match the server's ${schema.version}: ${
+      `schema version ${data.schemaVersion} is not one this server serves (${versions.served.join(', ')}): ${
         update === 'replica'
           ? 'this app is older than the server, and must be updated'
           : 'the server must be updated to serve this app'
       }`,
-      { server: schema.version, replica: data.schemaVersion, update },
+      { server: version, served: versions.served, replica: data.schemaVersion, update },
     );
   }
   return parsed.data;

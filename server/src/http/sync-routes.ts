@@ -20,7 +20,8 @@ import { checkChanges } from './check-changes';
 import { identityOf } from './require-identity';
 import type { BodyReader } from './read-body';
 import type { RouteEnvironment } from './route-environment';
-import { checkFilters, checkPartition, partitionChanged, refuseExpired } from './check-download';
+import { changesToCurrent, rowsForVersion } from '../versions/version-mapping';
+import { checkStore, checkPartition, partitionChanged, refuseExpired } from './check-download';
 
 /**
  * `POST /push` uploads a replica's changes and `POST /pull` downloads the server's, a page at a
@@ -31,6 +32,8 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
   const { store, schema } = env;
   // Upload-only tables are never sent down; the store leaves them out so pages stay full and exact.
   const uploadOnly = schema.tableNames.filter((name) => schema.tables[name]!.direction === 'upload-only');
+  /** The schema of a replica at an older version this server serves; undefined at the current one. */
+  const olderSchema = (version: number) => (version < schema.version ? env.versions.at(version) : undefined);
   app.post('/push', async (c) => {
     const push = await readBody(c, fromReplicaPush, (body) => {
       const changes = (body as { changes?: unknown } | null)?.changes;
@@ -43,6 +46,8 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       }
     });
     checkChanges(push.changes);
+    const older = olderSchema(push.schemaVersion);
+    const trimmed = older ? changesToCurrent(schema, older, push.changes) : undefined;
     const identity = identityOf(c);
     if (push.after !== undefined) {
       const replica = authenticateReplica(
@@ -53,20 +58,21 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       );
       await checkCursor(store, replica, push.after, push.commit);
     }
-    const { epoch } = checkFilters(await store.meta(), env.partitions);
-    const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push, identity));
+    const { epoch } = checkStore(await store.meta(), env);
+    const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push, identity, trimmed));
     return c.json({
       protocol: PROTOCOL_VERSION,
       epoch,
       acknowledged,
-      results,
+      // A change to a table an older version lacks (refused) is answered as it is.
+      results: older ? results.map((result) => rowsForVersion(schema, older, [result])[0] ?? result) : results,
     } satisfies FromServerPush);
   });
   app.post('/pull', async (c) => {
     const pull = await readBody(c, fromReplicaPull);
     const identity = identityOf(c);
     const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret, identity);
-    const { epoch, generation } = checkFilters(await store.meta(), env.partitions);
+    const { epoch, generation } = checkStore(await store.meta(), env);
     await checkCursor(store, replica, pull.after, pull.commit);
     refuseExpired(env, replica, pull.after);
     const view = env.partitions.viewOf(identity);
@@ -100,6 +106,7 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
     for (const { table, rowguid, generation } of page.removals) {
       changes.push({ table, rowguid, generation, deleted: true, values: null, removed: true });
     }
+    const older = olderSchema(pull.schemaVersion);
     let shared: number | undefined;
     for (const cursor of pull.cursors ?? []) {
       if ((await store.commitAt(cursor.generation)) === cursor.commit)
@@ -108,7 +115,7 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
     return c.json({
       protocol: PROTOCOL_VERSION,
       epoch,
-      changes,
+      changes: older ? rowsForVersion(schema, older, changes) : changes,
       cursor: page.cursor,
       commit: page.commit,
       more: page.more,
@@ -118,6 +125,14 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
   });
   app.post('/validate', async (c) => {
     const request = await readBody(c, fromReplicaValidate);
+    if (request.schemaVersion !== schema.version) {
+      // Its rows lack the columns added since, and its checksums would count other columns.
+      throw new ConcordError(
+        'schema_mismatch',
+        `validation compares rows at the server's schema version ${schema.version}; this replica is at ${request.schemaVersion}: update the app first`,
+        { server: schema.version, served: env.versions.served, replica: request.schemaVersion, update: 'replica' },
+      );
+    }
     const identity = identityOf(c);
     const replica = authenticateReplica(
       await store.getReplica(request.replicaId),
@@ -125,7 +140,7 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       request.secret,
       identity,
     );
-    const { epoch } = checkFilters(await store.meta(), env.partitions);
+    const { epoch } = checkStore(await store.meta(), env);
     await checkCursor(store, replica, request.after, request.commit);
     refuseExpired(env, replica, request.after);
     // Counted for another partition than the replica downloaded for, the sums would mean nothing.

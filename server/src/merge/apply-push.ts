@@ -42,6 +42,12 @@ export async function applyPush(
   env: PushEnvironment,
   push: FromReplicaPush,
   identity: Identity | undefined,
+  /**
+   * Changes (by their index in the push) whose values the server could not keep as sent — an
+   * older schema version's columns removed since: applied, they are answered `merged`, with the
+   * row as stored, so the uploader does not keep what the server dropped.
+   */
+  trimmed: ReadonlySet<number> = new Set(),
 ): Promise<PushOutcome> {
   const replica = authenticateReplica(await tx.getReplica(push.replicaId), push.replicaId, push.secret, identity);
   const watermark = replica.lastAppliedLocalGeneration;
@@ -140,14 +146,15 @@ export async function applyPush(
 
   const createdAt = env.now().toISOString();
   const conflicts: ConflictEntry[] = [];
-  const results = push.changes.map((change): FromServerChangeResult => {
+  const results = push.changes.map((change, i): FromServerChangeResult => {
     const key = rowKeyString(change.table, change.rowguid);
     const row = current.get(key);
     const outcome = outcomes.get(key);
+    const answered = outcome?.outcome ?? 'duplicate';
     const result: FromServerChangeResult = {
       table: change.table,
       rowguid: change.rowguid,
-      outcome: outcome?.outcome ?? 'duplicate',
+      outcome: answered === 'applied' && trimmed.has(i) ? 'merged' : answered,
       generation: row?.generation ?? 0,
       deleted: row?.deleted ?? true,
     };

@@ -81,6 +81,8 @@ export interface StoreMeta {
   generation: number;
   /** A fingerprint of the partition filters the rows are stamped for; '' for none. */
   partitions: string;
+  /** The schema version the rows' values are written for; 0 for a store made before it was kept. */
+  schemaVersion: number;
 }
 
 export interface RowKey {
@@ -161,6 +163,8 @@ export interface StoreTransaction {
    * (`meta().partitions`); a SQL store keeps its partition index only while it is not ''.
    */
   setPartitions(fingerprint: string): Promise<void>;
+  /** Records the schema version the rows' values are now written for (`meta().schemaVersion`). */
+  setSchemaVersion(version: number): Promise<void>;
   /** The highest generation up to which tombstones were purged (0 when none was). */
   purgedUpTo(): Promise<number>;
   /** Sets each moved row's partition to `to`, its generation unchanged, and records the move for downloads. */

@@ -31,10 +31,33 @@ export interface TableInput {
   direction?: Direction;
 }
 
+/**
+ * What one version changed that data written under the version before it must follow: columns
+ * `renamed` (per table, old name → new name) and `removed` (per table). Adding a table or a
+ * nullable column needs no migration.
+ */
+export interface MigrationInput {
+  /** The version this migration leads to (from the one before it). */
+  version: number;
+  renamed?: Record<string, Record<string, string>>;
+  removed?: Record<string, string[]>;
+}
+
 export interface SchemaInput {
-  /** Bumped whenever tables or columns change; replicas and server must agree on it. */
+  /**
+   * Bumped whenever tables or columns change. A server serves its own version and the older ones
+   * it is given (`olderSchemas`); a replica upgrades its database when it opens with a newer one.
+   */
   version: number;
   tables: Record<string, TableInput>;
+  /** How data written under older versions maps to this one: a renamed or removed column. */
+  migrations?: MigrationInput[];
+}
+
+export interface Migration {
+  version: number;
+  renamed: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  removed: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface TableDef {
@@ -51,6 +74,8 @@ export interface Schema {
   version: number;
   tables: Readonly<Record<string, TableDef>>;
   tableNames: readonly string[];
+  /** In version order. */
+  migrations: readonly Migration[];
 }
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -87,7 +112,77 @@ export function defineSchema(input: SchemaInput): Schema {
     tables[name] = defineTable(name, table);
   }
   if (Object.keys(tables).length === 0) throw new Error('schema must declare at least one table');
-  return Object.freeze({ version: input.version, tables, tableNames: Object.keys(tables) });
+  const schema = { version: input.version, tables, tableNames: Object.keys(tables), migrations: [] as Migration[] };
+  schema.migrations = defineMigrations(schema, input.migrations ?? []);
+  return Object.freeze(schema);
+}
+
+/**
+ * Checks the migrations against the schema: one per version, each leading to a version after 1
+ * and up to this one, naming tables of this schema, and every renamed column ending, through the
+ * later migrations, as a column of this schema or removed.
+ */
+function defineMigrations(schema: Schema, inputs: readonly MigrationInput[]): Migration[] {
+  const migrations = [...inputs].sort((a, b) => a.version - b.version);
+  migrations.forEach(({ version }, i) => {
+    if (!Number.isInteger(version) || version < 2 || version > schema.version) {
+      throw new Error(`migration version must be an integer from 2 to ${schema.version}, got ${String(version)}`);
+    }
+    if (i > 0 && migrations[i - 1]!.version === version) throw new Error(`two migrations lead to version ${version}`);
+  });
+  const defined = migrations.map(({ version, renamed = {}, removed = {} }): Migration =>
+    Object.freeze({
+      version,
+      renamed: Object.freeze(
+        Object.fromEntries(Object.entries(renamed).map(([table, names]) => [table, Object.freeze({ ...names })])),
+      ),
+      removed: Object.freeze(
+        Object.fromEntries(Object.entries(removed).map(([table, names]) => [table, Object.freeze([...names])])),
+      ),
+    }),
+  );
+  for (const migration of defined) {
+    const label = `migration to version ${migration.version}`;
+    for (const [table, names] of [
+      ...Object.entries(migration.renamed).map(([table, names]) => [table, Object.entries(names).flat()] as const),
+      ...Object.entries(migration.removed),
+    ]) {
+      checkName(`${label}: table`, table);
+      if (!tableOf(schema, table)) throw new Error(`${label} names table "${table}", which this schema does not have`);
+      for (const name of names) checkName(`${label}: column`, name, `${table}.${name}`);
+    }
+    for (const [table, names] of Object.entries(migration.renamed)) {
+      for (const [from, to] of Object.entries(names)) {
+        const now = currentName(defined, table, to, migration.version);
+        if (now !== undefined && !columnTypeOf(schema.tables[table]!, now)) {
+          throw new Error(
+            `${label} renames "${table}.${from}" to "${to}", which is neither a column of version ${schema.version} nor renamed or removed later`,
+          );
+        }
+      }
+    }
+  }
+  return defined;
+}
+
+/**
+ * The name column `column` of `table`, as written under version `from`, has in the newest
+ * version: each later migration may rename it, or remove it (undefined).
+ */
+export function currentName(
+  migrations: readonly Migration[],
+  table: string,
+  column: string,
+  from: number,
+): string | undefined {
+  let name = column;
+  for (const { version, renamed, removed } of migrations) {
+    if (version <= from) continue;
+    if (Object.hasOwn(removed, table) && removed[table]!.includes(name)) return undefined;
+    const names = Object.hasOwn(renamed, table) ? renamed[table]! : undefined;
+    if (names && Object.hasOwn(names, name)) name = names[name]!;
+  }
+  return name;
 }
 
 function defineTable(name: string, input: TableInput): TableDef {

@@ -24,6 +24,7 @@ export interface MemoryDatabase {
   epoch: string;
   generation: number;
   partitions: string;
+  schemaVersion: number;
   /** The highest generation up to which tombstones were purged. */
   purged: number;
   rows: Map<string, StoredRow>;
@@ -42,6 +43,7 @@ export function createMemoryDatabase(): MemoryDatabase {
     epoch: randomUUID(),
     generation: 0,
     partitions: '',
+    schemaVersion: 0,
     purged: 0,
     rows: new Map(),
     replicas: new Map(),
@@ -70,7 +72,13 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
   const run = <T>(job: () => T | Promise<T>) => guard.run(() => db.enqueue(job));
 
   return {
-    meta: () => run(() => ({ epoch: db.epoch, generation: db.generation, partitions: db.partitions })),
+    meta: () =>
+      run(() => ({
+        epoch: db.epoch,
+        generation: db.generation,
+        partitions: db.partitions,
+        schemaVersion: db.schemaVersion,
+      })),
     transaction: (work) =>
       run(async () => {
         const draft = createDraft(db);
@@ -200,6 +208,7 @@ function commitAt(db: MemoryDatabase, generation: number): [number, string] | un
 function createDraft(db: MemoryDatabase) {
   let generation = db.generation;
   let partitions = db.partitions;
+  let schemaVersion = db.schemaVersion;
   let conflictsWritten = false;
   const rows = new Map<string, StoredRow>();
   const replicas = new Map<string, ReplicaRecord>();
@@ -233,6 +242,9 @@ function createDraft(db: MemoryDatabase) {
     },
     async setPartitions(fingerprint) {
       partitions = fingerprint;
+    },
+    async setSchemaVersion(version) {
+      schemaVersion = version;
     },
     purgedUpTo: async () => db.purged,
     async childrenOf(table, parents) {
@@ -275,6 +287,7 @@ function createDraft(db: MemoryDatabase) {
       if (allocated) db.commits.set(generation, randomUUID());
       db.generation = generation;
       db.partitions = partitions;
+      db.schemaVersion = schemaVersion;
       return { allocated, conflicts: conflictsWritten };
     },
   };

@@ -38,8 +38,13 @@ export function createSqlStore(driver: SqlDriver): Store {
       run(async () => {
         const records = await driver.query<{ key: string; value: string }>('SELECT key, value FROM meta');
         const value = (key: string) => records.find((record) => record.key === key)!.value;
-        const partitions = records.find((record) => record.key === 'partitions')?.value ?? '';
-        return { epoch: value('epoch'), generation: Number(value('generation')), partitions };
+        const optional = (key: string) => records.find((record) => record.key === key)?.value;
+        return {
+          epoch: value('epoch'),
+          generation: Number(value('generation')),
+          partitions: optional('partitions') ?? '',
+          schemaVersion: Number(optional('schema_version') ?? 0),
+        };
       }),
     transaction: (work) =>
       run(() =>

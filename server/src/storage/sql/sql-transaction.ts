@@ -81,6 +81,12 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect, r
         [fingerprint],
       );
     },
+    async setSchemaVersion(version) {
+      await session.query(
+        `INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        [String(version)],
+      );
+    },
     async purgedUpTo() {
       const [record] = await session.query<{ value: string }>(`SELECT value FROM meta WHERE key = 'purged'`);
       return record ? Number(record.value) : 0;

@@ -1,0 +1,43 @@
+import { currentName, tableOf, type Schema } from './define-schema';
+import type { RowValues } from './row-values';
+
+/**
+ * Values of `table` written under schema version `from`, as `schema` (a newer version) names
+ * them: a renamed column takes its new name, a removed one goes. Others are kept as they are.
+ */
+export function valuesToCurrent(schema: Schema, table: string, values: RowValues, from: number): RowValues {
+  if (from >= schema.version) return values;
+  const mapped: RowValues = {};
+  for (const [column, value] of Object.entries(values)) {
+    const name = currentName(schema.migrations, table, column, from);
+    if (name !== undefined) mapped[name] = value;
+  }
+  return mapped;
+}
+
+/** Column names of `table` written under version `from`, as `schema` names them (removed ones left out). */
+export function columnsToCurrent(schema: Schema, table: string, columns: readonly string[], from: number): string[] {
+  if (from >= schema.version) return [...columns];
+  return columns.flatMap((column) => currentName(schema.migrations, table, column, from) ?? []);
+}
+
+/**
+ * Current values of `table`, as an older version `older` of the schema has them: its columns
+ * only, under the names it gave them; a column removed since is left out (so it reads as null).
+ * Undefined for a table that version does not have.
+ */
+export function valuesForVersion(
+  schema: Schema,
+  older: Schema,
+  table: string,
+  values: RowValues,
+): RowValues | undefined {
+  const def = tableOf(older, table);
+  if (!def) return undefined;
+  const mapped: RowValues = {};
+  for (const column of def.columnNames) {
+    const name = currentName(schema.migrations, table, column, older.version);
+    if (name !== undefined && Object.hasOwn(values, name)) mapped[column] = values[name]!;
+  }
+  return mapped;
+}
