@@ -3,12 +3,12 @@ import { openReplica, type Replica } from '@concord/client';
 import { rowHasher } from '@concord/shared';
 import { playPlan } from '../../support/dexie-plan';
 import { benchRow } from './bench-rows';
-import { browserSchema } from './schema';
+import { browserSchema, browserSchemaV2 } from './schema';
 
 /**
  * Opens the replica named by `?name=` (default `concord`) against this page's origin, starts
  * background sync, and exposes it as `window.concord` for the browser tests. `?start=0` leaves
- * background sync off; `?pageSize=` sets the download page size.
+ * background sync off; `?pageSize=` sets the download page size; `?schema=2` runs the app's next version.
  */
 declare global {
   interface Window {
@@ -25,7 +25,7 @@ declare global {
 
 const params = new URLSearchParams(location.search);
 const ready = openReplica({
-  schema: browserSchema,
+  schema: params.get('schema') === '2' ? browserSchemaV2 : browserSchema,
   url: location.origin,
   name: params.get('name') ?? 'concord',
   debounceMs: 20,

@@ -8,3 +8,13 @@ export const browserSchema = defineSchema({
     stock: { columns: { sku: 'string', qty: 'integer' }, tracking: 'column' },
   },
 });
+
+/** The next version of the page's app: `notes.title` renamed to `heading`, and a `color` added. */
+export const browserSchemaV2 = defineSchema({
+  version: 2,
+  tables: {
+    notes: { columns: { heading: 'string', body: 'string', color: 'string' } },
+    stock: { columns: { sku: 'string', qty: 'integer' }, tracking: 'column' },
+  },
+  migrations: [{ version: 2, renamed: { notes: { title: 'heading' } } }],
+});

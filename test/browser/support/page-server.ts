@@ -6,7 +6,7 @@ import { serve } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { Hono } from 'hono';
 import type { BrowserContext, Page } from 'playwright-core';
-import { createSqliteStore, createSyncServer, type Store } from '@concord/server';
+import { createSqliteStore, createSyncServer, type Store, type SyncServerOptions } from '@concord/server';
 import { browserSchema } from '../page/schema';
 
 export interface PageServer {
@@ -16,8 +16,8 @@ export interface PageServer {
   readonly store: Store;
   /** Stops the HTTP server and closes the store, cutting every connection (event streams too). */
   stop(): Promise<void>;
-  /** Starts again on the same port and the same SQLite file. */
-  start(): Promise<void>;
+  /** Starts again on the same port and the same SQLite file; with `schemas`, serving those from now on. */
+  start(schemas?: Pick<SyncServerOptions, 'schema' | 'olderSchemas'>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -27,9 +27,11 @@ export async function startPageServer(pageDir: string): Promise<PageServer> {
   let store: Store | undefined;
   let http: ReturnType<typeof serve> | undefined;
   let port = 0;
-  const start = async () => {
+  let served: Pick<SyncServerOptions, 'schema' | 'olderSchemas'> = { schema: browserSchema };
+  const start = async (schemas = served) => {
+    served = schemas;
     const opened = createSqliteStore({ filename: join(dir, 'store.db') });
-    const sync = createSyncServer({ schema: browserSchema, store: opened, realtime: { heartbeatMs: 1_000 } });
+    const sync = createSyncServer({ ...served, store: opened, realtime: { heartbeatMs: 1_000 } });
     const app = new Hono();
     app.all('/v1/*', (c) => sync.fetch(c.req.raw));
     app.use('/*', serveStatic({ root: pageDir }));
@@ -56,7 +58,7 @@ export async function startPageServer(pageDir: string): Promise<PageServer> {
       return store!;
     },
     stop,
-    start,
+    start: (schemas) => start(schemas),
     async close() {
       await stop();
       rmSync(dir, { recursive: true, force: true });
