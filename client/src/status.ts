@@ -31,8 +31,12 @@ export interface ReplicaStatus {
    * `partition_changed`, or one of a restored store. Null until one does, in this session.
    */
   reinitialized: { reason: string; at: string } | null;
-  /** The last failure, cleared by the next successful round. */
-  error: { code: string; message: string } | null;
+  /**
+   * The last failure, cleared by the next successful round, with the server's details when it
+   * gave any: for `schema_mismatch`, `details.update` says which side must be updated (`'replica'`:
+   * show "update required").
+   */
+  error: { code: string; message: string; details?: unknown } | null;
 }
 
 /**

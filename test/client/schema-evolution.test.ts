@@ -2,7 +2,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import { createMemoryDatabase, createMemoryStore } from '@concord/server';
-import { defineSchema, type Schema } from '@concord/shared';
+import { defineSchema, type Schema, type SchemaInput } from '@concord/shared';
 import { openNodeReplica } from '../support/node-replica';
 import { expectConverged, serverRows } from '../support/test-replica';
 import { useTestWorld } from '../support/test-world';
@@ -14,14 +14,15 @@ const v1 = defineSchema({
   tables: { notes: { columns: { title: 'string', pinned: 'boolean', rank: 'integer' } } },
 });
 /** v2 renames `title` to `heading`, removes `pinned`, adds `color` and the `tags` table. */
-const v2 = defineSchema({
+const v2Input = {
   version: 2,
   tables: {
     notes: { columns: { heading: 'string', rank: 'integer', color: 'string' }, indexes: ['heading'] },
     tags: { columns: { label: 'string' } },
   },
   migrations: [{ version: 2, renamed: { notes: { title: 'heading' } }, removed: { notes: ['pinned'] } }],
-});
+} satisfies SchemaInput;
+const v2 = defineSchema(v2Input);
 
 /** A server that can be restarted on the same data with another schema; replicas follow it. */
 function upgradable() {
@@ -136,6 +137,9 @@ describe('schema evolution with pending edits', () => {
       code: 'schema_mismatch',
       details: { server: 2, served: [1, 2], replica: 3, update: 'server' },
     });
+    const newer = await world2.open('newer', defineSchema({ ...v2Input, version: 3 }));
+    await expect(newer.sync()).rejects.toMatchObject({ code: 'schema_mismatch' });
+    expect(newer.status.error).toMatchObject({ code: 'schema_mismatch', details: { update: 'server' } });
     const old = await world2.open('old', v1);
     await old.sync();
     await expect(old.validate()).rejects.toMatchObject({ code: 'schema_mismatch', details: { update: 'replica' } });

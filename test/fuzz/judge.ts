@@ -21,7 +21,8 @@ import type { WriteRecord } from './writes';
  * The oracle, after the final fault-free sync: no unexpected server error; no wrong answer the
  * wire saw (a late copy of a push, a spoiled change); every replica's rows equal the server's;
  * no outbox entry left; no conflict logged twice for one change; no resolution undone; every
- * write accounted for; no final value that no write wrote. Calls `fail` with every check that
+ * write accounted for; no final value that no write wrote; every replica's `validate()` finds it
+ * equal to the server (the checksums agree with the row-by-row comparison). Calls `fail` with every check that
  * failed; records the conflict log in `report`.
  */
 export async function judge(
@@ -45,6 +46,12 @@ export async function judge(
     if (left.length > 0) outbox.push(`r${r}: ${shown(left)}`);
   }
   if (differences.length > 0) failures.push(['convergence', differences]);
+  const unequal: string[] = [];
+  for (const [r, slot] of slots.entries()) {
+    const validation = await slot.replica.validate().catch((error: unknown) => ({ ok: false, error: String(error) }));
+    if (!validation.ok && differences.length === 0) unequal.push(`r${r}: ${shown(validation)}`);
+  }
+  if (unequal.length > 0) failures.push(['validation', unequal]);
   if (outbox.length > 0) failures.push(['outbox', outbox]);
   const log = await conflictLog(server.store);
   report.conflicts = log;

@@ -15,7 +15,8 @@ export type Check =
   | 'resolutions'
   | 'outbox'
   | 'wire'
-  | 'phantoms';
+  | 'phantoms'
+  | 'validation';
 
 /** The oracle's verdict on a run: which checks failed, and why. */
 export class OracleFailure extends Error {

@@ -34,7 +34,11 @@ export function createRoundRunner({ ctx, state, status, now, after }: RoundRunne
     } catch (error) {
       const concord = error instanceof ConcordError ? error : new ConcordError('internal', String(error));
       const offline = (concord.details as { offline?: boolean } | undefined)?.offline === true;
-      status.update({ state: offline ? 'offline' : 'error', error: { code: concord.code, message: concord.message } });
+      const { code, message, details } = concord;
+      status.update({
+        state: offline ? 'offline' : 'error',
+        error: { code, message, ...(details !== undefined && { details }) },
+      });
       throw error;
     } finally {
       status.update({ progress: null });
