@@ -176,7 +176,7 @@ export function createSyncServer(options: SyncServerOptions): Hono {
   }
   // Rows written for an older schema version are brought to this one, and rows stamped for
   // other partition filters stamped again, before anything is served.
-  const stamped = migrateRows(store, schema).then(() => restampRows(store, partitions));
+  const stamped = migrateRows(store, env.versions).then(() => restampRows(store, partitions));
   stamped.catch(() => undefined); // reported by every request instead
   app.use('/v1/*', async (_c, next) => {
     await stamped;

@@ -156,5 +156,7 @@ describe('schema evolution with pending edits', () => {
     const dropped = defineSchema({ version: 1, tables: { gone: { columns: {} } } });
     expect(() => start(dropped)).toThrow(/removing or renaming a table is not supported/);
     expect(() => start(v2)).toThrow(/is not older than the schema/);
+    const merged = defineSchema({ version: 1, tables: { notes: { columns: { title: 'string', heading: 'string' } } } });
+    expect(() => start(merged)).toThrow(/"notes.title" and "notes.heading" both become "heading"/);
   });
 });

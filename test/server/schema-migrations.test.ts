@@ -84,3 +84,62 @@ describe('a server started on rows of an older schema version', () => {
     expect(refused).toMatch(/HTTP 503.*newer than this server's 1/);
   });
 });
+
+describe('a migration of the stored rows', () => {
+  // v2 renames name → title; v3 reuses `name` for what was `label`: mapping a row twice would lose it.
+  const v1 = defineSchema({ version: 1, tables: { items: { columns: { name: 'string', label: 'string' } } } });
+  const v3 = defineSchema({
+    version: 3,
+    tables: { items: { columns: { title: 'string', name: 'string' } } },
+    migrations: [
+      { version: 2, renamed: { items: { name: 'title' } } },
+      { version: 3, renamed: { items: { label: 'name' } } },
+    ],
+  });
+
+  async function seeded(rows: number) {
+    const database = createMemoryDatabase();
+    const old = world.start({ schema: v1, store: createMemoryStore({ database }) });
+    const { replicaId } = await old.register();
+    const changes = Array.from({ length: rows }, (_, i) => ({
+      table: 'items',
+      rowguid: `i${String(i).padStart(5, '0')}`,
+      op: 'upsert' as const,
+      localGeneration: Math.floor(i / 1_000) + 1,
+      baseGeneration: 0,
+      values: { name: `name ${i}`, label: `label ${i}` },
+    }));
+    for (let i = 0; i < rows; i += 1_000) {
+      await old.push(replicaId, changes.slice(i, i + 1_000), { from: i / 1_000 + 1, to: i / 1_000 + 1 });
+    }
+    await old.close();
+    return database;
+  }
+
+  it('maps every row once, even with two servers starting on it at once', async () => {
+    const database = await seeded(2_500);
+    const first = world.start({ schema: v3, olderSchemas: [v1], store: createMemoryStore({ database }) });
+    const second = world.start({ schema: v3, olderSchemas: [v1], store: createMemoryStore({ database }) });
+    const answers = await Promise.all([first.request('/v1/conflicts'), second.request('/v1/conflicts')]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    const { rows } = await first.store.changesSince({ after: 0, limit: 10_000 });
+    expect(rows).toHaveLength(2_500);
+    for (const [i, row] of rows.entries()) expect(row.values).toEqual({ title: `name ${i}`, name: `label ${i}` });
+    expect(await first.store.meta()).toMatchObject({ schemaVersion: 3, schemaMigration: null });
+  });
+
+  it('resumes an interrupted migration where it stopped', async () => {
+    const database = await seeded(2_500);
+    const store = createMemoryStore({ database });
+    // A migration stopped after its first batch: those rows are done, the rest are not.
+    const { rows } = await store.changesSince({ after: 0, limit: 1_000 });
+    await store.transaction(async (tx) => {
+      await tx.writeRows(rows.map((row) => ({ ...row, values: { title: row.values.name!, name: row.values.label! } })));
+      await tx.setSchemaState({ version: 3, migration: { from: 1, after: rows.at(-1)!.generation } });
+    });
+    const server = world.start({ schema: v3, olderSchemas: [v1], store });
+    expect((await server.request('/v1/conflicts')).status).toBe(200);
+    const all = (await server.store.changesSince({ after: 0, limit: 10_000 })).rows;
+    for (const [i, row] of all.entries()) expect(row.values).toEqual({ title: `name ${i}`, name: `label ${i}` });
+  });
+});

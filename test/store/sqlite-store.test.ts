@@ -79,7 +79,13 @@ describe('SQLite store: durability across close and reopen', () => {
     await first.close();
 
     const second = openStore();
-    expect(await second.meta()).toEqual({ epoch, generation: 3, partitions: '', schemaVersion: 0 });
+    expect(await second.meta()).toEqual({
+      epoch,
+      generation: 3,
+      partitions: '',
+      schemaVersion: 0,
+      schemaMigration: null,
+    });
     expect(await second.getReplica('r-a')).toEqual(replicas[0]);
     expect(await second.getReplica('r-b')).toEqual({
       ...replicas[1],

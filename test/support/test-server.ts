@@ -126,8 +126,8 @@ export function createTestServer(options: TestServerOptions = {}): TestServer {
         const all = (table: string, order: string) => db.prepare(`SELECT * FROM ${table} ORDER BY ${order}`).all();
         return {
           rows: all('rows', 'tbl, rowguid'),
-          // The schema version is recorded once, at startup, whenever the first request comes.
-          meta: all('meta', 'key').filter((record) => (record as { key: string }).key !== 'schema_version'),
+          // The schema version is recorded at startup, while requests may already come.
+          meta: all('meta', 'key').filter((record) => !(record as { key: string }).key.startsWith('schema_')),
           replicas: all('replicas', 'replica_id'),
           conflicts: all('conflicts', 'id'),
         };

@@ -1,5 +1,5 @@
 import { Dexie, type Middleware, type DBCore, type Transaction } from 'dexie';
-import { currentName, type Migration, type RowValues, type Schema } from '@concord/shared';
+import { columnsToCurrent, valuesToCurrent, type Migration, type RowValues, type Schema } from '@concord/shared';
 import { SYSTEM_STORES, outbox, type OutboxEntry } from './replica-db';
 import { replicaState } from './replica-state';
 
@@ -59,27 +59,22 @@ export function createReplicaDb({ schema, name, indexedDB, IDBKeyRange, middlewa
  * nothing of an update is left.
  */
 async function migrateData(tx: Transaction, migration: Migration): Promise<void> {
+  const step = { version: migration.version, migrations: [migration] };
   const from = migration.version - 1;
-  const rename = (table: string, values: RowValues) => {
-    const renamed: RowValues = {};
-    for (const [column, value] of Object.entries(values)) {
-      const name = currentName([migration], table, column, from);
-      if (name !== undefined) renamed[name] = value;
-    }
-    return renamed;
-  };
   const tables = new Set([...Object.keys(migration.renamed), ...Object.keys(migration.removed)]);
   for (const table of tables) {
     await tx
       .table(table)
       .toCollection()
-      .modify((row: RowValues, ref: { value: RowValues }) => void (ref.value = rename(table, row)));
+      .modify(
+        (row: RowValues, ref: { value: RowValues }) => void (ref.value = valuesToCurrent(step, table, row, from)),
+      );
   }
   await outbox(tx)
     .filter((entry) => tables.has(entry.table))
     .modify((entry, ref: { value?: OutboxEntry }) => {
-      entry.columns = entry.columns.flatMap((column) => currentName([migration], entry.table, column, from) ?? []);
-      entry.base = rename(entry.table, entry.base);
+      entry.columns = columnsToCurrent(step, entry.table, entry.columns, from);
+      entry.base = valuesToCurrent(step, entry.table, entry.base, from);
       if (entry.op === 'upsert' && !entry.inserted && !entry.replace && entry.columns.length === 0) delete ref.value;
     });
 }

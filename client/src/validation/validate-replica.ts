@@ -1,5 +1,5 @@
 import type { Dexie } from 'dexie';
-import { ConcordError, addHash, rowHasher, type Schema, type TableChecksum } from '@concord/shared';
+import { ConcordError, PROTOCOL_LIMITS, addHash, rowHasher, type Schema, type TableChecksum } from '@concord/shared';
 import { SYSTEM_TABLES, outbox, rowKey } from '../storage/replica-db';
 import { replicaState } from '../storage/replica-state';
 import { pickValues } from '../storage/row-values';
@@ -56,8 +56,14 @@ const ATTEMPTS = 4;
 export async function validateReplica(deps: ValidationDeps, { repair = false }: ValidateOptions = {}) {
   const first = await compare(deps);
   if (!repair || first.ok) return first;
-  await replicaState(deps.db).set({
-    recovery: { known: 0, lostWrites: false, forgotten: false, realign: true, tables: first.mismatched },
+  await deps.db.transaction('rw', '_state', async (tx) => {
+    const state = replicaState(tx);
+    const under = await state.get('recovery');
+    // A recovery under way (another tab's repair, a restored store, a schema upgrade) goes on:
+    // one of every table covers these; one of some tables takes these too.
+    if (under && !under.tables) return;
+    const tables = [...new Set([...(under?.tables ?? []), ...first.mismatched])];
+    await state.set({ recovery: { known: 0, lostWrites: false, forgotten: false, realign: true, ...under, tables } });
   });
   return { ...(await compare(deps)), repaired: first.mismatched };
 }
@@ -123,6 +129,12 @@ async function snapshot({ db, schema }: ValidationDeps) {
     ];
     if (!replicaId) throw new ConcordError('unknown_replica', 'this replica has not registered with the server yet');
     const exclude = (await outbox(tx).toArray()).map(({ table, rowguid }) => ({ table, rowguid }));
+    if (exclude.length > PROTOCOL_LIMITS.maxChangesPerPush) {
+      throw new ConcordError(
+        'payload_too_large',
+        `validate() leaves pending changes out, at most ${PROTOCOL_LIMITS.maxChangesPerPush} of them; ${exclude.length} are pending: sync first`,
+      );
+    }
     const pending = new Set(exclude.map(({ table, rowguid }) => rowKey(table, rowguid)));
     const tables = new Map<string, { sum: TableChecksum; hashes: Map<string, number> }>();
     for (const table of downloaded) {

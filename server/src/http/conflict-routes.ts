@@ -8,6 +8,7 @@ import {
   type FromServerResolveConflict,
 } from '@concord/shared';
 import { applyOverride } from '../merge/apply-override';
+import { checkStore } from './check-download';
 import { parseConflictQuery } from './parse-conflict-query';
 import { identityOf } from './require-identity';
 import type { BodyReader } from './read-body';
@@ -40,6 +41,8 @@ export function conflictRoutes(
     const request = await readBody(c, fromReplicaResolveConflict);
     const id = c.req.param('id');
     if (!isStorableName(id)) throw new ConcordError('not_found', 'no conflict with that id');
+    // A decision writes a row: only into a store this server may write (its filters, its schema).
+    checkStore(await store.meta(), env);
     const { conflict, generation } = await store.transaction((tx) =>
       applyOverride(tx, env, id, request, identityOf(c)),
     );

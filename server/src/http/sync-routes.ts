@@ -18,6 +18,7 @@ import { checkCursor } from '../replicas/check-cursor';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { checkChanges } from './check-changes';
 import { identityOf } from './require-identity';
+import type { Identity } from '../auth/identity';
 import type { BodyReader } from './read-body';
 import type { RouteEnvironment } from './route-environment';
 import { changesToCurrent, rowsForVersion } from '../versions/version-mapping';
@@ -32,6 +33,25 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
   const { store, schema } = env;
   // Upload-only tables are never sent down; the store leaves them out so pages stay full and exact.
   const uploadOnly = schema.tableNames.filter((name) => schema.tables[name]!.direction === 'upload-only');
+  /**
+   * What a download (or a comparison) checks before it reads: the replica's credential, a store
+   * this server may serve, the cursor's commit, and that the replica has not expired.
+   */
+  const openDownload = async (
+    request: { replicaId: string; secret?: string; after: number; commit?: string },
+    identity: Identity | undefined,
+  ) => {
+    const replica = authenticateReplica(
+      await store.getReplica(request.replicaId),
+      request.replicaId,
+      request.secret,
+      identity,
+    );
+    const meta = checkStore(await store.meta(), env);
+    await checkCursor(store, replica, request.after, request.commit);
+    refuseExpired(env, replica, request.after);
+    return { replica, meta };
+  };
   /** The schema of a replica at an older version this server serves; undefined at the current one. */
   const olderSchema = (version: number) => (version < schema.version ? env.versions.at(version) : undefined);
   app.post('/push', async (c) => {
@@ -71,10 +91,8 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
   app.post('/pull', async (c) => {
     const pull = await readBody(c, fromReplicaPull);
     const identity = identityOf(c);
-    const replica = authenticateReplica(await store.getReplica(pull.replicaId), pull.replicaId, pull.secret, identity);
-    const { epoch, generation } = checkStore(await store.meta(), env);
-    await checkCursor(store, replica, pull.after, pull.commit);
-    refuseExpired(env, replica, pull.after);
+    const { replica, meta } = await openDownload(pull, identity);
+    const { epoch, generation } = meta;
     const view = env.partitions.viewOf(identity);
     await checkPartition(store, replica, pull.after, env.partitionOf(identity));
     if (pull.acknowledged !== undefined && pull.acknowledged > replica.lastAppliedLocalGeneration) {
@@ -94,7 +112,8 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       view,
     });
     refuseExpired(env, replica, pull.after, page.purged);
-    await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
+    // Reinitializing some tables leaves the replica's cursor where it was.
+    if (!pull.tables) await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
     const changes: FromServerChange[] = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
       table,
       rowguid,
@@ -134,19 +153,13 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       );
     }
     const identity = identityOf(c);
-    const replica = authenticateReplica(
-      await store.getReplica(request.replicaId),
-      request.replicaId,
-      request.secret,
-      identity,
-    );
-    const { epoch } = checkStore(await store.meta(), env);
-    await checkCursor(store, replica, request.after, request.commit);
-    refuseExpired(env, replica, request.after);
+    const { replica, meta } = await openDownload(request, identity);
+    const { epoch } = meta;
     // Counted for another partition than the replica downloaded for, the sums would mean nothing.
     if (replica.partition !== env.partitionOf(identity)) throw partitionChanged();
     const view = env.partitions.viewOf(identity);
-    const query = { exceptWriter: replica.replicaId, exceptTables: uploadOnly, view, limit: env.limits.maxPullChanges };
+    // Its own writes count too: one pushed by another of its tabs after the snapshot is left out.
+    const query = { exceptTables: uploadOnly, view, limit: env.limits.maxPullChanges };
     const behind: FromServerValidate = { protocol: PROTOCOL_VERSION, epoch, behind: true, tables: [], changed: [] };
     // What changed since the replica's cursor, it does not have yet: both sides leave it out.
     const page = await store.changesSince({ after: request.after, ...query });

@@ -83,6 +83,23 @@ export interface StoreMeta {
   partitions: string;
   /** The schema version the rows' values are written for; 0 for a store made before it was kept. */
   schemaVersion: number;
+  /** A migration of the rows to `schemaVersion` under way, or null. */
+  schemaMigration: SchemaMigration | null;
+}
+
+/**
+ * Rows being migrated from schema version `from` to the store's `schemaVersion`: those up to
+ * generation `after` are done.
+ */
+export interface SchemaMigration {
+  from: number;
+  after: number;
+}
+
+/** Which schema version the rows are written for, and any migration to it under way. */
+export interface SchemaState {
+  version: number;
+  migration: SchemaMigration | null;
 }
 
 export interface RowKey {
@@ -163,8 +180,10 @@ export interface StoreTransaction {
    * (`meta().partitions`); a SQL store keeps its partition index only while it is not ''.
    */
   setPartitions(fingerprint: string): Promise<void>;
-  /** Records the schema version the rows' values are now written for (`meta().schemaVersion`). */
-  setSchemaVersion(version: number): Promise<void>;
+  /** The schema version the rows are written for and any migration under way, read inside the transaction. */
+  schemaState(): Promise<SchemaState>;
+  /** Records them (`meta().schemaVersion`, `meta().schemaMigration`). */
+  setSchemaState(state: SchemaState): Promise<void>;
   /** The highest generation up to which tombstones were purged (0 when none was). */
   purgedUpTo(): Promise<number>;
   /** Sets each moved row's partition to `to`, its generation unchanged, and records the move for downloads. */

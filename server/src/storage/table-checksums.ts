@@ -12,7 +12,8 @@ export interface HashedRow extends RowKey {
 /** Checksums being summed for a query's tables: each starts empty. */
 export function tableChecksums({ tables, view, exclude = [] }: ChecksumQuery) {
   const sums = new Map<string, TableChecksum>(tables.map((table) => [table, { count: 0, checksum: 0 }]));
-  const excluded = new Set(exclude.map(({ table, rowguid }) => rowKeyString(table, rowguid)));
+  // A row named twice (pending on the replica and changed since its download) is left out once.
+  const unique = new Map(exclude.map((key) => [rowKeyString(key.table, key.rowguid), key]));
   /** Adds (`sign` 1) or takes away (-1) a row, if the query counts it. */
   const add = (row: HashedRow, sign: 1 | -1 = 1) => {
     const sum = sums.get(row.table);
@@ -23,7 +24,9 @@ export function tableChecksums({ tables, view, exclude = [] }: ChecksumQuery) {
   return {
     sums,
     /** Whether the query leaves this row out. */
-    excluded: (row: RowKey) => excluded.has(rowKeyString(row.table, row.rowguid)),
+    excluded: (row: RowKey) => unique.has(rowKeyString(row.table, row.rowguid)),
+    /** The rows the query leaves out, each once. */
+    exclude: [...unique.values()],
     add,
   };
 }

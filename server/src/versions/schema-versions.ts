@@ -28,9 +28,16 @@ export function createSchemaVersions(schema: Schema, older: readonly Schema[] = 
           `${label} has table "${table.name}", which version ${schema.version} lacks: removing or renaming a table is not supported`,
         );
       }
+      const mapped = new Map<string, string>();
       for (const column of table.columnNames) {
         const name = currentName(schema.migrations, table.name, column, old.version);
         if (name === undefined) continue;
+        if (mapped.has(name)) {
+          throw new Error(
+            `${label}: columns "${table.name}.${mapped.get(name)}" and "${table.name}.${column}" both become "${name}" in version ${schema.version}`,
+          );
+        }
+        mapped.set(name, column);
         const type = columnTypeOf(now, name);
         if (type === undefined) {
           throw new Error(

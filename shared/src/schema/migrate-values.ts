@@ -1,22 +1,38 @@
 import { currentName, tableOf, type Schema } from './define-schema';
 import type { RowValues } from './row-values';
 
+/** The migrations that lead to `version`: a schema, or one step of its history. */
+export type MigrationPath = Pick<Schema, 'version' | 'migrations'>;
+
 /**
- * Values of `table` written under schema version `from`, as `schema` (a newer version) names
- * them: a renamed column takes its new name, a removed one goes. Others are kept as they are.
+ * Values of `table` written under schema version `from` (column values, or anything else kept
+ * per column), as `schema` (a newer version) names them: a renamed column takes its new name, a
+ * removed one goes. Others are kept as they are, as own properties whatever their name (an
+ * unknown `__proto__` stays a column, for the usual checks to refuse).
  */
-export function valuesToCurrent(schema: Schema, table: string, values: RowValues, from: number): RowValues {
+export function valuesToCurrent<T>(
+  schema: MigrationPath,
+  table: string,
+  values: Record<string, T>,
+  from: number,
+): Record<string, T> {
   if (from >= schema.version) return values;
-  const mapped: RowValues = {};
+  const mapped: Record<string, T> = {};
   for (const [column, value] of Object.entries(values)) {
     const name = currentName(schema.migrations, table, column, from);
-    if (name !== undefined) mapped[name] = value;
+    if (name !== undefined)
+      Object.defineProperty(mapped, name, { value, enumerable: true, writable: true, configurable: true });
   }
   return mapped;
 }
 
 /** Column names of `table` written under version `from`, as `schema` names them (removed ones left out). */
-export function columnsToCurrent(schema: Schema, table: string, columns: readonly string[], from: number): string[] {
+export function columnsToCurrent(
+  schema: MigrationPath,
+  table: string,
+  columns: readonly string[],
+  from: number,
+): string[] {
   if (from >= schema.version) return [...columns];
   return columns.flatMap((column) => currentName(schema.migrations, table, column, from) ?? []);
 }

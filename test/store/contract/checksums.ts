@@ -61,6 +61,7 @@ export function checksumContract(kind: StoreKind): void {
         // s333 is outside the view: leaving it out takes nothing away.
         exclude: [
           { table: 'stock', rowguid: 's22' },
+          { table: 'stock', rowguid: 's22' }, // named twice, left out once
           { table: 'stock', rowguid: 's333' },
           { table: 'products', rowguid: 'p9' },
         ],

@@ -11,6 +11,8 @@ import {
   type ChangeQuery,
   type ReplicaRecord,
   type RowMove,
+  type SchemaMigration,
+  type SchemaState,
   type Store,
   type StoredRow,
   type StoreTransaction,
@@ -25,6 +27,7 @@ export interface MemoryDatabase {
   generation: number;
   partitions: string;
   schemaVersion: number;
+  schemaMigration: SchemaMigration | null;
   /** The highest generation up to which tombstones were purged. */
   purged: number;
   rows: Map<string, StoredRow>;
@@ -44,6 +47,7 @@ export function createMemoryDatabase(): MemoryDatabase {
     generation: 0,
     partitions: '',
     schemaVersion: 0,
+    schemaMigration: null,
     purged: 0,
     rows: new Map(),
     replicas: new Map(),
@@ -78,6 +82,7 @@ export function createMemoryStore({ database = createMemoryDatabase() }: MemoryS
         generation: db.generation,
         partitions: db.partitions,
         schemaVersion: db.schemaVersion,
+        schemaMigration: copy(db.schemaMigration),
       })),
     transaction: (work) =>
       run(async () => {
@@ -208,7 +213,7 @@ function commitAt(db: MemoryDatabase, generation: number): [number, string] | un
 function createDraft(db: MemoryDatabase) {
   let generation = db.generation;
   let partitions = db.partitions;
-  let schemaVersion = db.schemaVersion;
+  let schema: SchemaState = { version: db.schemaVersion, migration: copy(db.schemaMigration) };
   let conflictsWritten = false;
   const rows = new Map<string, StoredRow>();
   const replicas = new Map<string, ReplicaRecord>();
@@ -243,8 +248,9 @@ function createDraft(db: MemoryDatabase) {
     async setPartitions(fingerprint) {
       partitions = fingerprint;
     },
-    async setSchemaVersion(version) {
-      schemaVersion = version;
+    schemaState: async () => copy(schema),
+    async setSchemaState(state) {
+      schema = copy(state);
     },
     purgedUpTo: async () => db.purged,
     async childrenOf(table, parents) {
@@ -287,7 +293,7 @@ function createDraft(db: MemoryDatabase) {
       if (allocated) db.commits.set(generation, randomUUID());
       db.generation = generation;
       db.partitions = partitions;
-      db.schemaVersion = schemaVersion;
+      [db.schemaVersion, db.schemaMigration] = [schema.version, schema.migration];
       return { allocated, conflicts: conflictsWritten };
     },
   };

@@ -1,5 +1,5 @@
 import type { ConflictEntry, RowHash } from '@concord/shared';
-import type { ReplicaRecord, StoredRow } from '../store';
+import type { ReplicaRecord, SchemaMigration, StoredRow } from '../store';
 
 /** A `rows` record as every dialect returns it (JSON kept as text, `deleted` as 0/1). */
 export interface RowRecord {
@@ -101,4 +101,15 @@ export function settledAt(entry: ConflictEntry): string | null {
 /** The entry a `conflicts` record holds; the store wrote it, from a checked entry. */
 export function toConflict(record: { entry: string }): ConflictEntry {
   return JSON.parse(record.entry) as ConflictEntry;
+}
+
+/** The schema state the meta keys `schema_version` and `schema_migration` hold. */
+export function parseSchemaState(
+  version: string | undefined,
+  migration: string | undefined,
+): { schemaVersion: number; schemaMigration: SchemaMigration | null } {
+  return {
+    schemaVersion: Number(version ?? 0),
+    schemaMigration: migration ? (JSON.parse(migration) as SchemaMigration) : null,
+  };
 }

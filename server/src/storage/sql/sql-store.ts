@@ -3,7 +3,7 @@ import { readChangePage } from '../change-page';
 import { createCloseGuard } from '../close-guard';
 import { createCommitListeners } from '../commit-listeners';
 import type { Store } from '../store';
-import { toConflict, toReplica, type ReplicaRow } from './records';
+import { parseSchemaState, toConflict, toReplica, type ReplicaRow } from './records';
 import type { SqlDriver } from './sql-driver';
 import { sqlPageReads } from './sql-page-reads';
 import { createSqlTransaction, SELECT_REPLICA } from './sql-transaction';
@@ -43,7 +43,7 @@ export function createSqlStore(driver: SqlDriver): Store {
           epoch: value('epoch'),
           generation: Number(value('generation')),
           partitions: optional('partitions') ?? '',
-          schemaVersion: Number(optional('schema_version') ?? 0),
+          ...parseSchemaState(optional('schema_version'), optional('schema_migration')),
         };
       }),
     transaction: (work) =>
@@ -153,7 +153,7 @@ export function createSqlStore(driver: SqlDriver): Store {
     checksums: (query) =>
       run(() =>
         driver.read(async (session) => {
-          const { sums, add } = tableChecksums(query);
+          const { sums, add, exclude } = tableChecksums(query);
           const p = parameters();
           for (const found of await session.query<{ tbl: string; count: number; high: number; low: number }>(
             checksumSql(dialect, p, query),
@@ -165,11 +165,11 @@ export function createSqlStore(driver: SqlDriver): Store {
             });
           }
           // Left-out rows are taken away again, those the sums counted.
-          const records = query.exclude?.length
+          const records = exclude.length
             ? await session.query<{ tbl: string; rowguid: string; deleted: number; part: string; hash: number }>(
                 `SELECT r.tbl, r.rowguid, r.deleted, r.part, r.hash FROM rows r
                   JOIN (${dialect.tuples('$1', ['tbl', 'rowguid'])}) x ON r.tbl = x.tbl AND r.rowguid = x.rowguid`,
-                [JSON.stringify(query.exclude.map(({ table, rowguid }) => [table, rowguid]))],
+                [JSON.stringify(exclude.map(({ table, rowguid }) => [table, rowguid]))],
               )
             : [];
           for (const { tbl, rowguid, deleted, part, hash } of records) {

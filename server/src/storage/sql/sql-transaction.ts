@@ -1,6 +1,6 @@
 import type { RowHash } from '@concord/shared';
 import { rowKeyString, type StoreTransaction } from '../store';
-import { conflictRecord, replicaRecord, rowRecord, toConflict, toReplica, toRow } from './records';
+import { conflictRecord, parseSchemaState, replicaRecord, rowRecord, toConflict, toReplica, toRow } from './records';
 import type { ReplicaRow, RowRecord } from './records';
 import type { BatchInsert, SqlDialect, SqlSession } from './sql-driver';
 import { CONFLICT_COLUMNS, MOVE_COLUMNS, PARTITION_INDEX, ROW_COLUMNS } from './tables';
@@ -81,10 +81,24 @@ export function createSqlTransaction(session: SqlSession, dialect: SqlDialect, r
         [fingerprint],
       );
     },
-    async setSchemaVersion(version) {
+    async schemaState() {
+      const records = await session.query<{ key: string; value: string }>(
+        `SELECT key, value FROM meta WHERE key IN ('schema_version', 'schema_migration')`,
+      );
+      const value = (key: string) => records.find((record) => record.key === key)?.value;
+      const { schemaVersion, schemaMigration } = parseSchemaState(value('schema_version'), value('schema_migration'));
+      return { version: schemaVersion, migration: schemaMigration };
+    },
+    async setSchemaState({ version, migration }) {
       await session.query(
         `INSERT INTO meta (key, value) VALUES ('schema_version', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
         [String(version)],
+      );
+      await session.query(
+        migration
+          ? `INSERT INTO meta (key, value) VALUES ('schema_migration', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+          : `DELETE FROM meta WHERE key = 'schema_migration' AND $1 = $1`,
+        [JSON.stringify(migration)],
       );
     },
     async purgedUpTo() {
