@@ -13,7 +13,7 @@ import type { PartitionConfig } from './partitions/partition-config';
 import type { PermissionConfig } from './permissions/permission-config';
 import { purgeExpired } from './retention/purge-expired';
 import type { RetentionOptions } from './retention/retention-options';
-import { describeCheck, validateReplicas } from './retention/validate-replicas';
+import { describeCheck, validateReplicas } from './validation/validate-replicas';
 import type { ResolverConfig } from './resolvers/resolver-config';
 import { createPostgresStore } from './storage/postgres/postgres-store';
 import { createSqliteStore } from './storage/sqlite/sqlite-store';

@@ -28,7 +28,7 @@ export {
   type ReplicaHealth,
   type StoreValidation,
   type ValidateReplicasSettings,
-} from './retention/validate-replicas';
+} from './validation/validate-replicas';
 export { priority } from './resolvers/priority';
 export { serverWins } from './resolvers/server-wins';
 export { clientWins } from './resolvers/client-wins';

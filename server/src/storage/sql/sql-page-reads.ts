@@ -2,7 +2,7 @@ import { MOVE_BYTES, type PageReads } from '../change-page';
 import type { ChangeQuery, Removal } from '../store';
 import { toRow, type RowRecord } from './records';
 import type { SqlDialect, SqlSession } from './sql-driver';
-import { MAX_ARMS, parameters, viewSeesSql, type Parameters } from './view-sql';
+import { parameters, viewArms, viewSeesSql, type Parameters } from './view-sql';
 
 const GENERATION = `SELECT CAST(value AS BIGINT) AS last FROM meta WHERE key = 'generation'`;
 const COMMIT_AT = 'SELECT id FROM commits WHERE generation >= $1 ORDER BY generation LIMIT 1';
@@ -36,23 +36,14 @@ export function sqlPageReads(
 
   /** `SELECT select FROM rows` for the rows the query keeps in `(after, upTo]`, as `UNION ALL` arms. */
   function rowArms(p: Parameters, after: number, upTo: number, select: string): string[] {
-    const parts = view?.parts.filter(([table]) => !skipped(table)) ?? [];
-    const whole = view?.whole.filter((table) => !skipped(table)) ?? [];
-    // PostgreSQL cannot type a parameter no statement uses: a view that sees nothing reads nothing, with none.
-    if (view && parts.length === 0 && whole.length === 0) return [`SELECT ${select} FROM rows WHERE 1 = 0`];
-    const kept = `generation > ${p.add(after)} AND generation <= ${p.add(upTo)} AND writer <> ${p.add(exceptWriter)}`;
-    const tables = (list: readonly string[]) => dialect.texts(p.add(JSON.stringify(list)));
-    if (!view) return [`SELECT ${select} FROM rows WHERE ${kept} AND tbl NOT IN (${tables(exceptTables)})`];
-    if (parts.length > MAX_ARMS) {
-      // A view of very many partitions (a long claim list) is one query joined against its list.
-      const seen = viewSeesSql(dialect, p, { parts, whole }, 'rows.tbl', 'rows.part');
-      return [`SELECT ${select} FROM rows WHERE ${kept} AND ${seen}`];
+    if (view?.parts.every(([table]) => skipped(table)) && view.whole.every(skipped)) {
+      return [`SELECT ${select} FROM rows WHERE 1 = 0`];
     }
-    const arms = parts.map(
-      ([table, part]) => `SELECT ${select} FROM rows WHERE tbl = ${p.add(table)} AND part = ${p.add(part)} AND ${kept}`,
-    );
-    if (whole.length > 0) arms.push(`SELECT ${select} FROM rows WHERE ${kept} AND tbl IN (${tables(whole)})`);
-    return arms;
+    const kept = `generation > ${p.add(after)} AND generation <= ${p.add(upTo)} AND writer <> ${p.add(exceptWriter)}`;
+    if (view) return viewArms(dialect, p, view, (table) => !skipped(table), select, kept);
+    return [
+      `SELECT ${select} FROM rows WHERE ${kept} AND tbl NOT IN (${dialect.texts(p.add(JSON.stringify(exceptTables)))})`,
+    ];
   }
 
   const sees = (p: Parameters, table: string, part: string) => viewSeesSql(dialect, p, view!, table, part);

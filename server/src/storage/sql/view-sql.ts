@@ -30,30 +30,46 @@ export function viewSeesSql(
 export const MAX_ARMS = 64;
 
 /**
+ * `SELECT select FROM rows WHERE where` over the rows `view` sees of the tables `kept` keeps, as
+ * `UNION ALL` arms: one per partition (a range of the partition index) and one for the tables
+ * seen whole — or, for a view of very many partitions (a long claim list), one query joined
+ * against its list. A view that sees nothing reads nothing, with no parameter (PostgreSQL
+ * cannot type a parameter no statement uses).
+ */
+export function viewArms(
+  dialect: SqlDialect,
+  p: Parameters,
+  view: PartitionView,
+  kept: (table: string) => boolean,
+  select: string,
+  where: string,
+): string[] {
+  const parts = view.parts.filter(([table]) => kept(table));
+  const whole = view.whole.filter(kept);
+  if (parts.length === 0 && whole.length === 0) return [`SELECT ${select} FROM rows WHERE 1 = 0`];
+  if (parts.length > MAX_ARMS) {
+    return [
+      `SELECT ${select} FROM rows WHERE ${where} AND ${viewSeesSql(dialect, p, { parts, whole }, 'rows.tbl', 'rows.part')}`,
+    ];
+  }
+  const arms = parts.map(
+    ([table, part]) => `SELECT ${select} FROM rows WHERE tbl = ${p.add(table)} AND part = ${p.add(part)} AND ${where}`,
+  );
+  if (whole.length > 0) {
+    arms.push(`SELECT ${select} FROM rows WHERE ${where} AND tbl IN (${dialect.texts(p.add(JSON.stringify(whole)))})`);
+  }
+  return arms;
+}
+
+/**
  * Per table of the query: `count`, and the sums of the high and low halves of the row hashes
- * (`high`, `low`), each modulo what keeps the checksum exact. With a view, one arm per partition
- * reads its range of the partition index.
+ * (`high`, `low`), each modulo what keeps the checksum exact.
  */
 export function checksumSql(dialect: SqlDialect, p: Parameters, { tables, view }: ChecksumQuery): string {
   const live = 'deleted = 0';
-  const listed = (list: readonly string[]) => `tbl IN (${dialect.texts(p.add(JSON.stringify(list)))})`;
-  let arms: string[];
-  if (!view) arms = [`SELECT tbl, hash FROM rows WHERE ${live} AND ${listed(tables)}`];
-  else {
-    const parts = view.parts.filter(([table]) => tables.includes(table));
-    const whole = view.whole.filter((table) => tables.includes(table));
-    if (parts.length > MAX_ARMS) {
-      const seen = viewSeesSql(dialect, p, { parts, whole }, 'rows.tbl', 'rows.part');
-      arms = [`SELECT tbl, hash FROM rows WHERE ${live} AND ${seen}`];
-    } else {
-      arms = parts.map(
-        ([table, part]) =>
-          `SELECT tbl, hash FROM rows WHERE tbl = ${p.add(table)} AND part = ${p.add(part)} AND ${live}`,
-      );
-      if (whole.length > 0) arms.push(`SELECT tbl, hash FROM rows WHERE ${live} AND ${listed(whole)}`);
-    }
-  }
-  if (arms.length === 0) return 'SELECT tbl, 0 AS count, 0 AS high, 0 AS low FROM rows WHERE 1 = 0';
+  const arms = view
+    ? viewArms(dialect, p, view, (table) => tables.includes(table), 'tbl, hash', live)
+    : [`SELECT tbl, hash FROM rows WHERE ${live} AND tbl IN (${dialect.texts(p.add(JSON.stringify(tables)))})`];
   return `SELECT tbl, COUNT(*) AS count,
       CAST(SUM(hash / ${CHECKSUM_HALF}) % ${CHECKSUM_HALF} AS BIGINT) AS high,
       CAST(SUM(hash % ${CHECKSUM_HALF}) % ${CHECKSUM_MODULUS} AS BIGINT) AS low

@@ -1,7 +1,7 @@
 import type { Schema, TableChecksum } from '@concord/shared';
 import { lastSeen, seenBefore } from '../replicas/replica-expiry';
 import type { ReplicaRecord, Store } from '../storage/store';
-import { checkRetention, type RetentionOptions } from './retention-options';
+import { checkRetention, type RetentionOptions } from '../retention/retention-options';
 
 /**
  * What a replica's record says of it: `ok`; `expired` (not seen within the retention period: it
