@@ -1,31 +1,17 @@
 import fc from 'fast-check';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Plan } from '../support/dexie-plan';
 import { plans } from '../support/dexie-plan-arbitrary';
-import { launchChromium } from './support/chromium';
-import { openTab, startPageServer, type PageServer } from './support/page-server';
+import { openTab } from './support/page-server';
+import { useBrowserPage } from './support/use-browser-page';
 
 /** The tracked database against plain Dexie in real Chromium IndexedDB: the same answers, the same rows. */
 
-let browser: Browser;
-let context: BrowserContext;
-let server: PageServer;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(() => browser?.close());
-beforeEach(async () => {
-  server = await startPageServer(inject('browserPage'));
-  context = await browser.newContext();
-});
-afterEach(async () => {
-  await context?.close();
-  await server?.close();
-});
+const chromium = useBrowserPage();
 
 describe('in Chromium, the tracked database behaves as plain Dexie', () => {
   it('random sequences of reads and writes, awaited or not, give the same answers and the same rows', async () => {
+    const { server, context } = chromium;
     const page = await openTab(context, server, 'name=differential&start=0');
     const sample = fc.sample(plans, { numRuns: 60, seed: 20_241_129 });
     const outcomes = await page.evaluate(async (all: Plan[]) => {

@@ -1,27 +1,13 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { browserSchema, browserSchemaV2 } from './page/schema';
-import { launchChromium } from './support/chromium';
-import { openTab, serverRows, startPageServer, type PageServer } from './support/page-server';
+import { openTab, serverRows } from './support/page-server';
+import { useBrowserPage } from './support/use-browser-page';
 
-let browser: Browser;
-let server: PageServer;
-let context: BrowserContext;
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(() => browser?.close());
-beforeEach(async () => {
-  server = await startPageServer(inject('browserPage'));
-  context = await browser.newContext();
-});
-afterEach(async () => {
-  await context?.close();
-  await server?.close();
-});
+const chromium = useBrowserPage();
 
 describe('a new app version with pending edits', () => {
   it('a v1 page keeps syncing with a v2 server, and reloaded as v2 upgrades its database with the outbox mapped', async () => {
+    const { server, context } = chromium;
     const page = await openTab(context, server, 'name=evolving&start=0');
     await page.evaluate(async () => {
       const replica = window.concord.replica;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import { expectConverged, serverRows, replicaRows } from '../support/test-replica';
 import { useTestWorld } from '../support/test-world';
+import type { TestServer } from '../support/test-server';
 
 const world = useTestWorld();
 
@@ -14,6 +15,18 @@ async function writeBehindItsBack(replica: Replica, table: string, row: Record<s
     tx.oncomplete = resolve;
     tx.onerror = () => reject(tx.error);
   });
+}
+
+/** A fetch to the server that answers 503 to requests for `path` while `held`. */
+function holding(path: string, server: TestServer) {
+  const hold = {
+    held: false,
+    fetch: (input: RequestInfo | URL, init?: RequestInit) =>
+      hold.held && String(input).endsWith(path)
+        ? Promise.resolve(Response.json({ code: 'unavailable', message: 'held' }, { status: 503 }))
+        : Promise.resolve(server.app.request(input as string, init)),
+  };
+  return hold;
 }
 
 async function seeded() {
@@ -74,13 +87,9 @@ describe('validate()', () => {
 
   it('leaves pending changes out of both sides, and a repair keeps them', async () => {
     const { server, a } = await seeded();
-    let holdPushes = true;
-    const b = await world.replica({
-      fetch: (input, init) =>
-        holdPushes && String(input).endsWith('/v1/push')
-          ? Promise.resolve(Response.json({ code: 'unavailable', message: 'held' }, { status: 503 }))
-          : Promise.resolve(server.app.request(input as string, init)),
-    });
+    const pushes = holding('/v1/push', server);
+    pushes.held = true;
+    const b = await world.replica({ fetch: pushes.fetch });
     await b.sync().catch(() => undefined);
     await writeBehindItsBack(b, 'notes', { id: 'n1', title: 'tampered', rank: 1 });
     await b.db.table('notes').update('n2', { title: 'mine' });
@@ -92,7 +101,7 @@ describe('validate()', () => {
     expect(await b.db.table('notes').get('n1')).toMatchObject({ title: 'one' });
     expect(b.status.pending).toBe(2);
 
-    holdPushes = false;
+    pushes.held = false;
     await b.sync();
     await a.sync();
     expect(await a.db.table('notes').get('n2')).toMatchObject({ title: 'mine' });
@@ -102,15 +111,10 @@ describe('validate()', () => {
 
   it('leaves out rows changed on the server since its last download', async () => {
     const { server, a } = await seeded();
-    let holdPulls = false;
-    const b = await world.replica({
-      fetch: (input, init) =>
-        holdPulls && String(input).endsWith('/v1/pull')
-          ? Promise.resolve(Response.json({ code: 'unavailable', message: 'held' }, { status: 503 }))
-          : Promise.resolve(server.app.request(input as string, init)),
-    });
+    const pulls = holding('/v1/pull', server);
+    const b = await world.replica({ fetch: pulls.fetch });
     await b.sync();
-    holdPulls = true;
+    pulls.held = true;
     await a.db.table('notes').update('n1', { title: 'newer' });
     await a.db.table('notes').delete('n2');
     await a.sync();
@@ -119,7 +123,7 @@ describe('validate()', () => {
     expect(report).toMatchObject({ ok: true, excluded: 2 });
     expect(report.tables[0]!.server.count).toBe(1);
     expect(await b.db.table('notes').get('n1')).toMatchObject({ title: 'one' });
-    holdPulls = false;
+    pulls.held = false;
     expect(await b.validate()).toMatchObject({ ok: true, excluded: 0 });
     expect(await replicaRows(b, server)).toEqual(await serverRows(server));
   });

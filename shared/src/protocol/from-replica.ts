@@ -92,7 +92,8 @@ export type FromReplicaPushInput = z.input<typeof fromReplicaPush>;
 /** A parsed change, every default filled in. */
 export type FromReplicaChange = z.output<typeof fromReplicaChange> & { localGeneration: number };
 
-export const fromReplicaPull = z.strictObject({
+/** The fields of a request that reads from the replica's download cursor on. */
+const fromCursor = {
   protocol,
   schemaVersion,
   replicaId: id,
@@ -101,6 +102,10 @@ export const fromReplicaPull = z.strictObject({
   after: generation,
   /** The id of the commit `after` stands on, as the last page gave it; required unless `after` is 0. */
   commit: storable.optional(),
+};
+
+export const fromReplicaPull = z.strictObject({
+  ...fromCursor,
   limit: z.int().min(1).max(PROTOCOL_LIMITS.maxChangesPerPull).optional(),
   /** Include the rows this replica wrote last (left out otherwise): a replica recovering from a restored store compares them. */
   own: z.boolean().optional(),
@@ -160,12 +165,7 @@ export const rowKeyMessage = z.strictObject({ table: storable, rowguid: storable
  * changes).
  */
 export const fromReplicaValidate = z.strictObject({
-  protocol,
-  schemaVersion,
-  replicaId: id,
-  secret: secret.optional(),
-  after: generation,
-  commit: storable.optional(),
+  ...fromCursor,
   exclude: z.array(rowKeyMessage).max(PROTOCOL_LIMITS.maxChangesPerPush),
 });
 export type FromReplicaValidate = z.infer<typeof fromReplicaValidate>;
