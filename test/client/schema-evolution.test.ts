@@ -147,6 +147,55 @@ describe('schema evolution with pending edits', () => {
     expect(health).toMatchObject({ schemaVersion: 2, schemaVersions: [1, 2] });
   });
 
+  it("checks an older replica's changes against its own version: no table, column or type it lacks gets through", async () => {
+    const world2 = upgradable();
+    await world2.upgrade();
+    const post = async (path: string, body: object) => {
+      const response = await world2.server.post(path, { protocol: 2, schemaVersion: 1, ...body });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const { body: registered } = await post('/v1/replicas', {});
+    const { replicaId, secret } = registered as { replicaId: string; secret: string };
+    const newer = await world2.open('newer', v2);
+    await newer.db.table('tags').add({ id: 't1', label: 'secret' });
+    await newer.sync();
+    const upsert = (rowguid: string, values: object, extra: object = {}) => ({
+      table: 'notes',
+      rowguid,
+      op: 'upsert',
+      values,
+      ...extra,
+    });
+    const { status, body } = await post('/v1/push', {
+      replicaId,
+      secret,
+      fromLocalGeneration: 1,
+      toLocalGeneration: 1,
+      changes: [
+        { table: 'tags', rowguid: 't1', op: 'upsert', values: { label: 'from v1' }, blind: true },
+        upsert('n1', { title: 'a', heading: 'b' }),
+        upsert('n2', { pinned: 'not a boolean' }),
+        upsert('n3', { color: 'red' }),
+        upsert('n4', { title: 'fine', pinned: true }),
+      ],
+    });
+    expect(status).toBe(200);
+    const results = body.results as { rowguid: string; outcome: string; reason?: string; values?: unknown }[];
+    expect(results.map(({ rowguid, outcome, reason }) => [rowguid, outcome, reason])).toEqual([
+      ['t1', 'rejected', 'unknown table "tags"'],
+      ['n1', 'rejected', expect.stringMatching(/heading/)],
+      ['n2', 'rejected', expect.stringMatching(/notes\.pinned must be boolean/)],
+      ['n3', 'rejected', expect.stringMatching(/color/)],
+      ['n4', 'merged', undefined],
+    ]);
+    expect(results[0]!.values).toBeNull(); // nothing of a table it lacks comes back
+    expect(results[4]!.values).toEqual({ title: 'fine' });
+    expect((await serverRows(world2.server)).notes).toEqual({ n4: { heading: 'fine' } });
+    expect((await serverRows(world2.server)).tags).toEqual({ t1: { label: 'secret' } });
+    const pulled = await post('/v1/pull', { replicaId, secret, after: 0, tables: ['tags'] });
+    expect(pulled).toMatchObject({ status: 400, body: { code: 'unknown_table' } });
+  });
+
   it('refuses at startup an older schema that does not map onto the current one', () => {
     const start = (older: Schema) => world.start({ schema: v2, olderSchemas: [older] });
     const unmapped = defineSchema({ version: 1, tables: { notes: { columns: { title: 'string', body: 'string' } } } });

@@ -4,7 +4,6 @@ import {
   PROTOCOL_VERSION,
   describeName,
   tableOf,
-  type Schema,
   fromReplicaPull,
   fromReplicaPush,
   fromReplicaValidate,
@@ -67,7 +66,7 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
     });
     checkChanges(push.changes);
     const older = olderSchema(push.schemaVersion);
-    const trimmed = older ? changesToCurrent(schema, older, push.changes) : undefined;
+    const versioned = older ? changesToCurrent(schema, older, push.changes) : undefined;
     const identity = identityOf(c);
     if (push.after !== undefined) {
       const replica = authenticateReplica(
@@ -79,13 +78,15 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       await checkCursor(store, replica, push.after, push.commit);
     }
     const { epoch } = checkStore(await store.meta(), env);
-    const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push, identity, trimmed));
+    const { results, acknowledged } = await store.transaction((tx) => applyPush(tx, env, push, identity, versioned));
     return c.json({
       protocol: PROTOCOL_VERSION,
       epoch,
       acknowledged,
-      // A change to a table an older version lacks (refused) is answered as it is.
-      results: older ? results.map((result) => rowsForVersion(schema, older, [result])[0] ?? result) : results,
+      // A change to a table an older version lacks was refused: its answer shows no values.
+      results: older
+        ? results.map((result) => rowsForVersion(schema, older, [result])[0] ?? { ...result, values: null })
+        : results,
     } satisfies FromServerPush);
   });
   app.post('/pull', async (c) => {
@@ -108,7 +109,7 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       limit: Math.min(pull.limit ?? env.defaultPullChanges, env.limits.maxPullChanges),
       maxBytes: env.maxPullBytes,
       exceptWriter: pull.own ? undefined : pull.replicaId,
-      exceptTables: pull.tables ? notListed(schema, pull.tables, uploadOnly) : uploadOnly,
+      exceptTables: pull.tables ? notListed(env, pull.schemaVersion, pull.tables, uploadOnly) : uploadOnly,
       view,
     });
     refuseExpired(env, replica, pull.after, page.purged);
@@ -181,10 +182,19 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
   });
 }
 
-/** The tables a pull of `tables` leaves out: every other one, and those never sent down. */
-function notListed(schema: Schema, tables: readonly string[], uploadOnly: readonly string[]): string[] {
+/**
+ * The tables a pull of `tables` leaves out: every other one, and those never sent down. Each name
+ * must be a table of the replica's own schema version.
+ */
+function notListed(
+  env: Pick<RouteEnvironment, 'schema' | 'versions'>,
+  version: number,
+  tables: readonly string[],
+  uploadOnly: readonly string[],
+): string[] {
+  const known = env.versions.at(version)!;
   for (const name of tables) {
-    if (!tableOf(schema, name)) throw new ConcordError('unknown_table', `unknown table ${describeName(name)}`);
+    if (!tableOf(known, name)) throw new ConcordError('unknown_table', `unknown table ${describeName(name)}`);
   }
-  return schema.tableNames.filter((name) => !tables.includes(name) || uploadOnly.includes(name));
+  return env.schema.tableNames.filter((name) => !tables.includes(name) || uploadOnly.includes(name));
 }

@@ -1,4 +1,10 @@
-import type { ConflictEntry, FromReplicaPush, FromServerChangeResult, Schema } from '@concord/shared';
+import type {
+  ConflictEntry,
+  FromReplicaChange,
+  FromReplicaPush,
+  FromServerChangeResult,
+  Schema,
+} from '@concord/shared';
 import { ConcordError, describeName, tableOf } from '@concord/shared';
 import type { Identity } from '../auth/identity';
 import { sees, type Partitions } from '../partitions/create-partitions';
@@ -6,7 +12,7 @@ import type { PermissionCheck } from '../permissions/permission-check';
 import type { ResolverSet } from '../resolvers/resolver-set';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { rowKeyString, type ReplicaRecord, type StoredRow, type StoreTransaction } from '../storage/store';
-import { changeProblem } from './change-problem';
+import { changeProblem, type ChangeProblem } from './change-problem';
 import { mergeChange } from './merge-change';
 import type { MergeOutcome } from './merge-outcome';
 import { refuseChange } from './refuse-change';
@@ -22,6 +28,18 @@ export interface PushEnvironment {
   expired: (replica: ReplicaRecord) => boolean;
   now: () => Date;
   newId: () => string;
+}
+
+/**
+ * The changes of a replica at an older schema version, as the edge checked them against that
+ * version before mapping them to the current one: `problems`, why a change is refused under the
+ * replica's own version (its tables, columns and types); `trimmed`, the indexes of changes whose
+ * values lost a column removed since — applied, they are answered `merged`, with the row as
+ * stored, so the uploader does not keep what the server dropped.
+ */
+export interface VersionedChanges {
+  problems: ReadonlyMap<FromReplicaChange, ChangeProblem | undefined>;
+  trimmed: ReadonlySet<number>;
 }
 
 export interface PushOutcome {
@@ -42,12 +60,8 @@ export async function applyPush(
   env: PushEnvironment,
   push: FromReplicaPush,
   identity: Identity | undefined,
-  /**
-   * Changes (by their index in the push) whose values the server could not keep as sent — an
-   * older schema version's columns removed since: applied, they are answered `merged`, with the
-   * row as stored, so the uploader does not keep what the server dropped.
-   */
-  trimmed: ReadonlySet<number> = new Set(),
+  /** What the edge found of an older schema version's changes (see `VersionedChanges`). */
+  versioned: VersionedChanges = { problems: new Map(), trimmed: new Set() },
 ): Promise<PushOutcome> {
   const replica = authenticateReplica(await tx.getReplica(push.replicaId), push.replicaId, push.secret, identity);
   const watermark = replica.lastAppliedLocalGeneration;
@@ -58,7 +72,12 @@ export async function applyPush(
       { acknowledged: watermark, pulled: replica.lastPulledGeneration },
     );
   }
-  const problems = new Map(push.changes.map((change) => [change, changeProblem(env.schema, change)]));
+  const problems = new Map(
+    push.changes.map((change) => [
+      change,
+      versioned.problems.has(change) ? versioned.problems.get(change) : changeProblem(env.schema, change),
+    ]),
+  );
   // A row is looked up only by a valid name: an ill-formed rowguid could match another row's key in the database.
   const named = push.changes.filter((change) => !problems.get(change)?.naming);
   const stored = await tx.getRows(named);
@@ -154,7 +173,7 @@ export async function applyPush(
     const result: FromServerChangeResult = {
       table: change.table,
       rowguid: change.rowguid,
-      outcome: answered === 'applied' && trimmed.has(i) ? 'merged' : answered,
+      outcome: answered === 'applied' && versioned.trimmed.has(i) ? 'merged' : answered,
       generation: row?.generation ?? 0,
       deleted: row?.deleted ?? true,
     };

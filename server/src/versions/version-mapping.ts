@@ -1,3 +1,5 @@
+import { changeProblem, type ChangeProblem } from '../merge/change-problem';
+import type { VersionedChanges } from '../merge/apply-push';
 import {
   tableOf,
   valuesForVersion,
@@ -8,15 +10,18 @@ import {
 } from '@concord/shared';
 
 /**
- * The changes of a replica at an older schema version, renamed in place to the current
- * version's columns (a removed column's value goes). A change to a table that version does not
- * have is left as it is, for the usual checks to refuse. Returns the indexes of the changes that
- * lost a value: the server does not keep all they sent.
+ * The changes of a replica at an older schema version, checked against that version (its tables,
+ * its columns, its types: a refused change is reported in the names the replica knows, and never
+ * reaches a table or column it does not have), then renamed in place to the current version's
+ * columns (a removed column's value goes).
  */
-export function changesToCurrent(schema: Schema, older: Schema, changes: FromReplicaChange[]): Set<number> {
+export function changesToCurrent(schema: Schema, older: Schema, changes: FromReplicaChange[]): VersionedChanges {
+  const problems = new Map<FromReplicaChange, ChangeProblem | undefined>();
   const trimmed = new Set<number>();
   changes.forEach((change, i) => {
-    if (!tableOf(older, change.table)) return;
+    const problem = changeProblem(older, change);
+    problems.set(change, problem);
+    if (problem) return;
     if (change.values) {
       const values = valuesToCurrent(schema, change.table, change.values, older.version);
       if (Object.keys(values).length < Object.keys(change.values).length) trimmed.add(i);
@@ -24,7 +29,7 @@ export function changesToCurrent(schema: Schema, older: Schema, changes: FromRep
     }
     if (change.base) change.base = valuesToCurrent(schema, change.table, change.base, older.version);
   });
-  return trimmed;
+  return { problems, trimmed };
 }
 
 /**
