@@ -18,6 +18,9 @@ import { validateReplica } from './validation/validate-replica';
 /** Opens (or creates) the local replica and wires tracking, transport, sync, tabs and status together. */
 export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const { schema } = options;
+  for (const table of Object.values(schema.tables)) {
+    if (table.crdt.length > 0) throw new Error(`table "${table.name}": the replica does not edit crdt columns yet`);
+  }
   const name = options.name ?? 'concord';
   const maxUploadChanges = options.maxUploadChanges ?? 1_000;
   const report = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));

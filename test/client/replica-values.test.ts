@@ -5,6 +5,7 @@ import { MAX_JSON_DEPTH, defineSchema, fitsColumn, type FromServerPull, type Tab
 import { createSqliteStore, createSyncServer, type ResolverConfig } from '@concord/server';
 import { upsert } from '../support/test-server';
 import { expectConverged } from '../support/test-replica';
+import { openNodeReplica } from '../support/node-replica';
 
 const { start, server: current, replica } = useTestWorld();
 
@@ -209,11 +210,21 @@ function jsonEqual(a: unknown, b: unknown): boolean {
   );
 }
 
-describe('crdt columns, not supported yet', () => {
-  it('a table listing crdt columns is refused at startup, not accepted and replicated as ordinary columns', () => {
-    const notes = { columns: { title: 'string', body: 'json' }, crdt: ['body'] } satisfies TableInput;
-    expect(() => defineSchema({ version: 1, tables: { notes } })).toThrow(
-      'table "notes": crdt columns are not supported yet',
+describe('crdt columns', () => {
+  it('must be string columns of their table', () => {
+    const json = { columns: { title: 'string', body: 'json' }, crdt: ['body'] } satisfies TableInput;
+    expect(() => defineSchema({ version: 1, tables: { notes: json } })).toThrow(
+      'table "notes": crdt column "body" must be one of its string columns',
+    );
+    const missing = { columns: { title: 'string' }, crdt: ['toString'] } satisfies TableInput;
+    expect(() => defineSchema({ version: 1, tables: { notes: missing } })).toThrow(/crdt column "toString"/);
+  });
+
+  it('are refused by the replica, which does not edit them yet, rather than replicated as ordinary columns', async () => {
+    const notes = { columns: { title: 'string', body: 'string' }, crdt: ['body'] } satisfies TableInput;
+    const schema = defineSchema({ version: 1, tables: { notes } });
+    await expect(openNodeReplica({ schema, fetch: () => Promise.reject(new Error('offline')) })).rejects.toThrow(
+      'table "notes": the replica does not edit crdt columns yet',
     );
   });
 });

@@ -115,12 +115,13 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
     refuseExpired(env, replica, pull.after, page.purged);
     // Reinitializing some tables leaves the replica's cursor where it was.
     if (!pull.tables) await store.notePull(pull.replicaId, pull.after, env.now().toISOString());
-    const changes: FromServerChange[] = page.rows.map(({ table, rowguid, generation, deleted, values }) => ({
+    const changes: FromServerChange[] = page.rows.map(({ table, rowguid, generation, deleted, values, crdt }) => ({
       table,
       rowguid,
       generation,
       deleted,
       values: deleted ? null : values,
+      ...(crdt && !deleted && { crdt }),
     }));
     // A row that left the partition comes down as a removal: the replica drops its copy.
     for (const { table, rowguid, generation } of page.removals) {

@@ -88,8 +88,11 @@ export async function applyOverride(
       `conflict "${id}" was refused for its rowguid, which no row can have: it can only be confirmed (winner)`,
     );
   }
-  const chosen: RowValues | null =
+  const picked: RowValues | null =
     choice === 'loser' ? entry.losingValues : choice === 'winner' ? entry.winningValues : choice.values;
+  // A CRDT column's text follows its document, which only edits change: a decision leaves it be.
+  const chosen =
+    picked && Object.fromEntries(Object.entries(picked).filter(([column]) => !table.crdt.includes(column)));
   if (typeof choice === 'object' && Object.keys(choice.values).length === 0) {
     throw new ConcordError('bad_request', 'choice.values must set at least one column');
   }
@@ -101,6 +104,7 @@ export async function applyOverride(
   if (refusal) throw new ConcordError('forbidden', refusal);
   const generation = await tx.allocateGenerations(1);
   const row: StoredRow = { table: entry.table, rowguid: entry.rowguid, ...written, generation, ...SERVER };
+  if (current?.crdt) row.crdt = current.crdt;
   if (table.tracking === 'column') {
     row.columns = { ...current?.columns };
     for (const column of Object.keys(chosen ?? {})) row.columns[column] = { generation, ...SERVER };

@@ -14,6 +14,7 @@ import { authenticateReplica } from '../replicas/replica-credential';
 import { rowKeyString, type ReplicaRecord, type StoredRow, type StoreTransaction } from '../storage/store';
 import { changeProblem, type ChangeProblem } from './change-problem';
 import { mergeChange } from './merge-change';
+import { withCrdtEdits } from './merge-crdt';
 import type { MergeOutcome } from './merge-outcome';
 import { refuseChange } from './refuse-change';
 
@@ -112,11 +113,22 @@ export async function applyPush(
       continue;
     }
     const table = tableOf(env.schema, change.table)!;
-    const outcome = mergeChange(
-      { table, resolvers: env.resolvers, replica: { id: replica.replicaId, priority: replica.priority } },
-      before,
-      change,
-    );
+    let outcome: MergeOutcome;
+    try {
+      outcome = withCrdtEdits(
+        mergeChange(
+          { table, resolvers: env.resolvers, replica: { id: replica.replicaId, priority: replica.priority } },
+          before,
+          change,
+        ),
+        before,
+        change,
+        replica.priority,
+      );
+    } catch (error) {
+      outcomes.set(key, refuseChange(replica.replicaId, before, change, 'schema', (error as Error).message));
+      continue;
+    }
     // Permissions judge the row as the merge would store it, so a stale base cannot slip past them.
     const refusal = outcome.write && env.refusalOf(change.table, before, outcome.write, identity);
     if (refusal) {
@@ -134,6 +146,8 @@ export async function applyPush(
       writer: replica.replicaId,
       priority: outcome.write.priority,
     };
+    const crdt = outcome.write.crdt ?? before?.crdt;
+    if (crdt) row.crdt = crdt;
     if (table.tracking === 'column') row.columns = { ...before?.columns };
     current.set(key, row);
     writes.set(key, row);
@@ -181,6 +195,14 @@ export async function applyPush(
     const hidden = row !== undefined && !sees(view, row);
     if (hidden) Object.assign(result, { deleted: true, generation: 0 });
     if (result.outcome !== 'applied') result.values = row && !row.deleted && !hidden ? row.values : null;
+    // Edits to CRDT columns are answered with each one's merged state: the uploader merges in what it lacks.
+    if (change.crdt && row?.crdt && !row.deleted && !hidden) {
+      result.crdt = Object.fromEntries(
+        Object.keys(change.crdt).flatMap((column) =>
+          Object.hasOwn(row.crdt!, column) ? [[column, row.crdt![column]!]] : [],
+        ),
+      );
+    }
     if (outcome?.reason) result.reason = outcome.reason;
     for (const draft of outcome?.conflicts ?? []) {
       const entry: ConflictEntry = {

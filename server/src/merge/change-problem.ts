@@ -5,6 +5,7 @@ import {
   valuesIssue,
   type FromReplicaChange,
   type Schema,
+  type TableDef,
 } from '@concord/shared';
 
 export interface ChangeProblem {
@@ -24,5 +25,21 @@ export function changeProblem(schema: Schema, change: FromReplicaChange): Change
   const rowguid = rowguidProblem(change.rowguid);
   if (rowguid) return { reason: rowguid, naming: true };
   const issue = valuesIssue(table, change.values ?? {}) ?? valuesIssue(table, change.base ?? {});
-  return issue && { reason: issue.message, naming: false };
+  if (issue) return { reason: issue.message, naming: false };
+  const crdt = crdtProblem(table, change);
+  return crdt === undefined ? undefined : { reason: crdt, naming: false };
+}
+
+/**
+ * A CRDT column is edited only by Yjs updates (`crdt`), never by a value; and only a CRDT column
+ * of the table takes them, from an upsert. (Whether each update merges is found by merging it.)
+ */
+function crdtProblem(table: TableDef, change: FromReplicaChange): string | undefined {
+  const named = (values: object | undefined) => table.crdt.find((column) => values && Object.hasOwn(values, column));
+  const valued = named(change.values) ?? named(change.base);
+  if (valued) return `"${table.name}.${valued}" is a crdt column: its edits are sent as Yjs updates in \`crdt\``;
+  const updated = Object.keys(change.crdt ?? {});
+  if (updated.length > 0 && change.op === 'delete') return 'a delete carries no crdt updates';
+  const unknown = updated.find((column) => !table.crdt.includes(column));
+  return unknown === undefined ? undefined : `"${table.name}.${describeName(unknown)}" is not a crdt column`;
 }

@@ -20,6 +20,8 @@ export interface RowWrite {
   priority: number;
   /** Columns this write set, with the priority each now carries (column tracking keeps them). */
   touched: Map<string, number>;
+  /** CRDT columns this write merged edits into: their new states (base64). */
+  crdt?: Record<string, string>;
 }
 
 /** A conflict as decided by the engine; id, generation and time are added at commit. */

@@ -31,6 +31,8 @@ export interface StoredRow {
   partition?: string;
   /** For a table that follows a parent table: the rowguid of its parent row, or null. */
   parent?: string | null;
+  /** Per CRDT column, its merged Yjs state (base64); `values` holds its text. */
+  crdt?: Record<string, string>;
 }
 
 /** A row that left one partition for another at `generation` (its own change, or its parent's). */

@@ -64,6 +64,7 @@ export async function migrateRows(store: Store, versions: SchemaVersions): Promi
       for (const row of rows) {
         row.values = valuesToCurrent(path, row.table, row.values, from);
         if (row.columns) row.columns = valuesToCurrent(path, row.table, row.columns, from);
+        if (row.crdt) row.crdt = valuesToCurrent(path, row.table, row.crdt, from);
       }
       if (rows.length > 0) await tx.writeRows(rows);
       await tx.setSchemaState({ version: state.version, migration: page.more ? { from, after: page.cursor } : null });

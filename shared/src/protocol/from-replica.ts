@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isStorableName } from '../schema/well-formed';
 import { conflictStatuses } from './conflict-entry';
 import { generation, id, protocol, schemaVersion, secret, storable } from './fields';
-import { rowValues } from '../schema/row-values';
+import { crdtUpdates, rowValues } from '../schema/row-values';
 import { PROTOCOL_LIMITS } from './version';
 
 /**
@@ -22,6 +22,8 @@ export const fromReplicaChange = z.strictObject({
   baseGeneration: generation.default(0),
   values: rowValues.optional(),
   base: rowValues.optional(),
+  /** Edits to CRDT columns: per column, a Yjs update (base64) the server merges, never resolves. */
+  crdt: crdtUpdates.optional(),
   /**
    * An upsert that replaces the row wholly (it was deleted and written again before upload):
    * the server keeps exactly `values`, none of the old row's columns, and compares `base` (the

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { conflictEntry } from './conflict-entry';
 import { generation, id, protocol, secret } from './fields';
-import { rowValues } from '../schema/row-values';
+import { crdtUpdates, rowValues } from '../schema/row-values';
 
 /** What a server accepts, announced at registration and in `/v1/health`, so a replica cuts its uploads to fit. */
 export const serverLimits = z.object({
@@ -41,6 +41,8 @@ export const fromServerChangeResult = z.object({
   generation,
   deleted: z.boolean(),
   values: rowValues.nullable().optional(),
+  /** For a change that carried CRDT edits, each edited column's whole merged state (a Yjs update, base64). */
+  crdt: crdtUpdates.optional(),
   conflictId: z.string().optional(),
   reason: z.string().optional(),
 });
@@ -66,6 +68,8 @@ export const fromServerChange = z.object({
   generation,
   deleted: z.boolean(),
   values: rowValues.nullable(),
+  /** A live row's CRDT columns: each one's whole merged state (a Yjs update, base64). */
+  crdt: crdtUpdates.optional(),
   removed: z.literal(true).optional(),
 });
 export type FromServerChange = z.infer<typeof fromServerChange>;

@@ -23,8 +23,9 @@ export interface TableInput {
   /** `row` (default): any two changes to one row conflict. `column`: only changes to the same column do. */
   tracking?: Tracking;
   /**
-   * Reserved for columns holding Yjs documents, merged without conflicts. Not supported yet:
-   * a table that lists any is refused, rather than replicated as ordinary columns.
+   * Columns holding collaborative text: each is a `string` column whose edits travel as Yjs
+   * updates (`Y.Text` named `text` in the field's `Y.Doc`), merged by the server without conflicts;
+   * the column's value is the text.
    */
   crdt?: string[];
   /** `bidirectional` (default), `upload-only` or `download-only`; part of the publication, so replicas know it too. */
@@ -68,6 +69,8 @@ export interface TableDef {
   indexes: readonly string[];
   tracking: Tracking;
   direction: Direction;
+  /** Columns whose edits are Yjs updates (see `TableInput.crdt`). */
+  crdt: readonly string[];
 }
 
 export interface Schema {
@@ -199,9 +202,12 @@ function defineTable(name: string, input: TableInput): TableDef {
     }
   }
   if (Object.hasOwn(columns, key)) throw new Error(`table "${name}": key "${key}" must not be listed in columns`);
-  const crdt: unknown = input.crdt;
-  if (crdt !== undefined && !(Array.isArray(crdt) && crdt.length === 0)) {
-    throw new Error(`table "${name}": crdt columns are not supported yet; remove crdt from the table`);
+  const crdt = input.crdt ?? [];
+  if (!Array.isArray(crdt)) throw new Error(`table "${name}": crdt must be a list of column names`);
+  for (const column of crdt) {
+    if (columnTypeOf({ columns } as TableDef, column) !== 'string') {
+      throw new Error(`table "${name}": crdt column "${String(column)}" must be one of its string columns`);
+    }
   }
   const tracking = input.tracking ?? 'row';
   if (tracking !== 'row' && tracking !== 'column') {
@@ -219,5 +225,6 @@ function defineTable(name: string, input: TableInput): TableDef {
     indexes: Object.freeze([...(input.indexes ?? [])]),
     tracking,
     direction,
+    crdt: Object.freeze([...new Set(crdt)]),
   });
 }

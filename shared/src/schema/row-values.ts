@@ -12,3 +12,16 @@ export const rowValues = z.custom<RowValues>(
   (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
   { message: 'expected an object of column values' },
 );
+
+/**
+ * Yjs updates by CRDT column, each base64 text. As with values, the parsed object is kept as it
+ * came (its names are checked per change, as own properties).
+ */
+export const crdtUpdates = z.custom<Record<string, string>>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((update) => typeof update === 'string'),
+  { message: 'expected an object of base64 Yjs updates' },
+);

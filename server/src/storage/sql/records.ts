@@ -15,6 +15,7 @@ export interface RowRecord {
   parent: string | null;
   bytes: number;
   hash: number | null;
+  crdt: string | null;
 }
 
 /** A `replicas` record as every dialect returns it. */
@@ -43,6 +44,7 @@ export function toRow(record: RowRecord): StoredRow {
   if (record.columns !== null) row.columns = JSON.parse(record.columns) as StoredRow['columns'];
   if (record.part !== '') row.partition = record.part;
   if (record.parent !== null) row.parent = record.parent;
+  if (record.crdt !== null) row.crdt = JSON.parse(record.crdt) as StoredRow['crdt'];
   return row;
 }
 
@@ -51,9 +53,25 @@ export function rowRecord(row: StoredRow, rowHash: RowHash): unknown[] {
   const columns = row.columns ? JSON.stringify(row.columns) : null;
   const { table, rowguid, values, deleted, generation, writer, priority, partition = '', parent = null } = row;
   const data = JSON.stringify(values);
-  const bytes = Buffer.byteLength(data);
+  const crdt = row.crdt ? JSON.stringify(row.crdt) : null;
+  // A page is sized by what it sends: the values, and a CRDT column's state besides its text.
+  const bytes = Buffer.byteLength(data) + (crdt?.length ?? 0);
   const hash = rowHash(rowguid, values);
-  return [table, rowguid, data, deleted ? 1 : 0, generation, writer, priority, columns, partition, parent, bytes, hash];
+  return [
+    table,
+    rowguid,
+    data,
+    deleted ? 1 : 0,
+    generation,
+    writer,
+    priority,
+    columns,
+    partition,
+    parent,
+    bytes,
+    hash,
+    crdt,
+  ];
 }
 
 export function toReplica(row: ReplicaRow | undefined): ReplicaRecord | undefined {

@@ -10,7 +10,7 @@ const UPSERT_ROWS: BatchInsert = {
   columns: ROW_COLUMNS,
   then: `ON CONFLICT (tbl, rowguid) DO UPDATE SET data = excluded.data, deleted = excluded.deleted,
     generation = excluded.generation, writer = excluded.writer, priority = excluded.priority, columns = excluded.columns,
-    part = excluded.part, parent = excluded.parent, bytes = excluded.bytes, hash = excluded.hash`,
+    part = excluded.part, parent = excluded.parent, bytes = excluded.bytes, hash = excluded.hash, crdt = excluded.crdt`,
 };
 
 const ADD_MOVES: BatchInsert = {

@@ -19,6 +19,7 @@ export const ROW_COLUMNS = [
   ['parent', 'text', 'null'],
   ['bytes', 'integer'],
   ['hash', 'bigint', 'null'],
+  ['crdt', 'text', 'null'],
 ] as const satisfies Columns;
 
 /** The columns of `moves`: a row that left one partition for another. */
@@ -67,6 +68,7 @@ const ADDED_COLUMNS: readonly {
     fill: ({ octets }) => `UPDATE rows SET bytes = ${octets('data')}`,
   },
   { table: 'rows', column: 'hash', kind: 'bigint', then: '' },
+  { table: 'rows', column: 'crdt', kind: 'text', then: '' },
   {
     table: 'conflicts',
     column: 'rowguid',
