@@ -96,11 +96,50 @@ describe('crdt columns on the server', () => {
       const row = (await stored(server, 'p1'))!;
       expect(row.values.notes).toBe(text(expected));
       // Each device ends with the same text once it takes the server's state (as a download brings it).
-      for (const device of [fieldA, fieldB]) device.take(row.crdt!.notes!);
+      for (const device of [fieldA, fieldB]) device.take(row.crdt!.notes!.state);
       expect(text(fieldA.doc)).toBe(text(expected));
       expect(text(fieldB.doc)).toBe(text(expected));
       expect((await server.conflicts()).conflicts).toEqual([]);
     }
+  });
+
+  it('sends a replica only the updates it lacks, and the whole state once the log is folded', async () => {
+    const server = world.start({ schema });
+    const a = (await server.register()).replicaId;
+    const b = (await server.register()).replicaId;
+    const fieldA = field();
+    const created = await server.push(a, [
+      change('p1', 1, { crdt: { notes: fieldA.edit((t) => t.insert(0, 'long note. '.repeat(2_000))) } }),
+    ]);
+    const first = await server.pull(b, 0);
+    const fieldB = field(first.changes[0]!.crdt!.notes);
+    let base = created.results[0]!.generation;
+    for (let gen = 2; gen <= 4; gen++) {
+      const pushed = await server.push(a, [
+        change('p1', gen, { baseGeneration: base, crdt: { notes: fieldA.edit((t) => t.insert(0, `${gen}`)) } }),
+      ]);
+      base = pushed.results[0]!.generation;
+    }
+    const later = await server.pull(b, first.cursor);
+    const payload = later.changes[0]!.crdt!.notes!;
+    const state = (await stored(server, 'p1'))!.crdt!.notes!.state;
+    expect(payload.length).toBeLessThan(state.length / 20);
+    fieldB.take(payload);
+    expect(text(fieldB.doc)).toBe(text(fieldA.doc));
+
+    for (let gen = 5; gen <= 45; gen++) {
+      const pushed = await server.push(a, [
+        change('p1', gen, { baseGeneration: base, crdt: { notes: fieldA.edit((t) => t.insert(0, 'x')) } }),
+      ]);
+      base = pushed.results[0]!.generation;
+    }
+    const folded = (await stored(server, 'p1'))!.crdt!.notes!;
+    expect(folded.log.length).toBeLessThanOrEqual(32);
+    expect(folded.upTo).toBeGreaterThan(later.cursor);
+    const behind = await server.pull(b, later.cursor);
+    expect(behind.changes[0]!.crdt!.notes).toBe(folded.state);
+    fieldB.take(behind.changes[0]!.crdt!.notes!);
+    expect(text(fieldB.doc)).toBe(text(fieldA.doc));
   });
 
   it('refuses a bad update on its own, logged, and keeps the stored document intact', async () => {
@@ -204,7 +243,7 @@ describe('crdt columns on the server', () => {
     const again = createSqliteStore({ filename });
     const { rows } = await again.changesSince({ after: 0, limit: 10 });
     expect(rows[0]).toMatchObject({ values: { qty: 2, log: 'counted' } });
-    expect(text(field(rows[0]!.crdt!.log).doc)).toBe('counted');
+    expect(text(field(rows[0]!.crdt!.log!.state).doc)).toBe('counted');
     await again.close();
   });
 });

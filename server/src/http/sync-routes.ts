@@ -13,6 +13,8 @@ import {
   type FromServerPush,
 } from '@concord/shared';
 import { applyPush } from '../merge/apply-push';
+import { crdtSince } from '../merge/merge-crdt';
+import type { StoredRow } from '../storage/store';
 import { checkCursor } from '../replicas/check-cursor';
 import { authenticateReplica } from '../replicas/replica-credential';
 import { checkChanges } from './check-changes';
@@ -121,7 +123,7 @@ export function syncRoutes(app: Hono, env: RouteEnvironment, readBody: BodyReade
       generation,
       deleted,
       values: deleted ? null : values,
-      ...(crdt && !deleted && { crdt }),
+      ...(!deleted && crdtChanges(crdt, pull.after)),
     }));
     // A row that left the partition comes down as a removal: the replica drops its copy.
     for (const { table, rowguid, generation } of page.removals) {
@@ -198,4 +200,10 @@ function notListed(
     if (!tableOf(known, name)) throw new ConcordError('unknown_table', `unknown table ${describeName(name)}`);
   }
   return env.schema.tableNames.filter((name) => !tables.includes(name) || uploadOnly.includes(name));
+}
+
+/** A pulled row's CRDT columns: what a replica at `after` lacks of them, if anything. */
+function crdtChanges(crdt: StoredRow['crdt'], after: number): { crdt?: Record<string, string> } {
+  const lacking = crdtSince(crdt, after);
+  return lacking ? { crdt: lacking } : {};
 }

@@ -14,7 +14,7 @@ import { authenticateReplica } from '../replicas/replica-credential';
 import { rowKeyString, type ReplicaRecord, type StoredRow, type StoreTransaction } from '../storage/store';
 import { changeProblem, type ChangeProblem } from './change-problem';
 import { mergeChange } from './merge-change';
-import { withCrdtEdits } from './merge-crdt';
+import { crdtSince, settleCrdt, withCrdtEdits } from './merge-crdt';
 import type { MergeOutcome } from './merge-outcome';
 import { refuseChange } from './refuse-change';
 
@@ -163,6 +163,7 @@ export async function applyPush(
   let generation = writes.size > 0 ? await tx.allocateGenerations(writes.size) : 0;
   for (const [key, row] of writes) {
     row.generation = generation++;
+    settleCrdt(row);
     const touched = outcomes.get(key)!.write!.touched;
     if (row.columns) {
       for (const [column, priority] of touched)
@@ -195,14 +196,10 @@ export async function applyPush(
     const hidden = row !== undefined && !sees(view, row);
     if (hidden) Object.assign(result, { deleted: true, generation: 0 });
     if (result.outcome !== 'applied') result.values = row && !row.deleted && !hidden ? row.values : null;
-    // Edits to CRDT columns are answered with each one's merged state: the uploader merges in what it lacks.
-    if (change.crdt && row?.crdt && !row.deleted && !hidden) {
-      result.crdt = Object.fromEntries(
-        Object.keys(change.crdt).flatMap((column) =>
-          Object.hasOwn(row.crdt!, column) ? [[column, row.crdt![column]!]] : [],
-        ),
-      );
-    }
+    // Edits to CRDT columns are answered with what the uploader lacks of them since its base.
+    const lacking =
+      change.crdt && row && !row.deleted && !hidden ? crdtSince(row.crdt, change.baseGeneration) : undefined;
+    if (lacking) result.crdt = lacking;
     if (outcome?.reason) result.reason = outcome.reason;
     for (const draft of outcome?.conflicts ?? []) {
       const entry: ConflictEntry = {

@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import type { FromReplicaChange } from '@concord/shared';
-import type { StoredRow } from '../storage/store';
+import type { CrdtFieldState, StoredRow } from '../storage/store';
 import type { MergeOutcome } from './merge-outcome';
 
 /** The most a CRDT column's merged state may hold, in bytes: an edit that would pass it is refused. */
@@ -72,17 +72,63 @@ export function withCrdtEdits(
   const crdt = { ...before?.crdt };
   const touched = new Map(base.touched);
   for (const [column, update] of edits) {
+    const stored = Object.hasOwn(crdt, column) ? crdt[column] : undefined;
     let field: CrdtField;
     try {
-      field = mergeCrdt(before?.crdt?.[column], [update]);
+      field = mergeCrdt(stored?.state, [update]);
     } catch (error) {
       throw new Error(`the crdt update of "${change.table}.${column}" ${(error as Error).message}`);
     }
-    [crdt[column], values[column]] = [field.state, field.text];
+    // The update is logged at the write's generation once it has one (`settleCrdt`).
+    crdt[column] = { state: field.state, upTo: stored?.upTo ?? 0, log: [...(stored?.log ?? []), [UNSETTLED, update]] };
+    values[column] = field.text;
     touched.set(column, priority);
   }
   return {
     ...outcome,
     write: { values, deleted: false, priority: outcome.write?.priority ?? priority, touched, crdt },
   };
+}
+
+/** The generation of an update merged by a write that has none yet. */
+const UNSETTLED = -1;
+
+/** Most updates a field logs before they are folded into its state. */
+const MAX_LOG = 32;
+
+/**
+ * Gives the updates a row's write merged its generation, and folds a field's log into its state
+ * once the log holds more than `MAX_LOG` updates or twice the state's bytes: a replica behind the
+ * fold is then sent the whole state, the smallest form of everything before it.
+ */
+export function settleCrdt(row: StoredRow): void {
+  for (const field of Object.values(row.crdt ?? {})) {
+    for (const entry of field.log) if (entry[0] === UNSETTLED) entry[0] = row.generation;
+    const logged = field.log.reduce((bytes, [, update]) => bytes + update.length, 0);
+    if (field.log.length > MAX_LOG || logged > 2 * field.state.length) [field.upTo, field.log] = [row.generation, []];
+  }
+}
+
+/**
+ * What a replica that has a row up to generation `after` lacks of its CRDT columns: per column
+ * changed since, the updates merged after it (merged into one), or the whole state when they
+ * were folded into it (or from generation 0). Undefined when none changed.
+ */
+export function crdtSince(
+  crdt: Readonly<Record<string, CrdtFieldState>> | undefined,
+  after: number,
+): Record<string, string> | undefined {
+  const lacking: Record<string, string> = {};
+  for (const [column, field] of Object.entries(crdt ?? {})) {
+    // From the start, the state is the smallest form of it all.
+    if (after === 0 || after < field.upTo) {
+      lacking[column] = field.state;
+      continue;
+    }
+    const updates = field.log
+      .filter(([generation]) => generation > after)
+      .map(([, update]) => Buffer.from(update, 'base64'));
+    if (updates.length > 0) lacking[column] = Buffer.from(Y.mergeUpdates(updates)).toString('base64');
+  }
+  return Object.keys(lacking).length > 0 ? lacking : undefined;
 }

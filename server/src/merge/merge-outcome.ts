@@ -1,5 +1,6 @@
 import type { ConflictType, RowValues, TableDef } from '@concord/shared';
 import type { ResolverSet } from '../resolvers/resolver-set';
+import type { CrdtFieldState } from '../storage/store';
 
 /** What merging one change decides: the types every step of the merge shares. */
 export interface MergeReplica {
@@ -20,8 +21,8 @@ export interface RowWrite {
   priority: number;
   /** Columns this write set, with the priority each now carries (column tracking keeps them). */
   touched: Map<string, number>;
-  /** CRDT columns this write merged edits into: their new states (base64). */
-  crdt?: Record<string, string>;
+  /** The row's CRDT columns after this write merged edits into some (their new updates not yet at a generation). */
+  crdt?: Record<string, CrdtFieldState>;
 }
 
 /** A conflict as decided by the engine; id, generation and time are added at commit. */

@@ -31,8 +31,19 @@ export interface StoredRow {
   partition?: string;
   /** For a table that follows a parent table: the rowguid of its parent row, or null. */
   parent?: string | null;
-  /** Per CRDT column, its merged Yjs state (base64); `values` holds its text. */
-  crdt?: Record<string, string>;
+  /** Per CRDT column, its merged Yjs state and recent updates; `values` holds its text. */
+  crdt?: Record<string, CrdtFieldState>;
+}
+
+/**
+ * A CRDT column as stored: its whole merged state (a Yjs update, base64, garbage-collected), and
+ * the updates merged since generation `upTo`, each at the generation of the write that merged it,
+ * so a replica that has the row up to a generation past `upTo` is sent only what came after.
+ */
+export interface CrdtFieldState {
+  state: string;
+  upTo: number;
+  log: [generation: number, update: string][];
 }
 
 /** A row that left one partition for another at `generation` (its own change, or its parent's). */
