@@ -42,6 +42,7 @@ const LAYERS = {
     conflicts: ['storage', 'sync'],
     tabs: ['sync', 'status.ts'],
     validation: ['storage', 'sync'],
+    crdt: ['storage'],
   },
 };
 

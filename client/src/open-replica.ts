@@ -14,13 +14,11 @@ import { createHttpTransport } from './sync/transport';
 import { coordinateTabs } from './tabs/coordinate-tabs';
 import { createTrackingMiddleware } from './tracking/tracking-middleware';
 import { validateReplica } from './validation/validate-replica';
+import { createCrdtDocs } from './crdt/crdt-docs';
 
 /** Opens (or creates) the local replica and wires tracking, transport, sync, tabs and status together. */
 export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const { schema } = options;
-  for (const table of Object.values(schema.tables)) {
-    if (table.crdt.length > 0) throw new Error(`table "${table.name}": the replica does not edit crdt columns yet`);
-  }
   const name = options.name ?? 'concord';
   const maxUploadChanges = options.maxUploadChanges ?? 1_000;
   const report = options.log ?? ((error: unknown) => console.error('concord: unexpected error', error));
@@ -55,6 +53,15 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const state = replicaState(db);
   const counts = createStatusCounts({ db, state, status, log });
   const transport = createHttpTransport(options);
+  const docs = createCrdtDocs({
+    schema,
+    run: (work) => syncTransactions.run(db, work),
+    written: () => {
+      counts.recountSoon();
+      tabs.wrote();
+    },
+    log,
+  });
   /** Brings this replica's conflict entries in, so every tab can show them; offline it keeps the cached ones. */
   const refreshConflicts = async () => {
     await fetchConflicts(db, transport, await state.get('replicaId'), {}).catch(log);
@@ -70,6 +77,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       maxDownloadChanges: options.maxDownloadChanges ?? 5_000,
       syncTransaction: (work) => syncTransactions.run(db, work),
       onProgress: (progress) => status.update({ progress }),
+      onCrdt: (updates) => docs.remote(updates),
     },
     state,
     status,
@@ -138,13 +146,16 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       await tabs.sync().catch(log); // the decided version also arrives with the next round
       return conflict;
     },
+    crdt: (table, rowguid, column) => docs.doc(table, rowguid, column),
     validate: (validateOptions) => validateReplica({ db, schema, transport, sync: () => tabs.sync() }, validateOptions),
     async close() {
       // The lock passes on only after this tab's last round ends: never two syncing tabs.
       tabs.stop();
       background.close();
+      await docs.flushed();
       await rounds.idle();
       tabs.close();
+      docs.close();
       await counts.close();
       db.close();
     },

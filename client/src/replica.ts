@@ -1,4 +1,5 @@
 import type { Dexie } from 'dexie';
+import type * as Y from 'yjs';
 import type { ConflictEntry } from '@concord/shared';
 import type { ConflictChoice, ConflictQuery } from './conflicts/replica-conflicts';
 import type { ReplicaStatus } from './status';
@@ -30,5 +31,11 @@ export interface Replica {
    * `repair`, tables that differ are downloaded afresh, pending changes kept, and compared again.
    */
   validate(options?: ValidateOptions): Promise<ValidationReport>;
+  /**
+   * The live Yjs document of a CRDT column of a row (the row must exist): bind an editor to its
+   * `getText('text')`. Local edits are persisted with an outbox entry and uploaded; what the server
+   * sends is applied to it at once. One document per field, however often it is asked for.
+   */
+  crdt(table: string, rowguid: string, column: string): Promise<Y.Doc>;
   close(): Promise<void>;
 }

@@ -135,8 +135,9 @@ describe('the demo app', () => {
     await stock(a).waitFor();
     const before = await value(a, stock(a));
     await a.getByLabel(`more ${SKU} at ${BRANCH}`).click();
-    await until(async () => (await a.getByTestId('pending').textContent()) === '1 pending', 10_000);
-    await until(async () => (await a.getByTestId('sync-state').textContent()) === 'offline', 10_000);
+    // A page started from the service worker on a loaded machine takes its time: allow for it.
+    await until(async () => (await a.getByTestId('pending').textContent()) === '1 pending', 20_000);
+    await until(async () => (await a.getByTestId('sync-state').textContent()) === 'offline', 20_000);
 
     await server.start();
     await until(async () => (await a.getByTestId('pending').textContent()) === '0 pending', 15_000);

@@ -5,7 +5,6 @@ import { MAX_JSON_DEPTH, defineSchema, fitsColumn, type FromServerPull, type Tab
 import { createSqliteStore, createSyncServer, type ResolverConfig } from '@concord/server';
 import { upsert } from '../support/test-server';
 import { expectConverged } from '../support/test-replica';
-import { openNodeReplica } from '../support/node-replica';
 
 const { start, server: current, replica } = useTestWorld();
 
@@ -218,13 +217,5 @@ describe('crdt columns', () => {
     );
     const missing = { columns: { title: 'string' }, crdt: ['toString'] } satisfies TableInput;
     expect(() => defineSchema({ version: 1, tables: { notes: missing } })).toThrow(/crdt column "toString"/);
-  });
-
-  it('are refused by the replica, which does not edit them yet, rather than replicated as ordinary columns', async () => {
-    const notes = { columns: { title: 'string', body: 'string' }, crdt: ['body'] } satisfies TableInput;
-    const schema = defineSchema({ version: 1, tables: { notes } });
-    await expect(openNodeReplica({ schema, fetch: () => Promise.reject(new Error('offline')) })).rejects.toThrow(
-      'table "notes": the replica does not edit crdt columns yet',
-    );
   });
 });

@@ -5,9 +5,9 @@ import { replicaState } from './replica-state';
 
 /**
  * The layout of the system tables; raised whenever they change, so the database upgrades in place.
- * 1: `_deleted` added.
+ * 1: `_deleted` added. 2: `_crdt` added.
  */
-const LAYOUT = 1;
+const LAYOUT = 2;
 
 /**
  * The IndexedDB version of a replica's database: the schema version and the system tables'
@@ -49,6 +49,8 @@ export function createReplicaDb({ schema, name, indexedDB, IDBKeyRange, middlewa
       if (migration) await migrateData(tx, migration);
       await noteUpgrade(tx, schema.version);
     });
+  // A database made now is at this schema version: a later upgrade of the layout alone downloads nothing again.
+  db.on('populate', (tx) => replicaState(tx).set({ schemaVersion: schema.version }));
   db.use(middleware);
   return db;
 }

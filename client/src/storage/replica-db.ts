@@ -42,6 +42,20 @@ export interface DeletedRecord {
   rowguid: string;
 }
 
+/**
+ * A CRDT column of one row as this replica holds it: the Yjs state of its document, its own
+ * unsent edits included (`_crdt`). The row holds the document's text.
+ */
+export interface CrdtRecord {
+  table: string;
+  rowguid: string;
+  column: string;
+  state: Uint8Array;
+}
+
+/** The CRDT fields (`_crdt`), keyed by `[table, rowguid, column]`. */
+export const crdtFields = (db: Tables) => db.table<CrdtRecord, [string, string, string]>('_crdt');
+
 /** The outbox (`_changes`), keyed by `[table, rowguid]`, in the given transaction (or the database's own). */
 export const outbox = (db: Tables) => db.table<OutboxEntry, [string, string]>('_changes');
 
@@ -56,6 +70,7 @@ export const SYSTEM_STORES = {
   _state: 'key',
   _conflicts: 'id, status, table',
   _deleted: '[table+rowguid]',
+  _crdt: '[table+rowguid+column]',
 };
 
 /** Every system table of a replica's database. */

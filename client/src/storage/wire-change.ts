@@ -1,4 +1,10 @@
-import { pickColumns, type FromReplicaChangeInput, type ServerLimits, type TableDef } from '@concord/shared';
+import {
+  pickColumns,
+  type FromReplicaChangeInput,
+  type RowValues,
+  type ServerLimits,
+  type TableDef,
+} from '@concord/shared';
 import type { OutboxEntry } from './replica-db';
 import { pickValues, presentColumns } from './row-values';
 
@@ -9,13 +15,15 @@ const PUSH_ENVELOPE_BYTES = 1024;
 
 /**
  * An outbox entry as sent, with the row as it is now. Fields at their protocol default (see
- * `fromReplicaChange`) are left out: `to` is the push's last local generation.
+ * `fromReplicaChange`) are left out: `to` is the push's last local generation. A CRDT column
+ * goes up as its document's whole local state (`crdt`, base64, from `_crdt`), never as its text.
  */
 export function wireChange(
   table: TableDef,
   entry: OutboxEntry,
   row: Row | undefined,
   to: number,
+  crdt: Readonly<Record<string, string>> = {},
 ): FromReplicaChangeInput {
   const { rowguid, localGeneration, baseGeneration } = entry;
   const change: FromReplicaChangeInput = { table: table.name, rowguid };
@@ -25,21 +33,32 @@ export function wireChange(
   if (entry.op === 'delete' || !row) {
     change.op = 'delete';
     // The values the delete was made over, so that the server sees whether they were the latest.
-    if (Object.keys(entry.base).length > 0) change.base = entry.base;
+    const base = withoutCrdt(table, entry.base);
+    if (Object.keys(base).length > 0) change.base = base;
     return change;
   }
   const whole = entry.inserted || entry.replace;
-  const columns = whole ? presentColumns(table, row) : entry.columns;
+  const edited = whole ? presentColumns(table, row) : entry.columns;
+  const columns = edited.filter((column) => !table.crdt.includes(column));
+  const documents = edited.filter((column) => table.crdt.includes(column) && Object.hasOwn(crdt, column));
+  if (documents.length > 0) change.crdt = Object.fromEntries(documents.map((column) => [column, crdt[column]!]));
   change.values = pickValues(row, columns);
   if (entry.replace) {
     // The row it replaces, as the delete saw it: the server compares it like a delete's.
     change.replace = true;
-    if (Object.keys(entry.base).length > 0) change.base = entry.base;
+    const base = withoutCrdt(table, entry.base);
+    if (Object.keys(base).length > 0) change.base = base;
     return change;
   }
   const base = pickColumns(entry.base, columns);
   if (Object.keys(base).length > 0) change.base = base;
   return change;
+}
+
+/** Values without the table's CRDT columns, whose text the server derives from their documents. */
+function withoutCrdt(table: TableDef, values: RowValues): RowValues {
+  if (!table.crdt.some((column) => Object.hasOwn(values, column))) return values;
+  return Object.fromEntries(Object.entries(values).filter(([column]) => !table.crdt.includes(column)));
 }
 
 // eslint-disable-next-line no-control-regex -- the range is every ASCII character

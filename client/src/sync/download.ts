@@ -2,6 +2,7 @@ import { tableOf, type FromServerChange } from '@concord/shared';
 import { outbox, type Tables } from '../storage/replica-db';
 import { replicaState } from '../storage/replica-state';
 import { applyServerRows } from './apply-server-rows';
+import { takeCrdtPayloads } from '../storage/crdt-fields';
 import { rememberCursor } from './cursor-history';
 import { finishRecovery } from './finish-recovery';
 import { recoverPage, shareHistory, type Recovery } from './recover-page';
@@ -45,15 +46,19 @@ export async function download(ctx: SyncContext, session: Session, recovery?: Re
     // Reinitializing some tables, the replica does not stand on the cursors their pages reach.
     const moves = !recovery?.tables;
     if (moves) history = rememberCursor(history, { generation: page.cursor, commit: page.commit });
-    await ctx.syncTransaction(async (tx) => {
+    const merged = await ctx.syncTransaction(async (tx) => {
       if (recovery && first && !recovery.realign) await shareHistory(tx, recovery, page.shared ?? 0);
       if (recovery) await recoverPage(ctx, tx, page.changes, recovery);
       else await applyPage(ctx, tx, page.changes);
+      // Rows with pending changes too: a CRDT column merges what others wrote into its own edits.
+      const updates = await takeCrdtPayloads(tx, ctx.schema, page.changes);
       if (recovery && !page.more) await finishRecovery(ctx, tx, recovery);
       if (moves) {
         await replicaState(tx).set({ receivedGeneration: page.cursor, receivedCommit: page.commit, cursors: history });
       }
+      return updates;
     });
+    if (merged.length > 0) ctx.onCrdt?.(merged);
     [after, commit] = [page.cursor, page.commit];
     downloaded += page.changes.length;
     const left = page.more ? Math.max(page.generation - page.cursor, 1) : 0;

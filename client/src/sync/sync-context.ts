@@ -1,5 +1,6 @@
 import type { Schema } from '@concord/shared';
 import type { SyncProgress } from '../status';
+import type { CrdtUpdate } from '../storage/crdt-fields';
 import type { Tables } from '../storage/replica-db';
 import type { ReplicaState } from '../storage/replica-state';
 import type { Transport } from './transport';
@@ -18,4 +19,6 @@ export interface SyncContext {
   syncTransaction<T>(work: (tx: Tables) => Promise<T>): Promise<T>;
   /** Told after every uploaded batch and every applied download page. */
   onProgress?(progress: SyncProgress): void;
+  /** Told of the updates merged into CRDT fields, once their transaction committed (for open documents). */
+  onCrdt?(updates: readonly CrdtUpdate[]): void;
 }

@@ -1,5 +1,6 @@
-import { tableOf } from '@concord/shared';
-import { outbox, rowKey, type OutboxEntry, type Tables } from '../storage/replica-db';
+import { tableOf, type Schema } from '@concord/shared';
+import { toBase64 } from '../storage/base64';
+import { crdtFields, outbox, rowKey, type OutboxEntry, type Tables } from '../storage/replica-db';
 import { replicaState, type Batch } from '../storage/replica-state';
 import { changeBytes, maxChangeBytes, wireChange } from '../storage/wire-change';
 import { groupBy } from './group-by';
@@ -34,10 +35,11 @@ export async function takeBatch(ctx: SyncContext): Promise<TakenBatch> {
       .toArray();
     if (head.length === 0) return { oversized: [] };
     const rows = await currentRows(tx, head);
+    const documents = await crdtStates(tx, ctx.schema, head);
     // Sized with their local generation written out, as any but a batch's last generation is.
     const sized = head.map((entry, i) => {
-      const change = wireChange(tableOf(ctx.schema, entry.table)!, entry, rows[i], Number.NaN);
-      return { entry, row: rows[i], bytes: changeBytes(change) };
+      const change = wireChange(tableOf(ctx.schema, entry.table)!, entry, rows[i], Number.NaN, documents[i]);
+      return { entry, row: rows[i], crdt: documents[i], bytes: changeBytes(change) };
     });
     const oversized = sized.filter((item) => item.bytes > budget).map((item) => item.entry);
     const fitting = sized.filter((item) => item.bytes <= budget);
@@ -72,7 +74,9 @@ export async function takeBatch(ctx: SyncContext): Promise<TakenBatch> {
 
     const entries = chosen.map((item) => item.entry);
     const to = entries.at(-1)!.localGeneration;
-    const changes = chosen.map(({ entry, row }) => wireChange(tableOf(ctx.schema, entry.table)!, entry, row, to));
+    const changes = chosen.map(({ entry, row, crdt }) =>
+      wireChange(tableOf(ctx.schema, entry.table)!, entry, row, to, crdt),
+    );
     // The range starts right after what the server acknowledged, so it covers the generations
     // whose changes were coalesced into later ones or cancelled: the server never sees a gap.
     const acknowledged = await state.get('sentGeneration');
@@ -99,4 +103,22 @@ export async function currentRows(tx: Tables, entries: readonly OutboxEntry[]): 
     group.forEach((entry, i) => found.set(entry, rows[i]));
   }
   return entries.map((entry) => found.get(entry));
+}
+
+/** Per entry, the local state of each CRDT column of its row (base64), from `_crdt`. */
+async function crdtStates(
+  tx: Tables,
+  schema: Schema,
+  entries: readonly OutboxEntry[],
+): Promise<Record<string, string>[]> {
+  const keys = entries.flatMap(({ table, rowguid }) =>
+    (tableOf(schema, table)?.crdt ?? []).map((column): [string, string, string] => [table, rowguid, column]),
+  );
+  const byRow = new Map<string, Record<string, string>>();
+  for (const field of keys.length > 0 ? await crdtFields(tx).bulkGet(keys) : []) {
+    if (!field) continue;
+    const key = rowKey(field.table, field.rowguid);
+    byRow.set(key, { ...byRow.get(key), [field.column]: toBase64(field.state) });
+  }
+  return entries.map(({ table, rowguid }) => byRow.get(rowKey(table, rowguid)) ?? {});
 }

@@ -3,6 +3,7 @@ import { outbox, rowKey, type DeletedRecord, type OutboxEntry, type Tables } fro
 import { replicaState, type Batch } from '../storage/replica-state';
 import { pickValues } from '../storage/row-values';
 import { applyServerRows, type ServerRow } from './apply-server-rows';
+import { takeCrdtPayloads, type CrdtUpdate } from '../storage/crdt-fields';
 import { checkEpoch, type Session } from './session';
 import type { SyncContext } from './sync-context';
 import { currentRows, takeBatch } from './take-batch';
@@ -49,8 +50,8 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
     });
     checkEpoch(session, response.epoch);
     checkAnswer(batch, response.results);
-    await ctx.syncTransaction(async (tx) => {
-      await settle(ctx, tx, batch, response.results);
+    const merged = await ctx.syncTransaction(async (tx) => {
+      const updates = await settle(ctx, tx, batch, response.results);
       await replicaState(tx).set({
         sentGeneration: response.acknowledged,
         // Under any of its identities: a store that forgets this one may have lost those changes.
@@ -58,7 +59,9 @@ export async function upload(ctx: SyncContext, session: Session): Promise<Upload
         inFlight: null,
         inFlightBatch: null,
       });
+      return updates;
     });
+    if (merged.length > 0) ctx.onCrdt?.(merged);
     report.uploaded += batch.changes.length;
     ctx.onProgress?.({ phase: 'upload', done: report.uploaded, total: Math.max(pending, report.uploaded) });
     report.conflicts += response.results.filter((result) => result.outcome === 'conflict').length;
@@ -89,7 +92,12 @@ function checkAnswer(batch: Batch, results: readonly FromServerChangeResult[]): 
  * pending with only the columns edited since, rebased on what was sent: the server's answer
  * settles the others, which take the server's version, so nothing it decided is sent twice.
  */
-async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: readonly FromServerChangeResult[]) {
+async function settle(
+  ctx: SyncContext,
+  tx: Tables,
+  batch: Batch,
+  results: readonly FromServerChangeResult[],
+): Promise<CrdtUpdate[]> {
   // Every later edit has a newer local generation, so the entries still inside the batch's
   // range are exactly the unchanged ones: their keys suffice; only edited ones are read whole.
   const unchangedKeys = await outbox(tx)
@@ -159,6 +167,10 @@ async function settle(ctx: SyncContext, tx: Tables, batch: Batch, results: reado
   if (deleted.length > 0) await tx.table<DeletedRecord>('_deleted').bulkPut(deleted);
   await outbox(tx).bulkPut(rebased);
   await applyServerRows(tx, ctx.schema, serverRows);
+  // What others wrote to the CRDT columns it edited comes back with the answer: merged in, the
+  // row's text then holds both, its own unsent edits included.
+  const answered = batch.entries.map(({ table, rowguid }, i) => ({ ...results[i]!, table, rowguid }));
+  return takeCrdtPayloads(tx, ctx.schema, answered);
 }
 
 /** Once a round's uploads leave the outbox empty, nothing is pending since any time. */

@@ -6,7 +6,7 @@ import type {
   DBCoreTransaction,
   Middleware,
 } from 'dexie';
-import { ConcordError, checkRow, tableOf, type Schema, type TableDef } from '@concord/shared';
+import { ConcordError, checkRow, sameValue, tableOf, type Schema, type TableDef } from '@concord/shared';
 import { TRACKING_TABLES, type OutboxEntry } from '../storage/replica-db';
 import { changeBytes, roughBytes, wireChange } from '../storage/wire-change';
 import { coalesce } from './coalesce';
@@ -149,6 +149,7 @@ async function track({ down, table, def, request, options, state }: TrackContext
     table.mutate(request),
   ]);
 
+  refuseCrdtValues(def, trans, befores, afters);
   // Later writes to one key in the same request see the earlier ones.
   const current = new Map<string, Row | undefined>();
   const pending = new Map<string, OutboxEntry | null | undefined>();
@@ -202,4 +203,28 @@ async function track({ down, table, def, request, options, state }: TrackContext
     throw new Error('the outbox could not be written; the transaction was aborted');
   }
   return response;
+}
+
+/**
+ * A CRDT column's text follows its document: an app write that sets another text is refused
+ * (the transaction aborted), since only edits through `replica.crdt()` change it. Writing the
+ * row back with the text it holds is fine.
+ */
+function refuseCrdtValues(
+  def: TableDef,
+  trans: DBCoreTransaction,
+  befores: (Row | undefined)[],
+  afters: (Row | undefined)[],
+) {
+  if (def.crdt.length === 0) return;
+  afters.forEach((after, i) => {
+    const column = after && def.crdt.find((name) => !sameValue(after[name] ?? null, befores[i]?.[name] ?? null));
+    if (!column) return;
+    trans.abort();
+    throw new ConcordError(
+      'invalid_value',
+      `"${def.name}.${column}" is a crdt column: edit its text through replica.crdt(), not by writing a value`,
+      { table: def.name, column },
+    );
+  });
 }

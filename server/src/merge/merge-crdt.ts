@@ -1,13 +1,10 @@
 import * as Y from 'yjs';
-import type { FromReplicaChange } from '@concord/shared';
+import { CRDT_TEXT, type FromReplicaChange } from '@concord/shared';
 import type { CrdtFieldState, StoredRow } from '../storage/store';
 import type { MergeOutcome } from './merge-outcome';
 
 /** The most a CRDT column's merged state may hold, in bytes: an edit that would pass it is refused. */
 export const MAX_CRDT_BYTES = 4 * 1024 * 1024;
-
-/** The name of the shared text in a CRDT column's document. */
-export const CRDT_TEXT = 'text';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 

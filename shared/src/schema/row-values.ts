@@ -13,6 +13,9 @@ export const rowValues = z.custom<RowValues>(
   { message: 'expected an object of column values' },
 );
 
+/** The name of the shared text (`Y.Text`) in a CRDT column's `Y.Doc`. */
+export const CRDT_TEXT = 'text';
+
 /**
  * Yjs updates by CRDT column, each base64 text. As with values, the parsed object is kept as it
  * came (its names are checked per change, as own properties).
