@@ -56,9 +56,10 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
   const docs = createCrdtDocs({
     schema,
     run: (work) => syncTransactions.run(db, work),
-    written: () => {
+    written: (edit) => {
       counts.recountSoon();
       tabs.wrote();
+      tabs.crdt([edit]);
     },
     log,
   });
@@ -77,7 +78,10 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
       maxDownloadChanges: options.maxDownloadChanges ?? 5_000,
       syncTransaction: (work) => syncTransactions.run(db, work),
       onProgress: (progress) => status.update({ progress }),
-      onCrdt: (updates) => docs.remote(updates),
+      onCrdt: (updates) => {
+        docs.remote(updates);
+        tabs.crdt([...updates]);
+      },
     },
     state,
     status,
@@ -117,6 +121,7 @@ export async function openReplica(options: ReplicaOptions): Promise<Replica> {
     refresh: () => void counts.recount().catch(log),
     newId: () => uuidv7(),
     requestTimeoutMs: 60_000,
+    crdt: (updates) => docs.remote(updates),
   });
 
   status.update({ lastSyncAt: await state.get('lastSyncAt') });

@@ -58,6 +58,7 @@ function openTab(locks: Locks, name: string, localSync: () => Promise<SyncReport
     refresh: () => undefined,
     newId: () => `request-${++ids}`,
     requestTimeoutMs: 10_000,
+    crdt: () => undefined,
   });
   tabs.push(tab);
   return { tab, status };

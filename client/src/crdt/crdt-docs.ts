@@ -10,8 +10,8 @@ export interface CrdtDocsOptions {
   schema: Schema;
   /** Runs `work` in one untracked transaction over every table (the sync engine's). */
   run<T>(work: (tx: Tables) => Promise<T>): Promise<T>;
-  /** Told after a local edit was persisted, with the outbox entry it made (to sync soon). */
-  written(): void;
+  /** Told after a local edit was persisted, with its outbox entry (to sync soon, and tell the other tabs). */
+  written(edit: CrdtUpdate): void;
   log(error: unknown): void;
 }
 
@@ -39,14 +39,13 @@ export function createCrdtDocs({ schema, run, written, log }: CrdtDocsOptions) {
       const field = { doc, saved: Promise.resolve() };
       doc.on('update', (update: Uint8Array, origin: unknown) => {
         if (origin === REMOTE) return;
-        field.saved = field.saved
-          .then(() => run((tx) => persistLocalEdit(tx, { table, rowguid, column, update })))
-          .then(written, log);
+        const edit = { table, rowguid, column, update };
+        field.saved = field.saved.then(() => run((tx) => persistLocalEdit(tx, edit))).then(() => written(edit), log);
       });
       open.set(key, field);
       return doc;
     },
-    /** Applies what the server sent to the open documents. */
+    /** Applies updates merged elsewhere (what the server sent, another tab's edits) to the open documents. */
     remote(updates: readonly CrdtUpdate[]): void {
       for (const { table, rowguid, column, update } of updates) {
         const field = open.get(keyOf(table, rowguid, column));

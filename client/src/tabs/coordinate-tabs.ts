@@ -2,7 +2,7 @@ import { ConcordError, isErrorCode } from '@concord/shared';
 import type { createStatus } from '../status';
 import type { SyncReport } from '../sync/sync-round';
 import { createLeadership, type Locks } from './leadership';
-import { createTabChannel, type Channel, type TabMessage } from './tab-channel';
+import { createTabChannel, type Channel, type FieldUpdate, type TabMessage } from './tab-channel';
 
 /** What only the leader runs: background sync and the realtime stream. */
 export interface Background {
@@ -26,6 +26,8 @@ export interface TabsOptions {
   newId: () => string;
   /** How long a follower waits for the leader to answer a sync request. */
   requestTimeoutMs: number;
+  /** Another tab merged updates into CRDT fields: the documents open here take them. */
+  crdt: (updates: readonly FieldUpdate[]) => void;
 }
 
 /**
@@ -52,6 +54,8 @@ export function coordinateTabs(options: TabsOptions) {
     );
 
   const onMessage = (message: TabMessage) => {
+    // Every tab, leading or not, keeps its open documents live.
+    if (message.type === 'crdt') return options.crdt(message.updates);
     if (leader) {
       if (message.type === 'hello') shareStatus();
       else if (message.type === 'wrote') background.nudge();
@@ -112,6 +116,10 @@ export function coordinateTabs(options: TabsOptions) {
         asked.set(id, { resolve: settle(resolve), reject: settle(reject) });
         channel.post({ type: 'sync', id });
       });
+    },
+    /** Updates merged into CRDT fields in this tab: the other tabs' open documents take them. */
+    crdt(updates: FieldUpdate[]) {
+      channel.post({ type: 'crdt', updates });
     },
     /** A write committed in this tab. */
     wrote() {

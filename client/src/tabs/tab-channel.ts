@@ -16,7 +16,17 @@ export type TabMessage =
   | { type: 'wrote' }
   /** A tab asks the leader for a sync round now; `id` matches the answer. */
   | { type: 'sync'; id: string }
-  | { type: 'synced'; id: string; report?: SyncReport; error?: { code: string; message: string } };
+  | { type: 'synced'; id: string; report?: SyncReport; error?: { code: string; message: string } }
+  /** Updates merged into CRDT fields in a tab (its edits, or what its rounds brought): open documents take them. */
+  | { type: 'crdt'; updates: FieldUpdate[] };
+
+/** An update of one CRDT field, as the tabs pass it on. */
+export interface FieldUpdate {
+  table: string;
+  rowguid: string;
+  column: string;
+  update: Uint8Array;
+}
 
 /** The part of `BroadcastChannel` the tabs use. */
 export interface Channel {

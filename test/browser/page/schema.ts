@@ -6,6 +6,7 @@ export const browserSchema = defineSchema({
   tables: {
     notes: { columns: { title: 'string', body: 'string' } },
     stock: { columns: { sku: 'string', qty: 'integer' }, tracking: 'column' },
+    docs: { columns: { text: 'string' }, crdt: ['text'] },
   },
 });
 
@@ -15,6 +16,7 @@ export const browserSchemaV2 = defineSchema({
   tables: {
     notes: { columns: { heading: 'string', body: 'string', color: 'string' } },
     stock: { columns: { sku: 'string', qty: 'integer' }, tracking: 'column' },
+    docs: { columns: { text: 'string' }, crdt: ['text'] },
   },
   migrations: [{ version: 2, renamed: { notes: { title: 'heading' } } }],
 });
