@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
 import { defineSchema } from '@concord/shared';
 import { openNodeReplica } from '../support/node-replica';
-import { expectConverged, serverRows } from '../support/test-replica';
+import { expectConverged, recordingFetch, serverRows } from '../support/test-replica';
+import * as Y from 'yjs';
 import { useTestWorld } from '../support/test-world';
 
 const world = useTestWorld();
@@ -89,6 +90,40 @@ describe('crdt columns on the replica', () => {
     expect((await again.crdt('stock', 's1', 'log')).getText('text').toString()).toBe('counted by Ann');
     await again.sync();
     expect((await serverRows(server)).stock).toEqual({ s1: { qty: 3, log: 'counted by Ann' } });
+  });
+
+  it('uploads only what the server does not hold, and the whole state again after the server refused a part', async () => {
+    const server = world.start({ schema });
+    const { fetch, pushes } = recordingFetch(server);
+    const a = await world.replica({ schema, fetch });
+    await a.db.table('products').add({ id: 'p1', name: 'Tea' });
+    const text = await notes(a);
+    text.insert(0, 'a long description of the tea. '.repeat(50));
+    await persisted(a);
+    await a.sync();
+    text.insert(0, '!');
+    await persisted(a);
+    await a.sync();
+    const sent = pushes().map((push) => {
+      const change = (push.request as { changes: { crdt?: { notes: string } }[] }).changes[0]!;
+      return change.crdt?.notes.length ?? 0;
+    });
+    expect(sent.at(-1)).toBeLessThan(sent.at(-2)! / 20);
+
+    // The replica believes the server holds an edit it never got: the next part is refused,
+    // and the whole state goes up with the edit after it.
+    text.insert(0, 'lost? ');
+    await persisted(a);
+    const field = await a.db.table('_crdt').get(['products', 'p1', 'notes']);
+    await a.db.table('_crdt').put({ ...field, acked: Y.encodeStateVector(text.doc!) });
+    text.insert(0, '> ');
+    await persisted(a);
+    expect(await a.sync()).toMatchObject({ rejected: 1 });
+    text.insert(text.length, '<');
+    await persisted(a);
+    await a.sync();
+    expect((await serverRows(server)).products!.p1!.notes).toBe(text.toString());
+    expect(text.toString().startsWith('> lost? !a long')).toBe(true);
   });
 
   it('refuses an app write that sets a crdt column, and lets the row be written back as it is', async () => {

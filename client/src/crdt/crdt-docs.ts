@@ -37,10 +37,25 @@ export function createCrdtDocs({ schema, run, written, log }: CrdtDocsOptions) {
       const doc = new Y.Doc();
       if (stored) Y.applyUpdate(doc, stored.state, REMOTE);
       const field = { doc, saved: Promise.resolve() };
+      // Edits made while one is being persisted are persisted together, as one update.
+      let queued: Uint8Array[] = [];
+      const persist = async () => {
+        if (queued.length === 0) return;
+        const taken = queued;
+        queued = [];
+        const edit = { table, rowguid, column, update: Y.mergeUpdates(taken) };
+        try {
+          await run((tx) => persistLocalEdit(tx, edit));
+        } catch (error) {
+          queued = [...taken, ...queued]; // kept for the next attempt: the document still holds them
+          throw error;
+        }
+        written(edit);
+      };
       doc.on('update', (update: Uint8Array, origin: unknown) => {
         if (origin === REMOTE) return;
-        const edit = { table, rowguid, column, update };
-        field.saved = field.saved.then(() => run((tx) => persistLocalEdit(tx, edit))).then(() => written(edit), log);
+        queued.push(update);
+        field.saved = field.saved.then(persist).catch(log);
       });
       open.set(key, field);
       return doc;

@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { CRDT_TEXT, ConcordError, tableOf, type Schema } from '@concord/shared';
-import { crdtFields, outbox, type OutboxEntry, type Tables } from './replica-db';
+import { crdtFields, outbox, type CrdtRecord, type OutboxEntry, type Tables } from './replica-db';
 import { fromBase64 } from './base64';
 import { replicaState } from './replica-state';
 
@@ -29,11 +29,20 @@ export function textOf(state: Uint8Array): string {
  * Merges an update into a field's local state and sets the row's text from it, in `tx`. The
  * state keeps this replica's unsent edits, so the text holds them whatever the server sent.
  */
-async function mergeField(tx: Tables, table: string, rowguid: string, column: string, update: Uint8Array) {
+async function mergeField(
+  tx: Tables,
+  table: string,
+  rowguid: string,
+  column: string,
+  update: Uint8Array,
+  fromServer: boolean,
+) {
   const fields = crdtFields(tx);
   const stored = await fields.get([table, rowguid, column]);
   const state = stored ? Y.mergeUpdates([stored.state, update]) : update;
-  await fields.put({ table, rowguid, column, state });
+  // What the server sent, it holds; a local edit it does not hold yet.
+  const acked = fromServer ? withUpdate(stored?.acked, update) : stored?.acked;
+  await fields.put({ table, rowguid, column, state, ...(acked && { acked }) });
   const row = (await tx.table(table).get(rowguid)) as Row | undefined;
   const text = textOf(state);
   if (row && row[column] !== text) await tx.table(table).put({ ...row, [column]: text });
@@ -61,7 +70,7 @@ export async function takeCrdtPayloads(
     for (const column of def.crdt) {
       if (!Object.hasOwn(crdt, column)) continue;
       const update = fromBase64(crdt[column]!);
-      await mergeField(tx, table, rowguid, column, update);
+      await mergeField(tx, table, rowguid, column, update, true);
       updates.push({ table, rowguid, column, update });
     }
   }
@@ -76,7 +85,7 @@ export async function takeCrdtPayloads(
 export async function persistLocalEdit(tx: Tables, edit: CrdtUpdate): Promise<void> {
   const { table, rowguid, column } = edit;
   const before = ((await tx.table(table).get(rowguid)) as Row | undefined)?.[column];
-  if (!(await mergeField(tx, table, rowguid, column, edit.update))) {
+  if (!(await mergeField(tx, table, rowguid, column, edit.update, false))) {
     throw new ConcordError('not_found', `no row ${table}/${rowguid} to edit: add the row first`);
   }
   const state = replicaState(tx);
@@ -98,4 +107,43 @@ export async function persistLocalEdit(tx: Tables, edit: CrdtUpdate): Promise<vo
   const empty = (await outbox(tx).count()) === 0;
   await outbox(tx).put({ ...entry, localGeneration });
   await state.set({ localGeneration, ...(empty && { pendingSince: new Date().toISOString() }) });
+}
+
+/** A state vector with an update's clocks added (each client's highest). */
+function withUpdate(vector: Uint8Array | undefined, update: Uint8Array): Uint8Array {
+  const clocks = vector ? Y.decodeStateVector(vector) : new Map<number, number>();
+  for (const [client, clock] of Y.decodeStateVector(Y.encodeStateVectorFromUpdate(update))) {
+    clocks.set(client, Math.max(clocks.get(client) ?? 0, clock));
+  }
+  return Y.encodeStateVector(clocks);
+}
+
+/** What an upload sends of a field: what the server is not known to hold, or the whole state. */
+export function unsent(field: CrdtRecord): Uint8Array {
+  return field.acked ? Y.diffUpdate(field.state, field.acked) : field.state;
+}
+
+/**
+ * After a push's answer: a field whose update the server took now counts it as held; one it
+ * refused (an update over edits it does not have, after a restore) sends its whole state next.
+ */
+export async function noteSent(
+  tx: Tables,
+  change: { table: string; rowguid: string; crdt?: Record<string, string> },
+  accepted: boolean,
+): Promise<void> {
+  for (const [column, sent] of Object.entries(change.crdt ?? {})) {
+    const field = await crdtFields(tx).get([change.table, change.rowguid, column]);
+    if (!field) continue;
+    if (accepted) field.acked = withUpdate(field.acked, fromBase64(sent));
+    else delete field.acked;
+    await crdtFields(tx).put(field);
+  }
+}
+
+/** Forgets what the server was known to hold of every field (it may have lost it): uploads send whole states. */
+export async function forgetAcked(tx: Tables): Promise<void> {
+  await crdtFields(tx)
+    .toCollection()
+    .modify((field) => void delete field.acked);
 }

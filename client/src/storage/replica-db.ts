@@ -51,6 +51,11 @@ export interface CrdtRecord {
   rowguid: string;
   column: string;
   state: Uint8Array;
+  /**
+   * The state vector of what the server is known to hold of the field (what it sent, and what it
+   * took from this replica): an upload sends only the rest. Absent: send the whole state.
+   */
+  acked?: Uint8Array;
 }
 
 /** The CRDT fields (`_crdt`), keyed by `[table, rowguid, column]`. */

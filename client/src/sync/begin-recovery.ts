@@ -1,4 +1,5 @@
 import { ConcordError } from '@concord/shared';
+import { forgetAcked } from '../storage/crdt-fields';
 import { nextLocalGeneration } from '../storage/next-local-generation';
 import { outbox, rowKey } from '../storage/replica-db';
 import { replicaState, type RecoveryPlan } from '../storage/replica-state';
@@ -58,6 +59,8 @@ export async function beginRecovery(ctx: SyncContext, error: ConcordError): Prom
         entry.localGeneration = nextLocalGeneration(run, ctx.maxUploadChanges);
         if (unanswered.has(rowKey(entry.table, entry.rowguid))) entry.inserted = false;
       });
+    // The store may have lost any CRDT update it held: uploads send whole states again.
+    await forgetAcked(tx);
     await state.set({
       // A fresh generation even when nothing is pending.
       localGeneration: Math.max(run.localGeneration, before + 1),

@@ -1,5 +1,6 @@
 import { tableOf, type Schema } from '@concord/shared';
 import { toBase64 } from '../storage/base64';
+import { unsent } from '../storage/crdt-fields';
 import { crdtFields, outbox, rowKey, type OutboxEntry, type Tables } from '../storage/replica-db';
 import { replicaState, type Batch } from '../storage/replica-state';
 import { changeBytes, maxChangeBytes, wireChange } from '../storage/wire-change';
@@ -105,7 +106,7 @@ export async function currentRows(tx: Tables, entries: readonly OutboxEntry[]): 
   return entries.map((entry) => found.get(entry));
 }
 
-/** Per entry, the local state of each CRDT column of its row (base64), from `_crdt`. */
+/** Per entry, what each CRDT column of its row sends (base64): what the server does not hold of it. */
 async function crdtStates(
   tx: Tables,
   schema: Schema,
@@ -118,7 +119,7 @@ async function crdtStates(
   for (const field of keys.length > 0 ? await crdtFields(tx).bulkGet(keys) : []) {
     if (!field) continue;
     const key = rowKey(field.table, field.rowguid);
-    byRow.set(key, { ...byRow.get(key), [field.column]: toBase64(field.state) });
+    byRow.set(key, { ...byRow.get(key), [field.column]: toBase64(unsent(field)) });
   }
   return entries.map(({ table, rowguid }) => byRow.get(rowKey(table, rowguid)) ?? {});
 }

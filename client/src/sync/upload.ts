@@ -3,7 +3,7 @@ import { outbox, rowKey, type DeletedRecord, type OutboxEntry, type Tables } fro
 import { replicaState, type Batch } from '../storage/replica-state';
 import { pickValues } from '../storage/row-values';
 import { applyServerRows, type ServerRow } from './apply-server-rows';
-import { takeCrdtPayloads, type CrdtUpdate } from '../storage/crdt-fields';
+import { noteSent, takeCrdtPayloads, type CrdtUpdate } from '../storage/crdt-fields';
 import { checkEpoch, type Session } from './session';
 import type { SyncContext } from './sync-context';
 import { currentRows, takeBatch } from './take-batch';
@@ -169,6 +169,9 @@ async function settle(
   await applyServerRows(tx, ctx.schema, serverRows);
   // What others wrote to the CRDT columns it edited comes back with the answer: merged in, the
   // row's text then holds both, its own unsent edits included.
+  for (const [i, change] of batch.changes.entries()) {
+    if (change.crdt) await noteSent(tx, change, results[i]!.outcome !== 'rejected');
+  }
   const answered = batch.entries.map(({ table, rowguid }, i) => ({ ...results[i]!, table, rowguid }));
   return takeCrdtPayloads(tx, ctx.schema, answered);
 }
