@@ -2,6 +2,7 @@ import * as Y from 'yjs';
 import { CRDT_TEXT, ConcordError, tableOf, type Schema } from '@concord/shared';
 import { crdtFields, outbox, type CrdtRecord, type OutboxEntry, type Tables } from './replica-db';
 import { fromBase64 } from './base64';
+import { groupBy } from './group-by';
 import { replicaState } from './replica-state';
 
 type Row = Record<string, unknown>;
@@ -26,22 +27,14 @@ export function textOf(state: Uint8Array): string {
 }
 
 /**
- * Merges an update into a field's local state and sets the row's text from it, in `tx`. The
- * state keeps this replica's unsent edits, so the text holds them whatever the server sent.
+ * Merges a local edit into a field's local state and sets the row's text from it, in `tx` (the
+ * server does not hold the edit yet: what it is known to hold stays as it was).
  */
-async function mergeField(
-  tx: Tables,
-  table: string,
-  rowguid: string,
-  column: string,
-  update: Uint8Array,
-  fromServer: boolean,
-) {
+async function mergeField(tx: Tables, table: string, rowguid: string, column: string, update: Uint8Array) {
   const fields = crdtFields(tx);
   const stored = await fields.get([table, rowguid, column]);
   const state = stored ? Y.mergeUpdates([stored.state, update]) : update;
-  // What the server sent, it holds; a local edit it does not hold yet.
-  const acked = fromServer ? withUpdate(stored?.acked, update) : stored?.acked;
+  const acked = stored && heldVector(stored);
   await fields.put({ table, rowguid, column, state, ...(acked && { acked }) });
   const row = (await tx.table(table).get(rowguid)) as Row | undefined;
   const text = textOf(state);
@@ -52,7 +45,8 @@ async function mergeField(
 /**
  * Takes in what the server sent of rows' CRDT columns (a push's answers, a download's rows):
  * merged into the local fields, whose text the rows then hold. Returns the updates, for open
- * documents once the transaction commits.
+ * documents once the transaction commits. Read and written in bulk: a field this replica did not
+ * hold yet takes the server's state as it is, and its row already holds the server's text.
  */
 export async function takeCrdtPayloads(
   tx: Tables,
@@ -60,19 +54,38 @@ export async function takeCrdtPayloads(
   rows: readonly { table: string; rowguid: string; crdt?: Record<string, string>; deleted?: boolean }[],
 ): Promise<CrdtUpdate[]> {
   const updates: CrdtUpdate[] = [];
+  const gone: [string, string, string][] = [];
   for (const { table, rowguid, crdt, deleted } of rows) {
-    const def = tableOf(schema, table);
-    if (!def || def.crdt.length === 0) continue;
+    const columns = tableOf(schema, table)?.crdt ?? [];
     // A deleted row's documents go with it.
-    if (deleted)
-      await crdtFields(tx).bulkDelete(def.crdt.map((column): [string, string, string] => [table, rowguid, column]));
-    if (!crdt || deleted) continue;
-    for (const column of def.crdt) {
-      if (!Object.hasOwn(crdt, column)) continue;
-      const update = fromBase64(crdt[column]!);
-      await mergeField(tx, table, rowguid, column, update, true);
-      updates.push({ table, rowguid, column, update });
+    if (deleted) gone.push(...columns.map((column): [string, string, string] => [table, rowguid, column]));
+    else if (crdt) {
+      for (const column of columns) {
+        if (Object.hasOwn(crdt, column)) updates.push({ table, rowguid, column, update: fromBase64(crdt[column]!) });
+      }
     }
+  }
+  if (gone.length > 0) await crdtFields(tx).bulkDelete(gone);
+  if (updates.length === 0) return updates;
+  const stored = await crdtFields(tx).bulkGet(updates.map(({ table, rowguid, column }) => [table, rowguid, column]));
+  const fields: CrdtRecord[] = [];
+  const texts: { table: string; rowguid: string; column: string; text: string }[] = [];
+  updates.forEach(({ table, rowguid, column, update }, i) => {
+    const held = stored[i];
+    // What the server sent, it holds: a field it sent whole is all the server's.
+    if (!held) return fields.push({ table, rowguid, column, state: update, acked: true });
+    const state = Y.mergeUpdates([held.state, update]);
+    fields.push({ ...held, state, acked: withUpdate(heldVector(held), update) });
+    texts.push({ table, rowguid, column, text: textOf(state) });
+  });
+  await crdtFields(tx).bulkPut(fields);
+  for (const [table, group] of groupBy(texts, ({ table }) => table)) {
+    const found = (await tx.table(table).bulkGet(group.map(({ rowguid }) => rowguid))) as (Row | undefined)[];
+    const changed = group.flatMap(({ column, text }, i) => {
+      const row = found[i];
+      return row && row[column] !== text ? [Object.assign(row, { [column]: text })] : [];
+    });
+    if (changed.length > 0) await tx.table(table).bulkPut(changed);
   }
   return updates;
 }
@@ -85,7 +98,7 @@ export async function takeCrdtPayloads(
 export async function persistLocalEdit(tx: Tables, edit: CrdtUpdate): Promise<void> {
   const { table, rowguid, column } = edit;
   const before = ((await tx.table(table).get(rowguid)) as Row | undefined)?.[column];
-  if (!(await mergeField(tx, table, rowguid, column, edit.update, false))) {
+  if (!(await mergeField(tx, table, rowguid, column, edit.update))) {
     throw new ConcordError('not_found', `no row ${table}/${rowguid} to edit: add the row first`);
   }
   const state = replicaState(tx);
@@ -118,9 +131,15 @@ function withUpdate(vector: Uint8Array | undefined, update: Uint8Array): Uint8Ar
   return Y.encodeStateVector(clocks);
 }
 
+/** The state vector of what the server holds of a field, as far as known. */
+function heldVector(field: CrdtRecord): Uint8Array | undefined {
+  return field.acked === true ? Y.encodeStateVectorFromUpdate(field.state) : field.acked;
+}
+
 /** What an upload sends of a field: what the server is not known to hold, or the whole state. */
 export function unsent(field: CrdtRecord): Uint8Array {
-  return field.acked ? Y.diffUpdate(field.state, field.acked) : field.state;
+  const held = heldVector(field);
+  return held ? Y.diffUpdate(field.state, held) : field.state;
 }
 
 /**
@@ -135,7 +154,7 @@ export async function noteSent(
   for (const [column, sent] of Object.entries(change.crdt ?? {})) {
     const field = await crdtFields(tx).get([change.table, change.rowguid, column]);
     if (!field) continue;
-    if (accepted) field.acked = withUpdate(field.acked, fromBase64(sent));
+    if (accepted) field.acked = withUpdate(heldVector(field), fromBase64(sent));
     else delete field.acked;
     await crdtFields(tx).put(field);
   }

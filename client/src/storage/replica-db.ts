@@ -53,9 +53,10 @@ export interface CrdtRecord {
   state: Uint8Array;
   /**
    * The state vector of what the server is known to hold of the field (what it sent, and what it
-   * took from this replica): an upload sends only the rest. Absent: send the whole state.
+   * took from this replica): an upload sends only the rest. `true`: all of `state` (a field as
+   * downloaded, its vector computed when first needed). Absent: send the whole state.
    */
-  acked?: Uint8Array;
+  acked?: Uint8Array | true;
 }
 
 /** The CRDT fields (`_crdt`), keyed by `[table, rowguid, column]`. */

@@ -1,7 +1,7 @@
 import type { Table } from 'dexie';
 import { tableOf, type RowValues, type Schema } from '@concord/shared';
 import type { Tables } from '../storage/replica-db';
-import { groupBy } from './group-by';
+import { groupBy } from '../storage/group-by';
 
 /** A server version of a row: its values, or null for a tombstone. Applying it takes `values` over as the row. */
 export interface ServerRow {

@@ -4,7 +4,7 @@ import { unsent } from '../storage/crdt-fields';
 import { crdtFields, outbox, rowKey, type OutboxEntry, type Tables } from '../storage/replica-db';
 import { replicaState, type Batch } from '../storage/replica-state';
 import { changeBytes, maxChangeBytes, wireChange } from '../storage/wire-change';
-import { groupBy } from './group-by';
+import { groupBy } from '../storage/group-by';
 import type { SyncContext } from './sync-context';
 
 type Row = Record<string, unknown>;
