@@ -9,6 +9,7 @@ export const schema = defineSchema({
       columns: { name: 'string', sku: 'string', price: 'number', notes: 'string', updatedAt: 'date' },
       indexes: ['sku'],
       tracking: 'column',
+      crdt: ['notes'],
     },
     stock: {
       columns: { branchId: 'string', productId: 'string', qty: 'integer' },

@@ -1,4 +1,4 @@
-import { additive, laterWins, manual, mergeText } from '@concord/server';
+import { additive, laterWins, manual } from '@concord/server';
 import type { AuthOptions, Identity, PartitionConfig, PermissionConfig, ResolverConfig } from '@concord/server';
 import { DEV_TOKEN_SECRET, devTokenRoutes } from './dev-tokens';
 import { schema } from './schema';
@@ -7,15 +7,15 @@ export { schema };
 
 /**
  * How the demo's server settles conflicts, to show the catalogue: stock counts merge their
- * changes, a price waits for a person, notes keep both texts, and the rest of a product goes to
- * the later edit.
+ * changes, a price waits for a person, and the rest of a product goes to the later edit. Notes
+ * are collaborative text (a crdt column): merged, never resolved.
  */
 export const resolvers: ResolverConfig = {
   tables: {
     stock: { columns: { qty: additive() } },
     products: {
       row: laterWins('updatedAt'),
-      columns: { price: manual(), notes: mergeText({ delimiter: '\n' }) },
+      columns: { price: manual() },
     },
   },
 };

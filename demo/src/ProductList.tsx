@@ -1,5 +1,6 @@
 import { useLiveQuery } from 'dexie-react-hooks';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import type * as Y from 'yjs';
 import type { Replica } from '@concord/client';
 import type { IdentityName } from '../identities';
 
@@ -8,7 +9,6 @@ interface Product {
   name: string;
   sku: string;
   price: number;
-  notes: string | null;
 }
 interface Stock {
   id: string;
@@ -126,11 +126,7 @@ export function ProductList({ replica, identity }: { replica: Replica; identity:
                 );
               })}
               <td>
-                <EditText
-                  label={`notes of ${p.sku}`}
-                  value={p.notes ?? ''}
-                  onCommit={(notes) => void touch(p.id, { notes })}
-                />
+                <NoteEditor replica={replica} id={p.id} label={`notes of ${p.sku}`} />
               </td>
             </tr>
           ))}
@@ -168,19 +164,56 @@ function EditNumber(props: {
   );
 }
 
-function EditText(props: { label: string; value: string; onCommit: (value: string) => void }) {
-  const [draft, setDraft] = useState<string | null>(null);
-  const commit = () => {
-    if (draft !== null && draft !== props.value) props.onCommit(draft);
-    setDraft(null);
+/**
+ * A product's notes, collaborative text: the textarea is bound to the field's `Y.Text`, so every
+ * keystroke is an edit of the shared document (merged with other devices', never a conflict),
+ * and edits from elsewhere show as they arrive.
+ */
+function NoteEditor({ replica, id, label }: { replica: Replica; id: string; label: string }) {
+  const [text, setText] = useState<Y.Text>();
+  const [value, setValue] = useState('');
+  useEffect(() => {
+    let open = true;
+    let stop: () => void = () => undefined;
+    void replica.crdt('products', id, 'notes').then((doc) => {
+      if (!open) return;
+      const shared = doc.getText('text');
+      const show = () => setValue(shared.toString());
+      shared.observe(show);
+      stop = () => shared.unobserve(show);
+      show();
+      setText(shared);
+    });
+    return () => {
+      open = false;
+      stop();
+    };
+  }, [replica, id]);
+  const edit = (next: string) => {
+    if (!text) return;
+    // The edit as one replaced span: the common start and end stay, so others' edits around it survive.
+    const now = text.toString();
+    let start = 0;
+    while (start < now.length && start < next.length && now[start] === next[start]) start++;
+    let end = 0;
+    while (
+      end < now.length - start &&
+      end < next.length - start &&
+      now[now.length - 1 - end] === next[next.length - 1 - end]
+    )
+      end++;
+    text.doc!.transact(() => {
+      text.delete(start, now.length - start - end);
+      text.insert(start, next.slice(start, next.length - end));
+    });
   };
   return (
-    <input
-      aria-label={props.label}
-      value={draft ?? props.value}
-      onChange={(event) => setDraft(event.target.value)}
-      onBlur={commit}
-      onKeyDown={(event) => event.key === 'Enter' && commit()}
+    <textarea
+      aria-label={label}
+      rows={1}
+      value={value}
+      disabled={!text}
+      onChange={(event) => edit(event.target.value)}
     />
   );
 }

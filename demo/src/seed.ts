@@ -23,7 +23,7 @@ export async function seed(replica: Replica): Promise<void> {
           n++;
           const sku = `${kind.slice(0, 3).toUpperCase()}-${grade.slice(0, 2).toUpperCase()}-${size}`;
           const price = Math.round((5 + ((n * 37) % 140) + size.length * 2.5) * 100) / 100;
-          products.push({ name: `${grade} ${kind} ${size}`, sku, price, notes: '', updatedAt: now });
+          products.push({ name: `${grade} ${kind} ${size}`, sku, price, updatedAt: now });
         }
       }
     }

@@ -123,6 +123,29 @@ describe('the demo app', () => {
     await until(async () => (await a.getByTestId('conflict-panel').locator('li.open').count()) === 0, 10_000);
   });
 
+  it('notes are collaborative: two devices type in one note offline and both keep every word, with no conflict', async () => {
+    const a = await device('A');
+    await seeded(a);
+    const b = await device('B');
+    await stock(b).waitFor({ timeout: 15_000 });
+    const note = (page: Page) => page.getByLabel(`notes of ${SKU}`);
+    await note(a).fill('sharp edge');
+    await until(async () => (await note(b).inputValue()) === 'sharp edge', 10_000);
+
+    await a.getByTestId('offline-switch').click();
+    await until(async () => (await a.getByTestId('offline-switch').textContent())!.startsWith('Offline'));
+    await note(a).press('Home');
+    await note(a).pressSequentially('Very ');
+    await note(b).press('End');
+    await note(b).pressSequentially(', oil weekly');
+    await until(async () => (await b.getByTestId('pending').textContent()) === '0 pending');
+    await a.getByTestId('offline-switch').click();
+    for (const page of [a, b]) {
+      await until(async () => (await note(page).inputValue()) === 'Very sharp edge, oil weekly', 10_000);
+    }
+    expect(await a.getByTestId('conflict-panel').locator('li').count()).toBe(0);
+  });
+
   it('after one visit the app starts with the server stopped, and an edit made then syncs when it is back', async () => {
     const a = await device('A');
     await seeded(a);
@@ -134,6 +157,8 @@ describe('the demo app', () => {
     await a.reload();
     await stock(a).waitFor();
     const before = await value(a, stock(a));
+    // The page is up once its documents are open (the notes can be typed in).
+    await until(() => a.getByLabel(`notes of ${SKU}`).isEnabled(), 10_000);
     await a.getByLabel(`more ${SKU} at ${BRANCH}`).click();
     // A page started from the service worker on a loaded machine takes its time: allow for it.
     await until(async () => (await a.getByTestId('pending').textContent()) === '1 pending', 20_000);

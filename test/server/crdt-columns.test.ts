@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { defineSchema, type FromReplicaChange } from '@concord/shared';
-import { createSqliteStore } from '@concord/server';
+import { createSqliteStore, mergeText } from '@concord/server';
 import { useTestWorld } from '../support/test-world';
 import type { TestServer } from '../support/test-server';
 
@@ -182,6 +182,12 @@ describe('crdt columns on the server', () => {
     const again = await server.push(a, [change('p1', 3, { baseGeneration: 2, crdt: { notes: bad.truncated } })]);
     expect(again.results[0]!.outcome).toBe('rejected');
     expect((await stored(server, 'p1'))!.values.notes).toBe('kept and more');
+  });
+
+  it('refuses at startup a resolver for a crdt column: its edits are merged, never resolved', () => {
+    expect(() => world.start({ schema, resolvers: { tables: { stock: { columns: { log: mergeText() } } } } })).toThrow(
+      /"stock.log" is a crdt column: its edits are merged, never resolved/,
+    );
   });
 
   it('refuses a value for a crdt column, and crdt updates for any other column', async () => {

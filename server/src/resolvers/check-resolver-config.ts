@@ -35,6 +35,9 @@ export function checkResolverConfig(schema: Schema, config: ResolverConfig): voi
     for (const [column, resolver] of Object.entries(entry.columns ?? {})) {
       const at = `${where}.columns.${column}`;
       if (columnTypeOf(table, column) === undefined) throw new Error(`${at}: unknown column "${name}.${column}"`);
+      if (table.crdt.includes(column)) {
+        throw new Error(`${at}: "${name}.${column}" is a crdt column: its edits are merged, never resolved`);
+      }
       if (table.tracking !== 'column') {
         throw new Error(`${at}: "${name}" uses row tracking; per-column resolvers need tracking: 'column'`);
       }
