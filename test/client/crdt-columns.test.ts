@@ -118,7 +118,9 @@ describe('crdt columns on the replica', () => {
     await a.db.table('_crdt').put({ ...field, acked: Y.encodeStateVector(text.doc!) });
     text.insert(0, '> ');
     await persisted(a);
+    // The round that met the refusal sends the whole state again, and nothing is lost.
     expect(await a.sync()).toMatchObject({ rejected: 1 });
+    expect((await serverRows(server)).products!.p1!.notes).toBe(text.toString());
     text.insert(text.length, '<');
     await persisted(a);
     await a.sync();

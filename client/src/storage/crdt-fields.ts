@@ -101,6 +101,14 @@ export async function persistLocalEdit(tx: Tables, edit: CrdtUpdate): Promise<vo
   if (!(await mergeField(tx, table, rowguid, column, edit.update))) {
     throw new ConcordError('not_found', `no row ${table}/${rowguid} to edit: add the row first`);
   }
+  await markPending(tx, table, rowguid, column, before);
+}
+
+/**
+ * Puts a CRDT column of a row in the outbox (an entry made, or extended with it), at a new local
+ * generation: its document goes up with the next upload.
+ */
+async function markPending(tx: Tables, table: string, rowguid: string, column: string, before: unknown) {
   const state = replicaState(tx);
   const localGeneration = (await state.get('localGeneration')) + 1;
   const entry: OutboxEntry = (await outbox(tx).get([table, rowguid])) ?? {
@@ -143,8 +151,10 @@ export function unsent(field: CrdtRecord): Uint8Array {
 }
 
 /**
- * After a push's answer: a field whose update the server took now counts it as held; one it
- * refused (an update over edits it does not have, after a restore) sends its whole state next.
+ * After a push's answer, in the transaction that settles it: a field whose update the server took
+ * now counts it as held; one whose part it refused (an update over edits it does not have, after
+ * a restore) goes up again, whole, with the next upload. A whole state refused (too large) is not
+ * sent again by itself.
  */
 export async function noteSent(
   tx: Tables,
@@ -155,7 +165,11 @@ export async function noteSent(
     const field = await crdtFields(tx).get([change.table, change.rowguid, column]);
     if (!field) continue;
     if (accepted) field.acked = withUpdate(heldVector(field), fromBase64(sent));
-    else delete field.acked;
+    else if (field.acked) {
+      // A part refused: the server lacks what it builds on. The whole state goes up next round.
+      delete field.acked;
+      await markPending(tx, change.table, change.rowguid, column, undefined);
+    }
     await crdtFields(tx).put(field);
   }
 }
