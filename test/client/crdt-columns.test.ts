@@ -1,21 +1,15 @@
 import { IDBFactory } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import type { Replica } from '@concord/client';
-import { defineSchema } from '@concord/shared';
 import { openNodeReplica } from '../support/node-replica';
 import { expectConverged, recordingFetch, serverRows } from '../support/test-replica';
 import * as Y from 'yjs';
+import { crdtSchema } from '../support/crdt-schema';
 import { useTestWorld } from '../support/test-world';
 
 const world = useTestWorld();
 
-const schema = defineSchema({
-  version: 1,
-  tables: {
-    products: { columns: { name: 'string', notes: 'string' }, crdt: ['notes'] },
-    stock: { columns: { qty: 'integer', log: 'string' }, crdt: ['log'], tracking: 'column' },
-  },
-});
+const schema = crdtSchema;
 
 const notes = async (replica: Replica, rowguid = 'p1') =>
   (await replica.crdt('products', rowguid, 'notes')).getText('text');

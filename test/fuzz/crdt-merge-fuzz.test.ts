@@ -68,6 +68,15 @@ async function run(ops: readonly Op[]): Promise<void> {
   ]);
   const base = created.results[0]!.generation;
   first.sent = Y.encodeStateVector(first.doc);
+  /** The change that sends what the server does not have of a device's document. */
+  const unsent = (d: Device): FromReplicaChange => ({
+    table: 'notes',
+    rowguid: 'n1',
+    op: 'upsert',
+    localGeneration: ++d.generation,
+    baseGeneration: base,
+    crdt: { body: b64(Y.encodeStateAsUpdate(d.doc, d.sent)) },
+  });
   const pull = async (d: Device) => {
     const page = await server.pull(d.replicaId, d.cursor);
     for (const change of page.changes)
@@ -87,19 +96,7 @@ async function run(ops: readonly Op[]): Promise<void> {
     if (step.kind === 'pull') await pull(d);
     if (step.kind === 'push') {
       // A replay sends the last push again (a lost answer); otherwise what is new since the last.
-      const changes: FromReplicaChange[] =
-        step.replay && d.last
-          ? d.last
-          : [
-              {
-                table: 'notes',
-                rowguid: 'n1',
-                op: 'upsert',
-                localGeneration: ++d.generation,
-                baseGeneration: base,
-                crdt: { body: b64(Y.encodeStateAsUpdate(d.doc, d.sent)) },
-              },
-            ];
+      const changes = step.replay && d.last ? d.last : [unsent(d)];
       const pushed = await server.push(d.replicaId, changes);
       expect(pushed.results[0]!.outcome).not.toMatch(/rejected|conflict/);
       const answer = pushed.results[0]!.crdt?.body;
@@ -112,16 +109,7 @@ async function run(ops: readonly Op[]): Promise<void> {
   }
   // Every device pushes what it has left, then pulls: all hold the server's text.
   for (const d of devices) {
-    const pushed = await server.push(d.replicaId, [
-      {
-        table: 'notes',
-        rowguid: 'n1',
-        op: 'upsert',
-        localGeneration: ++d.generation,
-        baseGeneration: base,
-        crdt: { body: b64(Y.encodeStateAsUpdate(d.doc, d.sent)) },
-      },
-    ]);
+    const pushed = await server.push(d.replicaId, [unsent(d)]);
     const answer = pushed.results[0]!.crdt?.body;
     if (answer) Y.applyUpdate(d.doc, Buffer.from(answer, 'base64'));
   }

@@ -3,20 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { defineSchema, type FromReplicaChange } from '@concord/shared';
+import type { FromReplicaChange } from '@concord/shared';
 import { createSqliteStore, mergeText } from '@concord/server';
+import { crdtSchema } from '../support/crdt-schema';
 import { useTestWorld } from '../support/test-world';
 import type { TestServer } from '../support/test-server';
 
 const world = useTestWorld();
 
-const schema = defineSchema({
-  version: 1,
-  tables: {
-    products: { columns: { name: 'string', notes: 'string' }, crdt: ['notes'] },
-    stock: { columns: { qty: 'integer', log: 'string' }, crdt: ['log'], tracking: 'column' },
-  },
-});
+const schema = crdtSchema;
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 const text = (doc: Y.Doc) => doc.getText('text').toString();

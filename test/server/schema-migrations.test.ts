@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryDatabase, createMemoryStore } from '@concord/server';
 import { currentName, defineSchema, valuesForVersion, valuesToCurrent } from '@concord/shared';
+import { reusedNameV1, reusedNameV3 } from '../support/reused-name-schemas';
 import { useTestWorld } from '../support/test-world';
 
 const world = useTestWorld();
@@ -86,16 +87,7 @@ describe('a server started on rows of an older schema version', () => {
 });
 
 describe('a migration of the stored rows', () => {
-  // v2 renames name → title; v3 reuses `name` for what was `label`: mapping a row twice would lose it.
-  const v1 = defineSchema({ version: 1, tables: { items: { columns: { name: 'string', label: 'string' } } } });
-  const v3 = defineSchema({
-    version: 3,
-    tables: { items: { columns: { title: 'string', name: 'string' } } },
-    migrations: [
-      { version: 2, renamed: { items: { name: 'title' } } },
-      { version: 3, renamed: { items: { label: 'name' } } },
-    ],
-  });
+  const [v1, v3] = [reusedNameV1, reusedNameV3];
 
   async function seeded(rows: number) {
     const database = createMemoryDatabase();

@@ -1,18 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresStore, createSyncServer, type Store } from '@concord/server';
-import { PROTOCOL_VERSION, defineSchema, type Schema } from '@concord/shared';
+import { PROTOCOL_VERSION, type Schema } from '@concord/shared';
 import { createTestDatabase, dropTestDatabase } from '../support/postgres-database';
+import { reusedNameV1, reusedNameV3 } from '../support/reused-name-schemas';
 
-// v2 renames name → title; v3 reuses `name` for what was `label`: a row mapped twice would lose its label.
-const v1 = defineSchema({ version: 1, tables: { items: { columns: { name: 'string', label: 'string' } } } });
-const v3 = defineSchema({
-  version: 3,
-  tables: { items: { columns: { title: 'string', name: 'string' } } },
-  migrations: [
-    { version: 2, renamed: { items: { name: 'title' } } },
-    { version: 3, renamed: { items: { label: 'name' } } },
-  ],
-});
+const [v1, v3] = [reusedNameV1, reusedNameV3];
 
 const stores: Store[] = [];
 let url: string | undefined;
