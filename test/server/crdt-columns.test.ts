@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { FromReplicaChange } from '@concord/shared';
+import { defineSchema, type FromReplicaChange } from '@concord/shared';
 import { createSqliteStore, mergeText } from '@concord/server';
 import { crdtSchema } from '../support/crdt-schema';
 import { useTestWorld } from '../support/test-world';
@@ -246,5 +246,35 @@ describe('crdt columns on the server', () => {
     expect(rows[0]).toMatchObject({ values: { qty: 2, log: 'counted' } });
     expect(text(field(rows[0]!.crdt!.log!.state).doc)).toBe('counted');
     await again.close();
+  });
+});
+
+describe('crdt columns and older schema versions', () => {
+  it('an older replica edits and reads a renamed crdt column under the name it knows', async () => {
+    const v1 = defineSchema({ version: 1, tables: { docs: { columns: { body: 'string' }, crdt: ['body'] } } });
+    const v2 = defineSchema({
+      version: 2,
+      tables: { docs: { columns: { text: 'string' }, crdt: ['text'] } },
+      migrations: [{ version: 2, renamed: { docs: { body: 'text' } } }],
+    });
+    const server = world.start({ schema: v2, olderSchemas: [v1] });
+    const post = async (path: string, body: object) =>
+      (await server.post(path, { protocol: 2, schemaVersion: 1, ...body })).json() as Promise<Record<string, unknown>>;
+    const { replicaId, secret } = (await post('/v1/replicas', {})) as { replicaId: string; secret: string };
+    const old = field();
+    const pushed = await post('/v1/push', {
+      replicaId,
+      secret,
+      fromLocalGeneration: 1,
+      toLocalGeneration: 1,
+      changes: [{ table: 'docs', rowguid: 'd1', crdt: { body: old.edit((t) => t.insert(0, 'from v1')) } }],
+    });
+    expect(pushed).toMatchObject({ results: [{ outcome: 'applied', crdt: { body: expect.any(String) } }] });
+    expect((await stored(server, 'd1'))!.values).toEqual({ text: 'from v1' });
+    const pulled = (await post('/v1/pull', { replicaId, secret, after: 0, own: true })) as {
+      changes: { values: object; crdt: Record<string, string> }[];
+    };
+    expect(pulled.changes[0]).toMatchObject({ values: { body: 'from v1' }, crdt: { body: expect.any(String) } });
+    expect(text(field(pulled.changes[0]!.crdt.body).doc)).toBe('from v1');
   });
 });

@@ -28,22 +28,23 @@ export function changesToCurrent(schema: Schema, older: Schema, changes: FromRep
       change.values = values;
     }
     if (change.base) change.base = valuesToCurrent(schema, change.table, change.base, older.version);
+    if (change.crdt) change.crdt = valuesToCurrent(schema, change.table, change.crdt, older.version);
   });
   return { problems, trimmed };
 }
 
 /**
  * Rows going down to a replica at an older schema version: only tables it has, with the
- * columns it knows under the names it gave them. Rows keep their other fields.
+ * columns it knows (values and CRDT states) under the names it gave them. Rows keep their other fields.
  */
-export function rowsForVersion<T extends { table: string; values?: RowValues | null }>(
-  schema: Schema,
-  older: Schema,
-  rows: readonly T[],
-): T[] {
+export function rowsForVersion<
+  T extends { table: string; values?: RowValues | null; crdt?: Record<string, string> | undefined },
+>(schema: Schema, older: Schema, rows: readonly T[]): T[] {
   return rows.flatMap((row) => {
     if (!tableOf(older, row.table)) return [];
-    if (!row.values) return [row];
-    return [{ ...row, values: valuesForVersion(schema, older, row.table, row.values)! }];
+    const mapped = { ...row };
+    if (row.values) mapped.values = valuesForVersion(schema, older, row.table, row.values)!;
+    if (row.crdt) mapped.crdt = valuesForVersion(schema, older, row.table, row.crdt)!;
+    return [mapped];
   });
 }

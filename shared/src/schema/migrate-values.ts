@@ -1,5 +1,4 @@
 import { currentName, tableOf, type Schema } from './define-schema';
-import type { RowValues } from './row-values';
 
 /** The migrations that lead to `version`: a schema, or one step of its history. */
 export type MigrationPath = Pick<Schema, 'version' | 'migrations'>;
@@ -42,15 +41,15 @@ export function columnsToCurrent(
  * only, under the names it gave them; a column removed since is left out (so it reads as null).
  * Undefined for a table that version does not have.
  */
-export function valuesForVersion(
+export function valuesForVersion<T>(
   schema: Schema,
   older: Schema,
   table: string,
-  values: RowValues,
-): RowValues | undefined {
+  values: Record<string, T>,
+): Record<string, T> | undefined {
   const def = tableOf(older, table);
   if (!def) return undefined;
-  const mapped: RowValues = {};
+  const mapped: Record<string, T> = {};
   for (const column of def.columnNames) {
     const name = currentName(schema.migrations, table, column, older.version);
     if (name !== undefined && Object.hasOwn(values, name)) mapped[column] = values[name]!;
