@@ -144,4 +144,35 @@ describe('validate()', () => {
     expect(await bad.json()).toMatchObject({ code: 'bad_request' });
     expect((await post({ ...request, replicaId: idA, schemaVersion: 7 })).status).toBe(409);
   });
+
+  it("a pull of some tables names only the schema's own, and a refused one changes nothing", async () => {
+    const { server, a } = await seeded();
+    const replicaId = ((await a.db.table('_state').get('replicaId')) as { value: string }).value;
+    const secret = ((await a.db.table('_state').get('secret')) as { value: string }).value;
+    const before = server.snapshot();
+    for (const name of ['__proto__', 'constructor', 'toString', 'nope']) {
+      const response = await server.post('/v1/pull', {
+        protocol: 2,
+        schemaVersion: 1,
+        replicaId,
+        secret,
+        after: 0,
+        tables: [name],
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ code: 'unknown_table' });
+    }
+    expect(server.snapshot()).toEqual(before);
+    const some = await server.post('/v1/pull', {
+      protocol: 2,
+      schemaVersion: 1,
+      replicaId,
+      secret,
+      after: 0,
+      own: true,
+      tables: ['stock'],
+    });
+    const { changes } = (await some.json()) as { changes: { table: string }[] };
+    expect(changes.map((change) => change.table)).toEqual(['stock']);
+  });
 });
